@@ -1,0 +1,136 @@
+// The stream store interface: where events are kept, and how new ones are learned of.
+//
+// A store keeps one append-only stream per channel, with Redis-style ids that grow strictly.
+// forrealtime ships two: the embedded memory store (`make_memory_store()`, the zero-setup
+// default) and Redis (`make_redis_store()`). Implement `Store` to bring your own engine.
+//
+// Contract for implementers:
+//  - Every `async_*` call completes exactly once, on any thread, possibly before it returns.
+//    Completion handlers must not be invoked while the store holds a lock that another call
+//    could need (callers may call back into the store from a handler).
+//  - Ids per channel are strictly increasing; `async_append` returns the id it assigned.
+//  - The tail: after `watch(channel, armed)` has called `armed`, every entry appended to that
+//    channel afterwards (by this process or any other peer sharing the engine) is handed to
+//    the sink's `on_entries`, in id order per channel, exactly once, until `unwatch(channel)`.
+//    Entries may also be handed for channels that are not watched; the sink ignores them.
+//    `watch`/`unwatch` are counted: a channel stays watched until as many unwatch as watch.
+//  - `on_entries` is called from the store's thread(s); the sink must not block in it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+
+#include "forrealtime/stream_id.hpp"
+
+namespace forrealtime {
+
+/** One stored entry: its id and the `message` field, the JSON text
+ *  `{"channel":C,"event":E,"data":D}` of PROTOCOL.md section 6. */
+struct StoredEntry {
+  StreamId id;
+  std::string message;
+};
+
+struct AppendOptions {
+  /** Approximate cap on the stream length (`MAXLEN ~ n`); 0 keeps everything. */
+  std::size_t max_length = 0;
+  /** Expire the whole stream this long after the last append; 0 never expires. */
+  std::uint64_t expire_after_secs = 0;
+};
+
+/** An inclusive or exclusive id range, oldest first, at most `limit` entries. */
+struct RangeQuery {
+  StreamId start{};
+  bool start_exclusive = false;
+  StreamId end = StreamId::max();
+  std::size_t limit = 1000;
+};
+
+/** What is known about a channel's stream; all zero when the stream does not exist. */
+struct StreamInfo {
+  std::size_t length = 0;
+  /** Oldest and newest ids still kept. */
+  StreamId first{};
+  StreamId last{};
+  /** Entries ever appended (Redis `entries-added`); `length` when unknown. */
+  std::uint64_t entries_added = 0;
+  /** The greatest id removed by trimming or expiry, when the store knows it exactly. */
+  StreamId max_trimmed{};
+  bool max_trimmed_known = false;
+};
+
+/** Receives what the tail reads. Called from the store's thread(s). */
+class TailSink {
+ public:
+  virtual ~TailSink() = default;
+  virtual void on_entries(std::string_view channel, std::span<const StoredEntry> entries) = 0;
+  /** The tail lost the engine (connection dropped): watched channels may miss entries
+   *  until `on_tail_resumed`. The hub ends live streams with `reconnect` on this. */
+  virtual void on_tail_error(boost::system::error_code ec) = 0;
+  virtual void on_tail_resumed() {}
+};
+
+class Store {
+ public:
+  template <class T>
+  using Result = boost::system::result<T>;
+  using AppendHandler = std::function<void(Result<StreamId>)>;
+  using RangeHandler = std::function<void(Result<std::vector<StoredEntry>>)>;
+  using LatestHandler = std::function<void(Result<StreamId>)>;
+  using InfoHandler = std::function<void(Result<StreamInfo>)>;
+  using ArmedHandler = std::function<void(boost::system::error_code)>;
+
+  virtual ~Store() = default;
+
+  /** Appends `message` (already-encoded JSON) to `channel`'s stream. */
+  virtual void async_append(std::string_view channel, std::string message, AppendOptions options,
+                            AppendHandler handler) = 0;
+  /** Entries in a range, oldest first. */
+  virtual void async_range(std::string_view channel, RangeQuery query, RangeHandler handler) = 0;
+  /** The newest id, `0-0` when the stream is empty or absent. */
+  virtual void async_latest(std::string_view channel, LatestHandler handler) = 0;
+  /** Length, first/last id and trimming facts of a stream (for `history_lost`). */
+  virtual void async_info(std::string_view channel, InfoHandler handler) = 0;
+
+  /** Sets the sink of the live tail (one per store; set once, before any watch). */
+  virtual void start_tail(TailSink& sink) = 0;
+  /** Starts delivering `channel`'s new entries to the sink; `armed` says from when. */
+  virtual void watch(std::string_view channel, ArmedHandler armed) = 0;
+  virtual void unwatch(std::string_view channel) = 0;
+
+  /** True while the store can serve reads and appends. */
+  virtual bool healthy() const = 0;
+  /** A short name for logs and metrics ("memory", "redis"). */
+  virtual std::string_view name() const = 0;
+  /** Stops background work (the tail, reconnect timers); completes pending calls with errors. */
+  virtual void stop() = 0;
+};
+
+/** The embedded in-memory store: no setup, not shared between processes, lost on exit. */
+std::shared_ptr<Store> make_memory_store();
+
+/** Errors a store reports. */
+enum class store_errc {
+  unavailable = 1,  // the engine cannot be reached
+  timeout,          // a command took longer than allowed
+  protocol,         // the engine answered something unexpected
+  stopped,          // the store was stopped
+};
+const boost::system::error_category& store_category() noexcept;
+inline boost::system::error_code make_error_code(store_errc e) noexcept {
+  return {static_cast<int>(e), store_category()};
+}
+
+}  // namespace forrealtime
+
+template <>
+struct boost::system::is_error_code_enum<forrealtime::store_errc> : std::true_type {};
