@@ -1,0 +1,68 @@
+// The Redis stream store: PROTOCOL.md section 6 on a Redis server (5.0 or later; 7.0 or later
+// for `entries-added`), shared with other forrealtime gateways and TypeScript forrealtime peers.
+//
+// The store runs its own io_context on one thread of its own. Commands are pipelined on one
+// connection; the live tail reads every watched channel with one blocking `XREAD` per batch of
+// keys on dedicated connections, so a process holds a handful of connections to Redis whatever
+// its number of subscribers. Handlers of `async_*` calls and the `TailSink` are invoked from
+// the store's thread. When Redis is unreachable the store keeps reconnecting with backoff;
+// meanwhile calls fail fast with `store_errc::unavailable`.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <boost/system/result.hpp>
+
+#include "forrealtime/store.hpp"
+
+namespace forrealtime {
+
+struct RedisOptions {
+  /** `redis://[user:password@]host[:port][/db]`; see `parse_redis_url`. */
+  std::string url = "redis://127.0.0.1:6379";
+  /** Prepended to every channel name to form its key (PROTOCOL.md section 6). */
+  std::string key_prefix;
+  /** Resolve + TCP connect + AUTH/SELECT, per connection. */
+  std::chrono::milliseconds connect_timeout{5000};
+  /** How long a command may wait for its reply; a connection whose oldest command is late by
+   *  twice this is considered lost and reconnected. */
+  std::chrono::milliseconds command_timeout{5000};
+  /** `XREAD BLOCK` time of the tail. Changes to the watched set interrupt the block at once
+   *  (`CLIENT UNBLOCK`), so this only bounds how long an idle read stays parked. */
+  std::chrono::milliseconds tail_block{10000};
+  /** Keys per tail connection: the tail reads up to this many channels with one XREAD. */
+  std::size_t tail_keys_per_connection = 1000;
+  /** `COUNT` of the tail's XREAD: entries read per key per round. */
+  std::size_t tail_count = 1000;
+  /** Reconnect backoff, doubling from min to max. */
+  std::chrono::milliseconds reconnect_min{100};
+  std::chrono::milliseconds reconnect_max{5000};
+};
+
+/** What a Redis URL names. */
+struct RedisEndpoint {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 6379;
+  /** Empty user with a password: `AUTH <password>`; both: `AUTH <user> <password>`. */
+  std::string user;
+  std::string password;
+  bool has_password = false;
+  /** `SELECT <db>` when not 0. */
+  unsigned db = 0;
+};
+
+/** Parses `redis://[[user]:password@]host[:port][/db]` (user and password percent-decoded,
+ *  IPv6 hosts in brackets). Pure; fails with `errc::invalid_argument` on anything else,
+ *  including `rediss://` (TLS is not supported). */
+boost::system::result<RedisEndpoint> parse_redis_url(std::string_view url);
+
+/** A Redis store; starts connecting at once (in the background). Throws
+ *  `std::invalid_argument` when `options.url` does not parse. Thread-safe. */
+std::shared_ptr<Store> make_redis_store(RedisOptions options);
+
+}  // namespace forrealtime

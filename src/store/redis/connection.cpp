@@ -1,0 +1,174 @@
+// The Asio shell of one Redis connection (see connection.hpp).
+#include "store/redis/connection.hpp"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/write.hpp>
+
+namespace forrealtime::redis {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+Connection::Connection(asio::io_context& ioc, Config config)
+    : ioc_(ioc),
+      config_(std::move(config)),
+      resolver_(ioc),
+      socket_(ioc),
+      connect_timer_(ioc),
+      tick_timer_(ioc) {}
+
+void Connection::start(Handler done, Handler on_lost) {
+  done_ = std::move(done);
+  on_lost_ = std::move(on_lost);
+  auto self = shared_from_this();
+  connect_timer_.expires_after(config_.connect_timeout);
+  connect_timer_.async_wait([self](error_code ec) {
+    if (ec || self->closed_ || self->open_) return;
+    self->fail(store_errc::timeout);
+  });
+  resolver_.async_resolve(config_.endpoint.host, std::to_string(config_.endpoint.port),
+                          [self](error_code ec, asio::ip::tcp::resolver::results_type results) {
+                            if (self->closed_) return;
+                            if (ec) return self->fail(store_errc::unavailable);
+                            asio::async_connect(
+                                self->socket_, results,
+                                [self](error_code ec, const asio::ip::tcp::endpoint&) {
+                                  if (self->closed_) return;
+                                  if (ec) return self->fail(store_errc::unavailable);
+                                  self->on_connected();
+                                });
+                          });
+}
+
+void Connection::on_connected() {
+  connected_ = true;
+  error_code ignored;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  read_loop();
+  tick_loop();
+
+  // The handshake, pipelined. Any error reply fails the connection: a wrong password or db
+  // is not something retrying on this connection fixes.
+  auto self = shared_from_this();
+  auto check = [self](Reply r, error_code ec) {
+    if (ec || self->closed_) return;
+    if (is_error(r.get())) {
+      spdlog::warn("redis {}:{}: handshake refused: {}", self->config_.endpoint.host,
+                   self->config_.endpoint.port, text(r.get()));
+      self->fail(store_errc::unavailable);
+    }
+  };
+  const auto& ep = config_.endpoint;
+  if (ep.has_password) {
+    if (ep.user.empty())
+      encode_command(out(), {"AUTH", ep.password});
+    else
+      encode_command(out(), {"AUTH", ep.user, ep.password});
+    expect(check);
+  }
+  if (ep.db != 0) {
+    encode_command(out(), {"SELECT", std::to_string(ep.db)});
+    expect(check);
+  }
+  if (!config_.client_name.empty()) {
+    encode_command(out(), {"CLIENT", "SETNAME", config_.client_name});
+    // Names are cosmetic: a server that refuses CLIENT (ACLs) is still usable.
+    expect([](Reply, error_code) {});
+  }
+  if (config_.want_client_id) {
+    encode_command(out(), {"CLIENT", "ID"});
+    expect([self](Reply r, error_code ec) {
+      if (ec || self->closed_) return;
+      long long id = -1;
+      if (!is_error(r.get()) && to_int(r.get(), id)) self->client_id_ = id;
+    });
+  }
+  // The last reply of the handshake: PING answers once everything before it has.
+  encode_command(out(), {"PING"});
+  expect([self](Reply r, error_code ec) {
+    if (ec || self->closed_) return;
+    self->open_ = true;
+    self->connect_timer_.cancel();
+    if (auto done = std::move(self->done_)) done({});
+  });
+  flush();
+}
+
+void Connection::expect(Callback cb, std::chrono::milliseconds extra) {
+  pipeline_.expect(std::move(cb), Pipeline::Clock::now() + config_.command_timeout + extra);
+}
+
+void Connection::flush() {
+  if (writing_ || closed_ || !connected_ || !pipeline_.has_output()) return;
+  pipeline_.take_output(wbuf_);
+  writing_ = true;
+  auto self = shared_from_this();
+  asio::async_write(socket_, asio::buffer(wbuf_), [self](error_code ec, std::size_t) {
+    self->writing_ = false;
+    if (self->closed_) return;
+    if (ec) return self->fail(store_errc::unavailable);
+    self->flush();
+  });
+}
+
+void Connection::read_loop() {
+  auto self = shared_from_this();
+  socket_.async_read_some(asio::buffer(rbuf_), [self](error_code ec, std::size_t n) {
+    if (self->closed_) return;
+    if (ec) return self->fail(store_errc::unavailable);
+    if (auto perr = self->pipeline_.on_bytes(self->rbuf_.data(), n)) return self->fail(perr);
+    if (self->closed_) return;
+    self->flush();
+    self->read_loop();
+  });
+}
+
+void Connection::tick_loop() {
+  auto interval = std::clamp(config_.command_timeout / 4, std::chrono::milliseconds(10),
+                             std::chrono::milliseconds(250));
+  tick_timer_.expires_after(interval);
+  auto self = shared_from_this();
+  tick_timer_.async_wait([self](error_code ec) {
+    if (ec || self->closed_) return;
+    if (self->pipeline_.on_tick(Pipeline::Clock::now(), self->config_.command_timeout)) {
+      spdlog::warn("redis {}:{}: no reply for {} ms, dropping the connection",
+                   self->config_.endpoint.host, self->config_.endpoint.port,
+                   2 * self->config_.command_timeout.count());
+      return self->fail(store_errc::timeout);
+    }
+    if (self->closed_) return;
+    self->tick_loop();
+  });
+}
+
+void Connection::close(error_code ec) {
+  if (closed_) return;
+  closed_ = true;
+  open_ = false;
+  done_ = nullptr;
+  on_lost_ = nullptr;
+  error_code ignored;
+  resolver_.cancel();
+  socket_.close(ignored);
+  connect_timer_.cancel();
+  tick_timer_.cancel();
+  pipeline_.fail_all(ec);
+}
+
+void Connection::fail(error_code ec) {
+  if (closed_) return;
+  auto done = std::move(done_);
+  auto lost = std::move(on_lost_);
+  bool was_open = open_;
+  // Queued commands learn that Redis is gone, whatever the cause found here.
+  close(store_errc::unavailable);
+  if (done)
+    done(ec);
+  else if (was_open && lost)
+    lost(ec);
+}
+
+}  // namespace forrealtime::redis

@@ -1,0 +1,85 @@
+// One Redis connection: the thin Asio shell around a Pipeline. It resolves and connects with
+// a deadline, runs the handshake (AUTH, SELECT, CLIENT ID for tail connections) pipelined in
+// one write, then moves bytes: every queued command is written as soon as the previous write
+// completes (so commands issued meanwhile leave together), every byte read goes to the
+// pipeline. A clock tick times out late commands and drops a connection that stopped answering.
+//
+// Everything runs on the owning io_context's single thread; nothing here is thread-safe.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "forrealtime/redis_store.hpp"
+#include "store/redis/pipeline.hpp"
+
+namespace forrealtime::redis {
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  using Handler = std::function<void(boost::system::error_code)>;
+  using Callback = Pipeline::Callback;
+
+  struct Config {
+    RedisEndpoint endpoint;
+    std::chrono::milliseconds connect_timeout{5000};
+    std::chrono::milliseconds command_timeout{5000};
+    /** Ask `CLIENT ID` in the handshake (the tail needs it for `CLIENT UNBLOCK`). */
+    bool want_client_id = false;
+    /** `CLIENT SETNAME`, so that `CLIENT LIST` tells our connections apart. Empty: none. */
+    std::string client_name;
+  };
+
+  Connection(boost::asio::io_context& ioc, Config config);
+
+  /** Connects and runs the handshake; `done` is called once. After a successful start,
+   *  `on_lost` is called once if the connection fails (never after `close`). */
+  void start(Handler done, Handler on_lost);
+
+  /** Encodes commands here, then `expect` one callback per command, then `flush`. The
+   *  deadline is `command_timeout` (+ `extra`, e.g. the block time of XREAD) from now. */
+  std::string& out() { return pipeline_.out(); }
+  void expect(Callback cb, std::chrono::milliseconds extra = {});
+  void flush();
+
+  /** Closes the socket and completes every queued command with `ec`; no `on_lost`. */
+  void close(boost::system::error_code ec);
+
+  bool is_open() const { return open_; }
+  /** `CLIENT ID` from the handshake, -1 when unknown. */
+  long long client_id() const { return client_id_; }
+
+ private:
+  void fail(boost::system::error_code ec);
+  void on_connected();
+  void read_loop();
+  void tick_loop();
+
+  boost::asio::io_context& ioc_;
+  Config config_;
+  boost::asio::ip::tcp::resolver resolver_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer connect_timer_;
+  boost::asio::steady_timer tick_timer_;
+  Pipeline pipeline_;
+  std::string wbuf_;
+  std::array<char, 65536> rbuf_;
+  Handler done_;
+  Handler on_lost_;
+  bool connected_ = false;  // TCP up: writes may go
+  bool open_ = false;       // handshake done
+  bool closed_ = false;
+  bool writing_ = false;
+  long long client_id_ = -1;
+};
+
+}  // namespace forrealtime::redis

@@ -1,0 +1,100 @@
+// RESP encoding of commands and the hiredis reader wrapper (see resp.hpp).
+#include "store/redis/resp.hpp"
+
+#include <charconv>
+
+#include <hiredis/hiredis.h>
+
+namespace forrealtime::redis {
+namespace {
+
+void append_header(std::string& out, char kind, std::size_t n) {
+  char buf[24];
+  buf[0] = kind;
+  auto r = std::to_chars(buf + 1, buf + sizeof buf - 2, n);
+  *r.ptr++ = '\r';
+  *r.ptr++ = '\n';
+  out.append(buf, r.ptr);
+}
+
+}  // namespace
+
+void encode_command(std::string& out, std::span<const std::string_view> args) {
+  std::size_t total = 16;
+  for (auto a : args) total += a.size() + 16;
+  out.reserve(out.size() + total);
+  append_header(out, '*', args.size());
+  for (auto a : args) {
+    append_header(out, '$', a.size());
+    out.append(a);
+    out.append("\r\n", 2);
+  }
+}
+
+void ReplyDeleter::operator()(redisReply* r) const noexcept {
+  freeReplyObject(r);
+}
+
+bool is_error(const redisReply* r) {
+  return r && r->type == REDIS_REPLY_ERROR;
+}
+bool is_nil(const redisReply* r) {
+  return r && r->type == REDIS_REPLY_NIL;
+}
+bool is_array(const redisReply* r) {
+  return r && r->type == REDIS_REPLY_ARRAY;
+}
+
+std::string_view text(const redisReply* r) {
+  if (!r) return {};
+  if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS ||
+      r->type == REDIS_REPLY_ERROR)
+    return {r->str, static_cast<std::size_t>(r->len)};
+  return {};
+}
+
+std::size_t size(const redisReply* r) {
+  return is_array(r) ? r->elements : 0;
+}
+
+const redisReply* at(const redisReply* r, std::size_t i) {
+  if (!is_array(r) || i >= r->elements) return nullptr;
+  return r->element[i];
+}
+
+bool to_int(const redisReply* r, long long& out) {
+  if (!r) return false;
+  if (r->type == REDIS_REPLY_INTEGER) {
+    out = r->integer;
+    return true;
+  }
+  if (r->type == REDIS_REPLY_STRING) {
+    auto t = text(r);
+    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+    return ec == std::errc{} && p == t.data() + t.size() && !t.empty();
+  }
+  return false;
+}
+
+ReplyReader::ReplyReader() : reader_(redisReaderCreate()) {}
+ReplyReader::~ReplyReader() {
+  redisReaderFree(reader_);
+}
+
+bool ReplyReader::feed(const char* data, std::size_t n) {
+  if (failed_) return false;
+  if (redisReaderFeed(reader_, data, n) != REDIS_OK) failed_ = true;
+  return !failed_;
+}
+
+Reply ReplyReader::next() {
+  if (failed_) return nullptr;
+  void* reply = nullptr;
+  if (redisReaderGetReply(reader_, &reply) != REDIS_OK) {
+    failed_ = true;
+    return nullptr;
+  }
+  return Reply(static_cast<redisReply*>(reply));
+}
+
+}  // namespace forrealtime::redis

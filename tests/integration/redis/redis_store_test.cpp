@@ -1,0 +1,547 @@
+// The Redis store against a real redis-server: every operation, the storage format byte for
+// byte (read back with hiredis's own blocking client, as a TypeScript peer or redis-cli
+// would), the live tail (entries written by another client, watch/unwatch taking effect at
+// once, hot channels among thousands of quiet ones), and losing Redis mid-tail.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+
+#include "forrealtime/redis_store.hpp"
+#include "redis_server.hpp"
+
+namespace forrealtime {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::RedisClient;
+using testing::RedisServer;
+using Clock = std::chrono::steady_clock;
+
+template <class T>
+T wait_result(std::shared_ptr<std::promise<T>> p, std::chrono::milliseconds limit = 10s) {
+  auto f = p->get_future();
+  if (f.wait_for(limit) != std::future_status::ready)
+    throw std::runtime_error("a store call did not complete");
+  return f.get();
+}
+
+Store::Result<StreamId> append(Store& s, std::string_view ch, std::string msg,
+                               AppendOptions o = {}) {
+  auto p = std::make_shared<std::promise<Store::Result<StreamId>>>();
+  s.async_append(ch, std::move(msg), o, [p](auto r) { p->set_value(std::move(r)); });
+  return wait_result(p);
+}
+Store::Result<std::vector<StoredEntry>> range(Store& s, std::string_view ch, RangeQuery q = {}) {
+  auto p = std::make_shared<std::promise<Store::Result<std::vector<StoredEntry>>>>();
+  s.async_range(ch, q, [p](auto r) { p->set_value(std::move(r)); });
+  return wait_result(p);
+}
+Store::Result<StreamId> latest(Store& s, std::string_view ch) {
+  auto p = std::make_shared<std::promise<Store::Result<StreamId>>>();
+  s.async_latest(ch, [p](auto r) { p->set_value(std::move(r)); });
+  return wait_result(p);
+}
+Store::Result<StreamInfo> info(Store& s, std::string_view ch) {
+  auto p = std::make_shared<std::promise<Store::Result<StreamInfo>>>();
+  s.async_info(ch, [p](auto r) { p->set_value(std::move(r)); });
+  return wait_result(p);
+}
+boost::system::error_code watch(Store& s, std::string_view ch) {
+  auto p = std::make_shared<std::promise<boost::system::error_code>>();
+  s.watch(ch, [p](auto ec) { p->set_value(ec); });
+  return wait_result(p);
+}
+
+std::string message(std::string_view channel, int n) {
+  return R"({"channel":")" + std::string(channel) + R"(","event":"test.n","data":)" +
+         std::to_string(n) + "}";
+}
+
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit = 5s) {
+  auto deadline = Clock::now() + limit;
+  while (Clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return pred();
+}
+
+class TestSink : public TailSink {
+ public:
+  void on_entries(std::string_view channel, std::span<const StoredEntry> entries) override {
+    std::lock_guard lock(mu_);
+    auto& v = got_[std::string(channel)];
+    for (const auto& e : entries) {
+      if (!v.empty() && !(v.back().id < e.id)) out_of_order_ = true;
+      v.push_back(e);
+    }
+    total_ += entries.size();
+    cv_.notify_all();
+  }
+  void on_tail_error(boost::system::error_code ec) override {
+    std::lock_guard lock(mu_);
+    ++errors_;
+    cv_.notify_all();
+  }
+  void on_tail_resumed() override {
+    std::lock_guard lock(mu_);
+    ++resumed_;
+    cv_.notify_all();
+  }
+
+  std::vector<StoredEntry> entries(const std::string& ch) {
+    std::lock_guard lock(mu_);
+    return got_[ch];
+  }
+  std::size_t count(const std::string& ch) {
+    std::lock_guard lock(mu_);
+    return got_[ch].size();
+  }
+  std::size_t total() {
+    std::lock_guard lock(mu_);
+    return total_;
+  }
+  int errors() {
+    std::lock_guard lock(mu_);
+    return errors_;
+  }
+  int resumed() {
+    std::lock_guard lock(mu_);
+    return resumed_;
+  }
+  bool out_of_order() {
+    std::lock_guard lock(mu_);
+    return out_of_order_;
+  }
+  template <class Pred>
+  bool wait(Pred pred, std::chrono::milliseconds limit = 5s) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, limit, [&] { return pred(); });
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, std::vector<StoredEntry>> got_;
+  std::size_t total_ = 0;
+  int errors_ = 0;
+  int resumed_ = 0;
+  bool out_of_order_ = false;
+};
+
+RedisOptions options_for(const RedisServer& server, std::string prefix = "") {
+  RedisOptions o;
+  o.url = server.url();
+  o.key_prefix = std::move(prefix);
+  o.connect_timeout = 1000ms;
+  o.command_timeout = 2000ms;
+  o.reconnect_min = 50ms;
+  o.reconnect_max = 400ms;
+  // Long on purpose: watch/unwatch must interrupt the parked read, not wait for it.
+  o.tail_block = 20000ms;
+  return o;
+}
+
+std::shared_ptr<Store> connected_store(const RedisOptions& o) {
+  auto s = make_redis_store(o);
+  EXPECT_TRUE(eventually([&] { return s->healthy(); })) << "store never became healthy";
+  return s;
+}
+
+long long blocked_clients(RedisClient& c) {
+  std::string info = c.str({"INFO", "clients"});
+  auto pos = info.find("blocked_clients:");
+  return std::stoll(info.substr(pos + 16));
+}
+
+// --- operations --------------------------------------------------------------------------------
+
+TEST(RedisStore, AppendRangeLatestInfo) {
+  RedisServer server;
+  auto store = connected_store(options_for(server));
+  EXPECT_EQ(store->name(), "redis");
+
+  // Absent stream: empty, not an error.
+  EXPECT_EQ(*latest(*store, "c"), StreamId{});
+  EXPECT_TRUE(range(*store, "c")->empty());
+  auto none = info(*store, "c");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->length, 0u);
+  EXPECT_EQ(none->entries_added, 0u);
+  EXPECT_TRUE(none->first.is_zero() && none->last.is_zero());
+
+  std::vector<StreamId> ids;
+  for (int i = 0; i < 5; ++i) {
+    auto id = append(*store, "c", message("c", i));
+    ASSERT_TRUE(id) << id.error().message();
+    if (!ids.empty()) EXPECT_LT(ids.back(), *id);
+    ids.push_back(*id);
+  }
+  EXPECT_EQ(*latest(*store, "c"), ids.back());
+
+  auto all = range(*store, "c");
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ((*all)[i].id, ids[i]);
+    EXPECT_EQ((*all)[i].message, message("c", i));
+  }
+  auto after = range(*store, "c", RangeQuery{ids[1], true, StreamId::max(), 2});
+  ASSERT_EQ(after->size(), 2u);
+  EXPECT_EQ((*after)[0].id, ids[2]);
+  EXPECT_EQ((*after)[1].id, ids[3]);
+  auto inclusive = range(*store, "c", RangeQuery{ids[1], false, ids[2], 100});
+  ASSERT_EQ(inclusive->size(), 2u);
+  EXPECT_EQ((*inclusive)[0].id, ids[1]);
+  EXPECT_TRUE(range(*store, "c", RangeQuery{ids[4], true, StreamId::max(), 10})->empty());
+  EXPECT_TRUE(range(*store, "c", RangeQuery{{}, false, StreamId::max(), 0})->empty());
+
+  auto i = info(*store, "c");
+  ASSERT_TRUE(i);
+  EXPECT_EQ(i->length, 5u);
+  EXPECT_EQ(i->entries_added, 5u);
+  EXPECT_EQ(i->first, ids.front());
+  EXPECT_EQ(i->last, ids.back());
+}
+
+TEST(RedisStore, StorageFormatByteForByte) {
+  RedisServer server;
+  auto store = connected_store(options_for(server, "fr:"));
+  const std::string json =
+      R"({"channel":"room:1","event":"chat.message","data":{"text":"héllo \"you\"\n"}})";
+  auto id = append(*store, "room:1", json);
+  ASSERT_TRUE(id);
+
+  RedisClient raw(server.port());
+  EXPECT_EQ(raw.str({"TYPE", "fr:room:1"}), "stream");
+  EXPECT_EQ(raw.integer({"EXISTS", "room:1"}), 0);   // the prefix is part of the key
+  EXPECT_EQ(raw.integer({"TTL", "fr:room:1"}), -1);  // no expiry unless asked
+  auto r = raw.cmd({"XRANGE", "fr:room:1", "-", "+"});
+  ASSERT_EQ(r->elements, 1u);
+  redisReply* entry = r->element[0];
+  EXPECT_EQ(std::string(entry->element[0]->str), id->to_string());
+  redisReply* fields = entry->element[1];
+  ASSERT_EQ(fields->elements, 2u);  // exactly one field
+  EXPECT_EQ(std::string(fields->element[0]->str, fields->element[0]->len), "message");
+  EXPECT_EQ(std::string(fields->element[1]->str, fields->element[1]->len), json);
+}
+
+TEST(RedisStore, MaxlenTrimsApproximatelyAndInfoTellsHistoryWasLost) {
+  RedisServer server;
+  auto store = connected_store(options_for(server));
+  StreamId first_id;
+  for (int i = 0; i < 1000; ++i) {
+    auto id = append(*store, "t", message("t", i), AppendOptions{50, 0});
+    ASSERT_TRUE(id);
+    if (i == 0) first_id = *id;
+  }
+  RedisClient raw(server.port());
+  long long len = raw.integer({"XLEN", "t"});
+  EXPECT_GE(len, 50);
+  EXPECT_LT(len, 1000);  // "~": whole nodes go, so somewhat more than 50 may stay
+  auto i = info(*store, "t");
+  ASSERT_TRUE(i);
+  EXPECT_EQ(i->length, static_cast<std::size_t>(len));
+  EXPECT_EQ(i->entries_added, 1000u);
+  EXPECT_GT(i->first, first_id);  // a client whose last_ack is first_id lost history
+  EXPECT_FALSE(i->max_trimmed_known);
+}
+
+TEST(RedisStore, ExpireIsSetAfterEachAppend) {
+  RedisServer server;
+  auto store = connected_store(options_for(server));
+  ASSERT_TRUE(append(*store, "e", message("e", 1), AppendOptions{0, 300}));
+  RedisClient raw(server.port());
+  long long ttl = raw.integer({"TTL", "e"});
+  EXPECT_GT(ttl, 290);
+  EXPECT_LE(ttl, 300);
+  raw.cmd({"EXPIRE", "e", "5"});
+  ASSERT_TRUE(append(*store, "e", message("e", 2), AppendOptions{0, 300}));
+  EXPECT_GT(raw.integer({"TTL", "e"}), 290);  // refreshed
+}
+
+TEST(RedisStore, EntriesWrittenByOtherPeersAreRead) {
+  RedisServer server;
+  auto store = connected_store(options_for(server, "p:"));
+  RedisClient raw(server.port());
+  // What a TypeScript forrealtime server writes.
+  std::string ts_json = R"({"channel":"x","event":"a.b","data":[1,2]})";
+  std::string id = raw.str({"XADD", "p:x", "MAXLEN", "~", "100", "*", "message", ts_json});
+  raw.str({"XADD", "p:x", "*", "foreign", "field"});  // not an event: skipped
+  auto all = range(*store, "x");
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].id.to_string(), id);
+  EXPECT_EQ((*all)[0].message, ts_json);
+}
+
+TEST(RedisStore, NotAStreamIsAnErrorNotACrash) {
+  RedisServer server;
+  auto store = connected_store(options_for(server));
+  RedisClient raw(server.port());
+  raw.cmd({"SET", "s", "plain"});
+  auto a = append(*store, "s", message("s", 1));
+  ASSERT_FALSE(a);
+  EXPECT_EQ(a.error(), make_error_code(store_errc::protocol));
+  EXPECT_FALSE(latest(*store, "s"));
+  TestSink sink;
+  store->start_tail(sink);
+  EXPECT_TRUE(watch(*store, "s"));  // armed with an error
+  // The tail still serves other channels.
+  ASSERT_FALSE(watch(*store, "ok"));
+  raw.str({"XADD", "ok", "*", "message", "{}"});
+  EXPECT_TRUE(sink.wait([&] { return sink.got_["ok"].size() == 1; }));
+}
+
+// --- the tail ------------------------------------------------------------------------------------
+
+TEST(RedisStoreTail, DeliversEntriesAddedByAnotherClientOnceInOrder) {
+  RedisServer server;
+  auto store = connected_store(options_for(server, "k:"));
+  TestSink sink;
+  store->start_tail(sink);
+  RedisClient raw(server.port());
+  raw.str({"XADD", "k:a", "*", "message", "old"});  // before watch: not required, not expected
+  ASSERT_FALSE(watch(*store, "a"));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i)
+    ids.push_back(raw.str({"XADD", "k:a", "*", "message", message("a", i)}));
+  ASSERT_TRUE(sink.wait([&] { return sink.got_["a"].size() >= 20; })) << sink.count("a");
+  std::this_thread::sleep_for(100ms);
+  auto got = sink.entries("a");
+  ASSERT_EQ(got.size(), 20u);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(got[i].id.to_string(), ids[i]);
+    EXPECT_EQ(got[i].message, message("a", i));
+  }
+  EXPECT_FALSE(sink.out_of_order());
+}
+
+TEST(RedisStoreTail, OwnAppendsComeThroughTheTailToo) {
+  RedisServer server;
+  auto store = connected_store(options_for(server));
+  TestSink sink;
+  store->start_tail(sink);
+  ASSERT_FALSE(watch(*store, "own"));
+  auto id = append(*store, "own", message("own", 1));
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(sink.wait([&] { return sink.got_["own"].size() == 1; }));
+  EXPECT_EQ(sink.entries("own")[0].id, *id);
+}
+
+TEST(RedisStoreTail, WatchAndUnwatchTakeEffectAtOnce) {
+  RedisServer server;
+  auto store = connected_store(options_for(server));  // tail_block is 20 s
+  TestSink sink;
+  store->start_tail(sink);
+  RedisClient raw(server.port());
+  ASSERT_FALSE(watch(*store, "first"));
+  ASSERT_TRUE(eventually([&] { return blocked_clients(raw) == 1; }));
+
+  // A second channel joins while the read is parked: its entries arrive at once.
+  auto t0 = Clock::now();
+  ASSERT_FALSE(watch(*store, "second"));
+  raw.str({"XADD", "second", "*", "message", "{}"});
+  ASSERT_TRUE(sink.wait([&] { return sink.got_["second"].size() == 1; }, 3s));
+  EXPECT_LT(Clock::now() - t0, 1s);
+
+  // Counted: two watches need two unwatches.
+  ASSERT_FALSE(watch(*store, "second"));
+  store->unwatch("second");
+  raw.str({"XADD", "second", "*", "message", "{}"});
+  ASSERT_TRUE(sink.wait([&] { return sink.got_["second"].size() == 2; }, 3s));
+
+  // Everyone leaves: no blocked read stays behind in Redis.
+  store->unwatch("second");
+  store->unwatch("first");
+  t0 = Clock::now();
+  EXPECT_TRUE(eventually([&] { return blocked_clients(raw) == 0; }, 3s));
+  EXPECT_LT(Clock::now() - t0, 1s);
+  raw.str({"XADD", "first", "*", "message", "{}"});
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(sink.count("first"), 0u);
+
+  // And a channel watched again starts from its latest entry.
+  ASSERT_FALSE(watch(*store, "first"));
+  raw.str({"XADD", "first", "*", "message", "again"});
+  ASSERT_TRUE(sink.wait([&] { return sink.got_["first"].size() == 1; }, 3s));
+  EXPECT_EQ(sink.entries("first")[0].message, "again");
+}
+
+TEST(RedisStoreTail, ArmedMeansNothingAppendedAfterwardsIsMissed) {
+  RedisServer server;
+  auto store = connected_store(options_for(server));
+  TestSink sink;
+  store->start_tail(sink);
+  RedisClient raw(server.port());
+  // Many channels joining while another client appends to each right after `armed`.
+  for (int i = 0; i < 200; ++i) {
+    std::string ch = "arm" + std::to_string(i);
+    ASSERT_FALSE(watch(*store, ch));
+    raw.str({"XADD", ch, "*", "message", ch});
+  }
+  EXPECT_TRUE(sink.wait([&] { return sink.total_ >= 200; }, 10s)) << sink.total();
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(sink.count("arm" + std::to_string(i)), 1u) << i;
+}
+
+TEST(RedisStoreTail, HotChannelsAmongThousandsOfQuietOnes) {
+  RedisServer server;
+  auto o = options_for(server);
+  o.tail_keys_per_connection = 500;  // several batches
+  auto store = connected_store(o);
+  TestSink sink;
+  store->start_tail(sink);
+
+  // 2,000 quiet channels, then 10 hot ones behind them.
+  std::atomic<int> armed{0}, failed{0};
+  for (int i = 0; i < 2000; ++i)
+    store->watch("quiet:" + std::to_string(i), [&](auto ec) { ++(ec ? failed : armed); });
+  for (int i = 0; i < 10; ++i)
+    store->watch("hot:" + std::to_string(i), [&](auto ec) { ++(ec ? failed : armed); });
+  ASSERT_TRUE(eventually([&] { return armed + failed == 2010; }, 20s));
+  ASSERT_EQ(failed, 0);
+
+  RedisClient raw(server.port());
+  std::mt19937 rng(42);
+  const int n = 4000;
+  auto t0 = Clock::now();
+  for (int i = 0; i < n; ++i)
+    raw.append({"XADD", "hot:" + std::to_string(rng() % 10), "*", "message", std::to_string(i)});
+  for (int i = 0; i < n; ++i) raw.get_reply();
+  ASSERT_TRUE(sink.wait([&] { return sink.total_ >= n; }, 10s)) << sink.total() << " of " << n;
+  auto elapsed = Clock::now() - t0;
+  EXPECT_LT(elapsed, 5s);
+  EXPECT_FALSE(sink.out_of_order());
+  std::cout << "[   info   ] " << n << " events on 10 hot of 2010 watched channels delivered in "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms\n";
+
+  // A quiet channel deep in the set is served just as well.
+  raw.str({"XADD", "quiet:1999", "*", "message", "late"});
+  EXPECT_TRUE(sink.wait([&] { return sink.got_["quiet:1999"].size() == 1; }, 2s));
+}
+
+// --- failure -------------------------------------------------------------------------------------
+
+TEST(RedisStoreFailure, UnreachableAtStartRetriesUntilRedisComes) {
+  auto port = RedisServer::free_port();
+  RedisOptions o;
+  o.url = "redis://127.0.0.1:" + std::to_string(port);
+  o.reconnect_min = 50ms;
+  o.reconnect_max = 200ms;
+  auto store = make_redis_store(o);
+  EXPECT_FALSE(store->healthy());
+  auto t0 = Clock::now();
+  auto r = append(*store, "c", "{}");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), make_error_code(store_errc::unavailable));
+  EXPECT_LT(Clock::now() - t0, 500ms);  // fails fast
+  // (The fixture picks its own port, so start a server by hand on ours.)
+  RedisServer::Options so;
+  std::string dir = "/tmp/forrealtime-redis-late-" + std::to_string(port);
+  std::filesystem::create_directories(dir);
+  pid_t pid = fork();
+  if (pid == 0) {
+    execlp("redis-server", "redis-server", "--port", std::to_string(port).c_str(), "--bind",
+           "127.0.0.1", "--dir", dir.c_str(), "--save", "", "--appendonly", "no", "--logfile",
+           (dir + "/redis.log").c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  bool healthy = eventually([&] { return store->healthy(); }, 5s);
+  EXPECT_TRUE(healthy);
+  if (healthy) EXPECT_TRUE(append(*store, "c", "{}"));
+  store->stop();
+  ::kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(RedisStoreFailure, KillAndRestartMidTailLosesNothing) {
+  RedisServer server(RedisServer::Options{.appendonly = true});
+  auto store = connected_store(options_for(server));
+  TestSink sink;
+  store->start_tail(sink);
+  ASSERT_FALSE(watch(*store, "x"));
+  std::vector<StreamId> before;
+  for (int i = 0; i < 5; ++i) before.push_back(*append(*store, "x", message("x", i)));
+  ASSERT_TRUE(sink.wait([&] { return sink.got_["x"].size() == 5; }));
+
+  server.kill();
+  ASSERT_TRUE(sink.wait([&] { return sink.errors_ == 1; }, 3s));
+  EXPECT_FALSE(store->healthy());
+  auto t0 = Clock::now();
+  auto failed = append(*store, "x", "{}");
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error(), make_error_code(store_errc::unavailable));
+  EXPECT_LT(Clock::now() - t0, 500ms);
+  EXPECT_TRUE(watch(*store, "y"));  // fails fast too, but stays counted
+
+  server.start();
+  // Appended by another peer before our tail is back: must still be delivered.
+  std::vector<std::string> during;
+  {
+    RedisClient raw(server.port());
+    for (int i = 0; i < 3; ++i) during.push_back(raw.str({"XADD", "x", "*", "message", "during"}));
+  }
+  ASSERT_TRUE(sink.wait([&] { return sink.resumed_ == 1; }, 5s));
+  EXPECT_TRUE(eventually([&] { return store->healthy(); }));
+  EXPECT_EQ(sink.errors(), 1);  // once
+
+  // History survived (appendonly) and the tail picks up where it stopped.
+  auto all = range(*store, "x");
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 8u);
+  ASSERT_TRUE(sink.wait([&] { return sink.got_["x"].size() == 8; }, 5s)) << sink.count("x");
+  auto got = sink.entries("x");
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(got[5 + i].id.to_string(), during[i]);
+  EXPECT_FALSE(sink.out_of_order());
+  auto after = append(*store, "x", message("x", 99));
+  ASSERT_TRUE(after);
+  ASSERT_TRUE(sink.wait([&] { return sink.got_["x"].size() == 9; }, 3s));
+
+  // The watch made while Redis was down is established on return.
+  RedisClient raw(server.port());
+  raw.str({"XADD", "y", "*", "message", "y"});
+  EXPECT_TRUE(sink.wait([&] { return sink.got_["y"].size() == 1; }, 3s));
+}
+
+TEST(RedisStoreFailure, StopCompletesEverythingAndRefusesMore) {
+  RedisServer server;
+  auto store = connected_store(options_for(server));
+  store->stop();
+  EXPECT_FALSE(store->healthy());
+  auto r = append(*store, "c", "{}");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), make_error_code(store_errc::stopped));
+  EXPECT_TRUE(watch(*store, "c"));
+}
+
+TEST(RedisStoreFailure, SlowCommandTimesOut) {
+  RedisServer server(RedisServer::Options{.extra_args = {"--enable-debug-command", "yes"}});
+  auto o = options_for(server);
+  o.command_timeout = 200ms;
+  auto store = connected_store(o);
+  std::thread sleeper([&] {
+    RedisClient raw(server.port(), 5000);
+    raw.cmd({"DEBUG", "SLEEP", "1"});
+  });
+  std::this_thread::sleep_for(100ms);
+  auto t0 = Clock::now();
+  auto r = append(*store, "c", "{}");
+  auto took = Clock::now() - t0;
+  sleeper.join();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), make_error_code(store_errc::timeout));
+  EXPECT_LT(took, 800ms);
+  // The store recovers by itself.
+  EXPECT_TRUE(
+      eventually([&] { return store->healthy() && append(*store, "c", "{}").has_value(); }));
+}
+
+}  // namespace
+}  // namespace forrealtime

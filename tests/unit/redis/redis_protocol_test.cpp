@@ -1,0 +1,338 @@
+// The Redis store's pure parts, with literal bytes: URL parsing, command encoding (the
+// storage format of PROTOCOL.md section 6 as it goes on the wire), reply decoding, and the
+// pipeline state machine. No server.
+#include <gtest/gtest.h>
+
+#include "forrealtime/redis_store.hpp"
+#include "store/redis/commands.hpp"
+#include "store/redis/pipeline.hpp"
+#include "store/redis/resp.hpp"
+
+namespace forrealtime::redis {
+namespace {
+
+using namespace std::string_literals;
+
+Reply parse(std::string_view bytes) {
+  ReplyReader reader;
+  EXPECT_TRUE(reader.feed(bytes.data(), bytes.size()));
+  auto r = reader.next();
+  EXPECT_TRUE(r) << "incomplete reply: " << bytes;
+  return r;
+}
+
+// --- URL ------------------------------------------------------------------------------------
+
+TEST(RedisUrl, HostOnlyDefaultsPortAndDb) {
+  auto ep = parse_redis_url("redis://cache.internal");
+  ASSERT_TRUE(ep);
+  EXPECT_EQ(ep->host, "cache.internal");
+  EXPECT_EQ(ep->port, 6379);
+  EXPECT_EQ(ep->db, 0u);
+  EXPECT_FALSE(ep->has_password);
+}
+
+TEST(RedisUrl, PortAndDb) {
+  auto ep = parse_redis_url("redis://127.0.0.1:6380/3");
+  ASSERT_TRUE(ep);
+  EXPECT_EQ(ep->host, "127.0.0.1");
+  EXPECT_EQ(ep->port, 6380);
+  EXPECT_EQ(ep->db, 3u);
+}
+
+TEST(RedisUrl, PasswordWithoutUser) {
+  auto ep = parse_redis_url("redis://:s3cr%40t@h:1/");
+  ASSERT_TRUE(ep);
+  EXPECT_TRUE(ep->has_password);
+  EXPECT_EQ(ep->user, "");
+  EXPECT_EQ(ep->password, "s3cr@t");
+  EXPECT_EQ(ep->port, 1);
+  EXPECT_EQ(ep->db, 0u);
+}
+
+TEST(RedisUrl, UserAndPassword) {
+  auto ep = parse_redis_url("redis://app:pw%3Ax@redis:6379/15");
+  ASSERT_TRUE(ep);
+  EXPECT_EQ(ep->user, "app");
+  EXPECT_EQ(ep->password, "pw:x");
+  EXPECT_EQ(ep->host, "redis");
+  EXPECT_EQ(ep->db, 15u);
+}
+
+TEST(RedisUrl, Ipv6) {
+  auto ep = parse_redis_url("redis://[::1]:7000");
+  ASSERT_TRUE(ep);
+  EXPECT_EQ(ep->host, "::1");
+  EXPECT_EQ(ep->port, 7000);
+}
+
+TEST(RedisUrl, Rejects) {
+  for (auto bad :
+       {"", "redis:/h", "http://h", "rediss://h", "redis://", "redis://h:", "redis://h:0",
+        "redis://h:65536", "redis://h:12x", "redis://h/x", "redis://h/-1", "redis://:%zz@h",
+        "redis://[::1", "redis://[::1]x", "redis://h?db=1", "redis://@"})
+    EXPECT_FALSE(parse_redis_url(bad)) << bad;
+}
+
+// --- commands: the storage format on the wire -----------------------------------------------
+
+TEST(RedisCommands, EncodeIsArrayOfBulkStrings) {
+  std::string out;
+  encode_command(out, {"PING"});
+  encode_command(out, {"SET", "k", ""});
+  EXPECT_EQ(out, "*1\r\n$4\r\nPING\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n");
+}
+
+TEST(RedisCommands, XaddWithoutCap) {
+  std::string out;
+  append_xadd(out, "room:1", R"({"channel":"room:1","event":"a.b","data":1})", 0);
+  EXPECT_EQ(out,
+            "*5\r\n$4\r\nXADD\r\n$6\r\nroom:1\r\n$1\r\n*\r\n$7\r\nmessage\r\n"
+            "$43\r\n{\"channel\":\"room:1\",\"event\":\"a.b\",\"data\":1}\r\n");
+}
+
+TEST(RedisCommands, XaddWithApproximateMaxlenThenExpire) {
+  std::string out;
+  append_xadd(out, "p:c", "{}", 1000);
+  append_expire(out, "p:c", 3600);
+  EXPECT_EQ(out,
+            "*8\r\n$4\r\nXADD\r\n$3\r\np:c\r\n$6\r\nMAXLEN\r\n$1\r\n~\r\n$4\r\n1000\r\n"
+            "$1\r\n*\r\n$7\r\nmessage\r\n$2\r\n{}\r\n"
+            "*3\r\n$6\r\nEXPIRE\r\n$3\r\np:c\r\n$4\r\n3600\r\n");
+}
+
+TEST(RedisCommands, Latest) {
+  std::string out;
+  append_latest(out, "k");
+  EXPECT_EQ(out,
+            "*6\r\n$9\r\nXREVRANGE\r\n$1\r\nk\r\n$1\r\n+\r\n$1\r\n-\r\n$5\r\nCOUNT\r\n$1\r\n1\r\n");
+}
+
+TEST(RedisCommands, RangeForms) {
+  std::string out;
+  append_xrange(out, "k", RangeQuery{});
+  EXPECT_EQ(out,
+            "*6\r\n$6\r\nXRANGE\r\n$1\r\nk\r\n$1\r\n-\r\n$1\r\n+\r\n$5\r\nCOUNT\r\n$4\r\n1000\r\n");
+  out.clear();
+  append_xrange(out, "k", RangeQuery{{5, 1}, true, {9, 0}, 10});
+  EXPECT_EQ(
+      out,
+      "*6\r\n$6\r\nXRANGE\r\n$1\r\nk\r\n$4\r\n(5-1\r\n$3\r\n9-0\r\n$5\r\nCOUNT\r\n$2\r\n10\r\n");
+  out.clear();
+  append_xrange(out, "k", RangeQuery{{7, 0}, false, StreamId::max(), 1});
+  EXPECT_EQ(out,
+            "*6\r\n$6\r\nXRANGE\r\n$1\r\nk\r\n$3\r\n7-0\r\n$1\r\n+\r\n$5\r\nCOUNT\r\n$1\r\n1\r\n");
+}
+
+TEST(RedisCommands, XreadNamesEveryKeyThenEveryId) {
+  std::string out;
+  std::vector<std::string_view> keys = {"a", "bb"};
+  std::vector<StreamId> ids = {{1, 0}, {20, 3}};
+  append_xread(out, 100, 5000, keys, ids);
+  EXPECT_EQ(out,
+            "*10\r\n$5\r\nXREAD\r\n$5\r\nCOUNT\r\n$3\r\n100\r\n$5\r\nBLOCK\r\n$4\r\n5000\r\n"
+            "$7\r\nSTREAMS\r\n$1\r\na\r\n$2\r\nbb\r\n$3\r\n1-0\r\n$4\r\n20-3\r\n");
+}
+
+// --- replies ----------------------------------------------------------------------------------
+
+TEST(RedisReplies, EntriesKeepOnlyTheMessageField) {
+  auto r = parse(
+      "*3\r\n"
+      "*2\r\n$3\r\n1-0\r\n*2\r\n$7\r\nmessage\r\n$2\r\n{}\r\n"
+      "*2\r\n$3\r\n1-1\r\n*2\r\n$5\r\nother\r\n$1\r\nx\r\n"
+      "*2\r\n$3\r\n2-0\r\n*4\r\n$1\r\na\r\n$1\r\nb\r\n$7\r\nmessage\r\n$3\r\n[1]\r\n");
+  std::vector<StoredEntry> entries;
+  StreamId last{};
+  ASSERT_TRUE(decode_entries(r.get(), entries, &last));
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].id, (StreamId{1, 0}));
+  EXPECT_EQ(entries[0].message, "{}");
+  EXPECT_EQ(entries[1].id, (StreamId{2, 0}));
+  EXPECT_EQ(entries[1].message, "[1]");
+  EXPECT_EQ(last, (StreamId{2, 0}));
+}
+
+TEST(RedisReplies, MalformedEntriesAreRejected) {
+  std::vector<StoredEntry> entries;
+  EXPECT_FALSE(decode_entries(parse("*1\r\n*2\r\n$5\r\nnotid\r\n*0\r\n").get(), entries));
+  EXPECT_FALSE(decode_entries(parse(":1\r\n").get(), entries));
+}
+
+TEST(RedisReplies, Latest) {
+  EXPECT_EQ(*decode_latest(parse("*0\r\n").get()), (StreamId{}));
+  EXPECT_EQ(
+      *decode_latest(parse("*1\r\n*2\r\n$4\r\n17-2\r\n*2\r\n$7\r\nmessage\r\n$0\r\n\r\n").get()),
+      (StreamId{17, 2}));
+  auto wrong = decode_latest(parse("-WRONGTYPE Operation against a key\r\n").get());
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error(), make_error_code(store_errc::protocol));
+  auto loading = decode_latest(parse("-LOADING Redis is loading\r\n").get());
+  EXPECT_EQ(loading.error(), make_error_code(store_errc::unavailable));
+}
+
+TEST(RedisReplies, InfoOfRedis7AfterTrimming) {
+  // XINFO STREAM as Redis 7.0 sends it (RESP2) for a stream of 10 kept out of 25 added.
+  auto r = parse(
+      "*20\r\n"
+      "$6\r\nlength\r\n:10\r\n"
+      "$15\r\nradix-tree-keys\r\n:1\r\n"
+      "$16\r\nradix-tree-nodes\r\n:2\r\n"
+      "$17\r\nlast-generated-id\r\n$4\r\n9-24\r\n"
+      "$20\r\nmax-deleted-entry-id\r\n$3\r\n0-0\r\n"
+      "$13\r\nentries-added\r\n:25\r\n"
+      "$23\r\nrecorded-first-entry-id\r\n$4\r\n9-15\r\n"
+      "$6\r\ngroups\r\n:0\r\n"
+      "$11\r\nfirst-entry\r\n*2\r\n$4\r\n9-15\r\n*2\r\n$7\r\nmessage\r\n$2\r\n{}\r\n"
+      "$10\r\nlast-entry\r\n*2\r\n$4\r\n9-24\r\n*2\r\n$7\r\nmessage\r\n$2\r\n{}\r\n");
+  auto info = decode_info(r.get());
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->length, 10u);
+  EXPECT_EQ(info->entries_added, 25u);
+  EXPECT_EQ(info->first, (StreamId{9, 15}));
+  EXPECT_EQ(info->last, (StreamId{9, 24}));
+  EXPECT_FALSE(info->max_trimmed_known);
+}
+
+TEST(RedisReplies, InfoOfRedis6HasNoEntriesAdded) {
+  auto r = parse(
+      "*6\r\n$6\r\nlength\r\n:2\r\n"
+      "$11\r\nfirst-entry\r\n*2\r\n$3\r\n1-0\r\n*0\r\n"
+      "$10\r\nlast-entry\r\n*2\r\n$3\r\n2-0\r\n*0\r\n");
+  auto info = decode_info(r.get());
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->entries_added, 2u);
+  EXPECT_EQ(info->first, (StreamId{1, 0}));
+  EXPECT_EQ(info->last, (StreamId{2, 0}));
+}
+
+TEST(RedisReplies, InfoOfMissingKeyIsAllZero) {
+  auto info = decode_info(parse("-ERR no such key\r\n").get());
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->length, 0u);
+  EXPECT_EQ(info->entries_added, 0u);
+  EXPECT_TRUE(info->first.is_zero());
+  EXPECT_TRUE(info->last.is_zero());
+}
+
+TEST(RedisReplies, XreadWalksKeys) {
+  auto r = parse(
+      "*2\r\n"
+      "*2\r\n$1\r\na\r\n*1\r\n*2\r\n$3\r\n5-0\r\n*2\r\n$7\r\nmessage\r\n$1\r\n1\r\n"
+      "*2\r\n$1\r\nb\r\n*2\r\n"
+      "*2\r\n$3\r\n6-0\r\n*2\r\n$7\r\nmessage\r\n$1\r\n2\r\n"
+      "*2\r\n$3\r\n6-1\r\n*2\r\n$1\r\nx\r\n$1\r\n3\r\n");
+  std::vector<std::string> seen;
+  ASSERT_TRUE(
+      decode_xread(r.get(), [&](std::string_view key, std::vector<StoredEntry>& e, StreamId last) {
+        std::string s(key);
+        for (auto& x : e) s += " " + x.id.to_string() + "=" + x.message;
+        s += " last=" + last.to_string();
+        seen.push_back(s);
+      }));
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], "a 5-0=1 last=5-0");
+  // The entry without `message` is not handed on, but the position moves past it.
+  EXPECT_EQ(seen[1], "b 6-0=2 last=6-1");
+  EXPECT_TRUE(decode_xread(parse("*-1\r\n").get(), [](auto, auto&, auto) { FAIL(); }));
+}
+
+// --- the pipeline -----------------------------------------------------------------------------
+
+TEST(RedisPipeline, RepliesGoToCommandsInOrderAcrossSplitReads) {
+  Pipeline p;
+  std::vector<std::string> got;
+  auto far = Pipeline::Clock::now() + std::chrono::hours(1);
+  encode_command(p.out(), {"PING"});
+  p.expect(
+      [&](Reply r, boost::system::error_code ec) { got.push_back(std::string(text(r.get()))); },
+      far);
+  encode_command(p.out(), {"INCR", "n"});
+  p.expect(
+      [&](Reply r, boost::system::error_code ec) {
+        long long n = 0;
+        ASSERT_TRUE(to_int(r.get(), n));
+        got.push_back(std::to_string(n));
+      },
+      far);
+  std::string wire;
+  p.take_output(wire);
+  EXPECT_EQ(wire, "*1\r\n$4\r\nPING\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n");
+  EXPECT_FALSE(p.has_output());
+  std::string in = "+PONG\r\n:42\r\n";
+  EXPECT_FALSE(p.on_bytes(in.data(), 3));
+  EXPECT_TRUE(got.empty());
+  EXPECT_FALSE(p.on_bytes(in.data() + 3, 6));
+  EXPECT_EQ(got, std::vector<std::string>{"PONG"});
+  EXPECT_FALSE(p.on_bytes(in.data() + 9, in.size() - 9));
+  EXPECT_EQ(got, (std::vector<std::string>{"PONG", "42"}));
+  EXPECT_EQ(p.pending(), 0u);
+}
+
+TEST(RedisPipeline, UnaskedReplyAndGarbageAreProtocolErrors) {
+  Pipeline a;
+  EXPECT_EQ(a.on_bytes("+OK\r\n", 5), make_error_code(store_errc::protocol));
+  Pipeline b;
+  b.expect([](Reply, boost::system::error_code) {}, Pipeline::Clock::now());
+  EXPECT_EQ(b.on_bytes("?what\r\n", 7), make_error_code(store_errc::protocol));
+}
+
+TEST(RedisPipeline, TimeoutCompletesEarlyAndTheLateReplyIsDropped) {
+  Pipeline p;
+  auto t0 = Pipeline::Clock::now();
+  std::vector<std::string> got;
+  auto record = [&](std::string tag) {
+    return [&got, tag](Reply r, boost::system::error_code ec) {
+      got.push_back(tag + ":" + (ec ? ec.message() : std::string(text(r.get()))));
+    };
+  };
+  p.expect(record("slow"), t0 + std::chrono::milliseconds(100));
+  p.expect(record("next"), t0 + std::chrono::milliseconds(1000));
+  EXPECT_FALSE(p.on_tick(t0 + std::chrono::milliseconds(150), std::chrono::milliseconds(100)));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], "slow:" + make_error_code(store_errc::timeout).message());
+  // Late by more than the grace: the connection is to be dropped.
+  EXPECT_TRUE(p.on_tick(t0 + std::chrono::milliseconds(250), std::chrono::milliseconds(100)));
+  EXPECT_FALSE(p.on_bytes("+late\r\n+ok\r\n", 12));
+  EXPECT_EQ(got, (std::vector<std::string>{"slow:" + make_error_code(store_errc::timeout).message(),
+                                           "next:ok"}));
+}
+
+TEST(RedisPipeline, FailAllCompletesEveryCommandOnceAndKillsThePipeline) {
+  Pipeline p;
+  int failures = 0;
+  auto far = Pipeline::Clock::now() + std::chrono::hours(1);
+  for (int i = 0; i < 3; ++i)
+    p.expect(
+        [&](Reply r, boost::system::error_code ec) {
+          EXPECT_EQ(ec, make_error_code(store_errc::unavailable));
+          ++failures;
+        },
+        far);
+  p.fail_all(store_errc::unavailable);
+  EXPECT_EQ(failures, 3);
+  p.expect([&](Reply, boost::system::error_code ec) { ++failures; }, far);
+  EXPECT_EQ(failures, 4);
+  EXPECT_FALSE(p.on_bytes("+OK\r\n", 5));
+  EXPECT_EQ(failures, 4);
+}
+
+TEST(RedisPipeline, CallbackMayQueueTheNextCommand) {
+  Pipeline p;
+  auto far = Pipeline::Clock::now() + std::chrono::hours(1);
+  int rounds = 0;
+  std::function<void(Reply, boost::system::error_code)> again = [&](Reply,
+                                                                    boost::system::error_code) {
+    if (++rounds < 3) {
+      encode_command(p.out(), {"PING"});
+      p.expect(again, far);
+    }
+  };
+  p.expect(again, far);
+  EXPECT_FALSE(p.on_bytes("+a\r\n+b\r\n+c\r\n", 12));
+  EXPECT_EQ(rounds, 3);
+  EXPECT_EQ(p.pending(), 0u);
+}
+
+}  // namespace
+}  // namespace forrealtime::redis
