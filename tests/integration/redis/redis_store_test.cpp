@@ -180,7 +180,9 @@ TEST(RedisStore, AppendRangeLatestInfo) {
   for (int i = 0; i < 5; ++i) {
     auto id = append(*store, "c", message("c", i));
     ASSERT_TRUE(id) << id.error().message();
-    if (!ids.empty()) EXPECT_LT(ids.back(), *id);
+    if (!ids.empty()) {
+      EXPECT_LT(ids.back(), *id);
+    }
     ids.push_back(*id);
   }
   EXPECT_EQ(*latest(*store, "c"), ids.back());
@@ -442,7 +444,6 @@ TEST(RedisStoreFailure, UnreachableAtStartRetriesUntilRedisComes) {
   EXPECT_EQ(r.error(), make_error_code(store_errc::unavailable));
   EXPECT_LT(Clock::now() - t0, 500ms);  // fails fast
   // (The fixture picks its own port, so start a server by hand on ours.)
-  RedisServer::Options so;
   std::string dir = "/tmp/forrealtime-redis-late-" + std::to_string(port);
   std::filesystem::create_directories(dir);
   pid_t pid = fork();
@@ -454,7 +455,9 @@ TEST(RedisStoreFailure, UnreachableAtStartRetriesUntilRedisComes) {
   }
   bool healthy = eventually([&] { return store->healthy(); }, 5s);
   EXPECT_TRUE(healthy);
-  if (healthy) EXPECT_TRUE(append(*store, "c", "{}"));
+  if (healthy) {
+    EXPECT_TRUE(append(*store, "c", "{}"));
+  }
   store->stop();
   ::kill(pid, SIGTERM);
   waitpid(pid, nullptr, 0);
@@ -462,7 +465,7 @@ TEST(RedisStoreFailure, UnreachableAtStartRetriesUntilRedisComes) {
 }
 
 TEST(RedisStoreFailure, KillAndRestartMidTailLosesNothing) {
-  RedisServer server(RedisServer::Options{.appendonly = true});
+  RedisServer server(RedisServer::Options{.appendonly = true, .extra_args = {}});
   auto store = connected_store(options_for(server));
   TestSink sink;
   store->start_tail(sink);
@@ -522,7 +525,7 @@ TEST(RedisStoreFailure, StopCompletesEverythingAndRefusesMore) {
 }
 
 TEST(RedisStoreFailure, SlowCommandTimesOut) {
-  RedisServer server(RedisServer::Options{.extra_args = {"--enable-debug-command", "yes"}});
+  RedisServer server(RedisServer::Options{.appendonly = false, .extra_args = {"--enable-debug-command", "yes"}});
   auto o = options_for(server);
   o.command_timeout = 200ms;
   auto store = connected_store(o);
