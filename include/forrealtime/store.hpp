@@ -115,9 +115,6 @@ class Store {
   virtual void stop() = 0;
 };
 
-/** The embedded in-memory store: no setup, not shared between processes, lost on exit. */
-std::shared_ptr<Store> make_memory_store();
-
 /** Errors a store reports. */
 enum class store_errc {
   unavailable = 1,  // the engine cannot be reached

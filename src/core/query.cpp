@@ -1,1 +1,100 @@
-// placeholder
+// Form decoding and the subscribe query (PROTOCOL.md section 1).
+#include "core/query.hpp"
+
+#include <algorithm>
+
+#include "core/names.hpp"
+
+namespace forrealtime::core {
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::optional<std::string> form_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '+') {
+      out.push_back(' ');
+    } else if (c == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_form(std::string_view q) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    auto piece = q.substr(0, amp);
+    q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
+    if (piece.empty()) continue;
+    auto eq = piece.find('=');
+    auto name = form_decode(piece.substr(0, eq));
+    auto value = form_decode(eq == std::string_view::npos ? std::string_view{} : piece.substr(eq + 1));
+    if (!name || !value) return std::nullopt;
+    out.emplace_back(std::move(*name), std::move(*value));
+  }
+  return out;
+}
+
+std::string_view query_of(std::string_view target) {
+  auto hash = target.find('#');
+  if (hash != std::string_view::npos) target = target.substr(0, hash);
+  auto q = target.find('?');
+  return q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+}
+
+std::string_view path_of(std::string_view target) {
+  auto end = target.find_first_of("?#");
+  return end == std::string_view::npos ? target : target.substr(0, end);
+}
+
+std::variant<SubscribeRequest, QueryError> parse_subscribe(std::string_view query,
+                                                           std::size_t max_channels) {
+  auto form = parse_form(query);
+  if (!form) return QueryError{"the query string has a malformed percent-encoding"};
+  SubscribeRequest req;
+  bool any_channel = false;
+  for (auto& [name, value] : *form) {
+    if (name != "channel") continue;
+    any_channel = true;
+    if (auto why = check_channel(value)) return QueryError{"invalid channel: " + *why};
+    if (std::find(req.channels.begin(), req.channels.end(), value) != req.channels.end()) continue;
+    if (req.channels.size() == max_channels)
+      return QueryError{"too many channels on one connection (the limit is " +
+                        std::to_string(max_channels) + ")"};
+    req.channels.push_back(std::move(value));
+  }
+  if (!any_channel) req.channels.push_back("default");
+  req.last_acks.resize(req.channels.size());
+  constexpr std::string_view kAck = "last_ack_";
+  for (auto& [name, value] : *form) {
+    if (!name.starts_with(kAck)) continue;
+    auto channel = std::string_view(name).substr(kAck.size());
+    auto it = std::find(req.channels.begin(), req.channels.end(), channel);
+    if (it == req.channels.end()) continue;  // an ack for a channel not asked for: ignored
+    auto id = StreamId::parse(value);
+    if (!id)
+      return QueryError{"invalid " + name + ": expected a stream id like 1700000000000-0"};
+    req.last_acks[it - req.channels.begin()] = *id;
+  }
+  return req;
+}
+
+}  // namespace forrealtime::core

@@ -1,1 +1,78 @@
-// placeholder
+// handle(): the subscribe endpoint of PROTOCOL.md over any SseSink.
+#include "forrealtime/handler.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/events.hpp"
+#include "core/query.hpp"
+#include "hub/session.hpp"
+#include "realtime/core.hpp"
+
+namespace forrealtime {
+
+namespace asio = boost::asio;
+
+asio::awaitable<void> Handler::operator()(Request req, std::shared_ptr<SseSink> sink) const {
+  auto& core = *realtime_->core();
+  auto& log = *core.log;
+  if (req.method != "GET") {
+    log.info("subscribe refused: method {} not allowed", req.method);
+    auto r = Response::json(405, core::error_body("method not allowed; use GET"));
+    r.headers.emplace_back("Allow", "GET");
+    sink->respond(std::move(r));
+    co_return;
+  }
+  auto parsed =
+      core::parse_subscribe(core::query_of(req.target), core.options.limits.max_channels_per_connection);
+  if (auto* err = std::get_if<core::QueryError>(&parsed)) {
+    log.info("subscribe refused (400): {}", err->message);
+    sink->respond(Response::json(400, core::error_body(err->message)));
+    co_return;
+  }
+  auto& sub = std::get<core::SubscribeRequest>(parsed);
+  if (core.shutting_down.load()) {
+    sink->respond(Response::json(503, core::error_body("the server is shutting down")));
+    co_return;
+  }
+  if (middleware_) {
+    std::optional<Response> rejected;
+    try {
+      rejected = co_await middleware_(req, sub.channels);
+    } catch (const std::exception& e) {
+      log.error("subscribe middleware threw: {}", e.what());
+      sink->respond(Response::json(500, core::error_body("internal error in middleware")));
+      co_return;
+    }
+    if (rejected) {
+      log.info("subscribe refused by middleware ({})", rejected->status);
+      sink->respond(std::move(*rejected));
+      co_return;
+    }
+  }
+  Response head;
+  head.headers.emplace_back("Cache-Control", "no-cache, no-transform");
+  head.headers.emplace_back("X-Accel-Buffering", "no");
+  if (!core.options.allow_origin.empty())
+    head.headers.emplace_back("Access-Control-Allow-Origin", core.options.allow_origin);
+  auto& shard = core.hub->shard_for(sink->get_executor());
+  detail::StreamSettings settings{core.options.max_duration, core.options.limits.queue_soft_bytes,
+                                  core.options.limits.queue_hard_bytes};
+  auto session = std::make_shared<detail::SseSession>(*core.hub, shard, std::move(sink),
+                                                      std::move(sub), settings);
+  asio::dispatch(shard.executor(),
+                 [session, head = std::move(head)] { session->start(head); });
+}
+
+Handler handle(Realtime& realtime, Middleware middleware) {
+  return Handler(realtime, std::move(middleware));
+}
+
+Handler handle(Realtime& realtime, SyncMiddleware middleware) {
+  if (!middleware) return Handler(realtime, {});
+  return Handler(realtime,
+                 [m = std::move(middleware)](const Request& r, const std::vector<std::string>& ch)
+                     -> asio::awaitable<std::optional<Response>> { co_return m(r, ch); });
+}
+
+}  // namespace forrealtime

@@ -1,1 +1,71 @@
-// placeholder
+// Static file serving: the URL path is percent-decoded, split into segments, and any segment
+// that is empty, `.`, `..`, or holds a NUL or backslash is refused, so no request reaches a file
+// outside the root.
+#include "http/static_files.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/query.hpp"
+
+namespace forrealtime::detail {
+
+std::optional<std::string> static_path(std::string_view root, std::string_view url_path) {
+  if (root.empty() || url_path.empty() || url_path[0] != '/') return std::nullopt;
+  std::string decoded;
+  for (std::size_t i = 0; i < url_path.size(); ++i) {
+    if (url_path[i] == '%') {
+      auto d = core::form_decode(url_path.substr(i, 3));
+      if (!d || i + 2 >= url_path.size()) return std::nullopt;
+      decoded += *d;
+      i += 2;
+    } else {
+      decoded.push_back(url_path[i]);
+    }
+  }
+  std::string out(root);
+  std::string_view rest(decoded);
+  rest.remove_prefix(1);
+  while (!rest.empty()) {
+    auto slash = rest.find('/');
+    auto seg = rest.substr(0, slash);
+    rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+    if (seg.empty() && rest.empty()) break;  // trailing slash
+    if (seg.empty() || seg == "." || seg == ".." || seg.find('\0') != std::string_view::npos ||
+        seg.find('\\') != std::string_view::npos)
+      return std::nullopt;
+    out.push_back('/');
+    out.append(seg);
+  }
+  std::error_code ec;
+  if (std::filesystem::is_directory(out, ec)) out += "/index.html";
+  return out;
+}
+
+std::string_view content_type_for(std::string_view path) {
+  auto dot = path.rfind('.');
+  auto ext = dot == std::string_view::npos ? std::string_view{} : path.substr(dot + 1);
+  if (ext == "html") return "text/html; charset=utf-8";
+  if (ext == "js" || ext == "mjs") return "text/javascript; charset=utf-8";
+  if (ext == "css") return "text/css; charset=utf-8";
+  if (ext == "json" || ext == "map") return "application/json";
+  if (ext == "svg") return "image/svg+xml";
+  if (ext == "png") return "image/png";
+  if (ext == "ico") return "image/x-icon";
+  if (ext == "txt") return "text/plain; charset=utf-8";
+  if (ext == "woff2") return "font/woff2";
+  return "application/octet-stream";
+}
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return std::move(ss).str();
+}
+
+}  // namespace forrealtime::detail

@@ -1,1 +1,206 @@
-// placeholder
+// Realtime, Channel and the RealtimeCore behind them: emit, history, plugins, shutdown.
+#include <future>
+#include <variant>
+
+#include <boost/json/parse.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/events.hpp"
+#include "forrealtime/memory_store.hpp"
+#include "core/names.hpp"
+#include "realtime/core.hpp"
+
+namespace forrealtime {
+namespace detail {
+
+RealtimeCore::RealtimeCore(Options opts)
+    : options(std::move(opts)),
+      internal(std::make_unique<boost::asio::io_context>(1)),
+      work_(boost::asio::make_work_guard(*internal)) {
+  store = options.store ? options.store : make_memory_store();
+  log = options.logger ? options.logger : spdlog::default_logger();
+  hub = std::make_unique<Hub>(store, options.ping_interval, log);
+  unsigned n = std::max(1u, options.internal_threads);
+  if (n == 1) hub->register_worker(*internal);
+  for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { internal->run(); });
+}
+
+RealtimeCore::~RealtimeCore() {
+  {
+    std::lock_guard lock(plugins_mu);
+    for (auto& [type, p] : plugins) p->shutdown();
+  }
+  work_.reset();
+  internal->stop();
+  for (auto& t : threads_) t.join();
+  // Order matters: timers before their io_context, the io_context (and the handlers it still
+  // holds, which may hold sessions) before the hub they point to, the store last.
+  hub->stop_timers();
+  internal.reset();
+  store->stop();
+  hub.reset();
+}
+
+boost::system::error_code RealtimeCore::check_emit(std::string_view channel,
+                                                   std::string_view event,
+                                                   const boost::json::value& data,
+                                                   std::string* why) const {
+  if (auto e = core::check_channel(channel)) {
+    if (why) *why = *e;
+    return errc::invalid_channel;
+  }
+  if (auto e = core::check_event_name(event)) {
+    if (why) *why = *e;
+    return errc::invalid_event;
+  }
+  if (options.schema.check) {
+    auto r = options.schema.check(event, data);
+    if (!r) {
+      if (why) *why = r.error().message();
+      return r.error();
+    }
+  }
+  return {};
+}
+
+void RealtimeCore::async_emit(std::string_view channel, std::string_view event,
+                              boost::json::value data,
+                              std::function<void(Result<StreamId>)> handler) {
+  if (auto ec = check_emit(channel, event, data)) return handler(ec);
+  async_append_encoded(channel, core::encode_message(channel, event, data), std::move(handler));
+}
+
+void RealtimeCore::async_append_encoded(std::string_view channel, std::string message,
+                                        std::function<void(Result<StreamId>)> handler) {
+  AppendOptions ao{options.history.max_length, options.history.expire_after_secs};
+  store->async_append(channel, std::move(message), ao,
+                      [handler = std::move(handler), log = log](Store::Result<StreamId> r) {
+                        if (!r) {
+                          log->warn("append failed: {}", r.error().message());
+                          return handler(r.error());
+                        }
+                        handler(*r);
+                      });
+}
+
+std::variant<RangeQuery, std::string> to_range(const HistoryQuery& q) {
+  RangeQuery r;
+  r.limit = std::min<std::size_t>(q.limit, 1000);
+  if (q.start) r.start = StreamId{*q.start, 0};
+  if (q.after && (!q.start || *q.after >= r.start)) {
+    r.start = *q.after;
+    r.start_exclusive = true;
+  }
+  if (q.end) r.end = StreamId{*q.end, StreamId::max().seq};
+  if (r.end < r.start) return std::string("the end of the range is before its start");
+  return r;
+}
+
+void RealtimeCore::async_history(std::string_view channel, HistoryQuery query,
+                                 std::function<void(Result<std::vector<Event>>)> handler) {
+  if (core::check_channel(channel)) return handler(make_error_code(errc::invalid_channel));
+  auto range = to_range(query);
+  if (std::holds_alternative<std::string>(range))
+    return handler(make_error_code(errc::invalid_query));
+  auto q = std::get<RangeQuery>(range);
+  if (q.limit == 0) return handler(std::vector<Event>{});
+  store->async_range(channel, q,
+                     [handler = std::move(handler), ch = std::string(channel), log = log](
+                         Store::Result<std::vector<StoredEntry>> r) {
+                       if (!r) {
+                         log->warn("history of '{}' failed: {}", ch, r.error().message());
+                         return handler(make_error_code(errc::store_failed));
+                       }
+                       std::vector<Event> out;
+                       out.reserve(r->size());
+                       for (auto& e : *r) {
+                         auto m = core::decode_message(e.message);
+                         if (!m) continue;  // undecodable entries are skipped, never fatal
+                         out.push_back(Event{e.id, ch, std::move(m->event), std::move(m->data)});
+                       }
+                       handler(std::move(out));
+                     });
+}
+
+}  // namespace detail
+
+namespace {
+
+template <class T, class Start>
+Result<T> wait_for(Start start) {
+  std::promise<Result<T>> p;
+  auto f = p.get_future();
+  start([&p](Result<T> r) { p.set_value(std::move(r)); });
+  return f.get();
+}
+
+}  // namespace
+
+// --- Channel -------------------------------------------------------------------------------------
+
+void Channel::async_emit(std::string_view event, boost::json::value data,
+                         std::function<void(Result<StreamId>)> handler) const {
+  core_->async_emit(name_, event, std::move(data), std::move(handler));
+}
+
+Result<StreamId> Channel::emit(std::string_view event, boost::json::value data) const {
+  return wait_for<StreamId>(
+      [&](auto cb) { core_->async_emit(name_, event, std::move(data), std::move(cb)); });
+}
+
+Result<StreamId> Channel::emit_json(std::string_view event, std::string_view json) const {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(json, ec);
+  if (ec) return make_error_code(errc::invalid_payload);
+  return emit(event, std::move(v));
+}
+
+void Channel::async_history(HistoryQuery query,
+                            std::function<void(Result<std::vector<Event>>)> handler) const {
+  core_->async_history(name_, query, std::move(handler));
+}
+
+Result<std::vector<Event>> Channel::history(HistoryQuery query) const {
+  return wait_for<std::vector<Event>>(
+      [&](auto cb) { core_->async_history(name_, query, std::move(cb)); });
+}
+
+// --- Realtime ------------------------------------------------------------------------------------
+
+Realtime::Realtime(Options options)
+    : core_(std::make_shared<detail::RealtimeCore>(std::move(options))) {}
+
+Realtime::~Realtime() {
+  shutdown();
+}
+
+Channel Realtime::channel(std::string name) const { return Channel(core_, std::move(name)); }
+
+const Options& Realtime::options() const { return core_->options; }
+Store& Realtime::store() const { return *core_->store; }
+spdlog::logger& Realtime::logger() const { return *core_->log; }
+
+void Realtime::shutdown() {
+  if (core_->shutting_down.exchange(true)) return;
+  core_->hub->shutdown();
+}
+
+void Realtime::add_plugin(std::type_index type, std::shared_ptr<Plugin> plugin) {
+  {
+    std::lock_guard lock(core_->plugins_mu);
+    for (auto& [t, p] : core_->plugins)
+      if (t == type) throw std::logic_error("plugin already added: " + std::string(p->name()));
+    core_->plugins.emplace_back(type, plugin);
+  }
+  plugin->init(*core_);
+  core_->log->info("plugin '{}' added", plugin->name());
+}
+
+Plugin& Realtime::find_plugin(std::type_index type) const {
+  std::lock_guard lock(core_->plugins_mu);
+  for (auto& [t, p] : core_->plugins)
+    if (t == type) return *p;
+  throw std::out_of_range("no such plugin on this Realtime");
+}
+
+}  // namespace forrealtime

@@ -1,0 +1,56 @@
+// The standalone gateway: an HTTP server with the subscribe, emit, history, health and metrics
+// endpoints and static files, on one io_context per thread. `forrealtime serve` runs it; C++
+// programs can run it too:
+//
+//   forrealtime::Realtime rt;
+//   forrealtime::Gateway gw(rt, {.port = 8787});
+//   gw.start();            // binds, then serves on background threads
+//   ...
+//   gw.stop();             // every stream gets `reconnect`, then the threads end
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "forrealtime/handler.hpp"
+#include "forrealtime/realtime.hpp"
+
+namespace forrealtime {
+
+struct GatewayOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8787;  // 0 picks a free port (see Gateway::port())
+  unsigned threads = 0;       // 0: one per core
+  /** Serve files from this directory at `/` (index.html for directories); none when empty. */
+  std::string static_dir;
+  /** When set, `POST /api/emit` requires `Authorization: Bearer <token>`. */
+  std::string emit_token;
+  /** Optional middleware for the subscribe endpoint. */
+  Middleware middleware;
+  /** Idle keep-alive connections (not streams) are closed after this long. */
+  std::chrono::seconds idle_timeout{60};
+};
+
+class Gateway {
+ public:
+  Gateway(Realtime& realtime, GatewayOptions options);
+  ~Gateway();
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  /** Binds and starts the worker threads; throws std::system_error when it cannot bind. */
+  void start();
+  /** The bound port. */
+  std::uint16_t port() const;
+  /** Graceful stop: streams get `reconnect`, connections close, threads are joined. */
+  void stop();
+  /** Blocks until stop() is called (from another thread or a signal handler). */
+  void wait();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace forrealtime

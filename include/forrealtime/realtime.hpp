@@ -1,0 +1,241 @@
+// The public API: a `Realtime` owns a stream store, the live hub and history settings;
+// `channel(name)` emits, reads history and subscribes on the server side; plugins add typed
+// APIs to the instance. To serve browsers, see handler.hpp (`handle()`) or run the gateway.
+//
+//   forrealtime::Realtime rt({.history = {.max_length = 1000}});
+//   rt.emit("chat.message", {{"text", "hi"}});                 // on channel "default"
+//   auto room = rt.channel("room:1");
+//   auto id = room.emit("chat.message", {{"text", "hello"}});   // -> result<StreamId>
+//   auto last = room.history({.limit = 50});                    // oldest first
+//   auto sub = room.subscribe({.events = {"chat.message"},
+//                              .on_data = [](const forrealtime::Event& e) { ... }});
+//   sub.unsubscribe();
+//
+// Thread safety: every member function may be called from any thread. The blocking forms
+// (`emit`, `history`) wait for the store: do not call them from a store's own thread (with the
+// Redis store, from inside a store callback); use `async_emit` / `async_history` there.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <typeindex>
+#include <vector>
+
+#include <boost/json/value.hpp>
+#include <boost/system/result.hpp>
+
+#include "forrealtime/errors.hpp"
+#include "forrealtime/store.hpp"
+#include "forrealtime/stream_id.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace forrealtime {
+
+namespace detail {
+class Hub;
+class RealtimeCore;
+}  // namespace detail
+
+template <class T>
+using Result = boost::system::result<T>;
+
+/** A user event as stored and delivered. */
+struct Event {
+  StreamId id;
+  std::string channel;
+  std::string event;  // `namespace.name`
+  boost::json::value data;
+};
+
+struct HistoryOptions {
+  /** Keep about this many entries per channel (`MAXLEN ~`); 0 keeps all. */
+  std::size_t max_length = 0;
+  /** Drop a channel's stream this long after its last event; 0 never. */
+  std::uint64_t expire_after_secs = 0;
+};
+
+/** A history query (PROTOCOL.md section 7). */
+struct HistoryQuery {
+  /** At most this many events (capped at 1000). */
+  std::size_t limit = 1000;
+  /** Only events after this id (exclusive), for paging. */
+  std::optional<StreamId> after;
+  /** Only events at or after / at or before these times (ms since the epoch). */
+  std::optional<std::uint64_t> start;
+  std::optional<std::uint64_t> end;
+};
+
+/** Limits that protect the process from clients; every one is answered, never crashed on. */
+struct Limits {
+  std::size_t max_channels_per_connection = 100;
+  /** A subscriber whose unsent output passes the soft limit is logged; past the hard limit it
+   *  gets `reconnect` and is closed (it then replays from its last ack and loses nothing). */
+  std::size_t queue_soft_bytes = 256 * 1024;
+  std::size_t queue_hard_bytes = 4 * 1024 * 1024;
+  /** Largest request body accepted by the gateway's emit endpoint (413 beyond). */
+  std::size_t max_body_bytes = 1024 * 1024;
+};
+
+/** The schema of event names and payloads. This one passes everything through; the typed
+ *  schema builds on it. */
+struct Schema {
+  /** Checks a JSON payload for `event`; return an error to refuse the emit. */
+  std::function<Result<void>(std::string_view event, const boost::json::value& data)> check;
+};
+
+class Plugin;
+
+struct Options {
+  /** Where events are kept; the embedded memory store when null. */
+  std::shared_ptr<Store> store;
+  Schema schema;
+  HistoryOptions history;
+  /** End each stream with `reconnect` after this long; 0 = unlimited. */
+  std::chrono::seconds max_duration{0};
+  /** A `ping` on every stream this often. */
+  std::chrono::milliseconds ping_interval{30000};
+  /** Where logs go; spdlog's default logger when null. */
+  std::shared_ptr<spdlog::logger> logger;
+  Limits limits;
+  /** The `Access-Control-Allow-Origin` of the stream; empty sends none. */
+  std::string allow_origin = "*";
+  /** Worker threads for delivery in the embedded case (server-side subscribers, timers). */
+  unsigned internal_threads = 1;
+};
+
+/** What a plugin gets: emit on any channel, the logger, the store. */
+class PluginContext {
+ public:
+  virtual ~PluginContext() = default;
+  /** Emits a JSON payload (checked against the schema) on `channel`. */
+  virtual void async_emit(std::string_view channel, std::string_view event,
+                          boost::json::value data,
+                          std::function<void(Result<StreamId>)> handler) = 0;
+  virtual spdlog::logger& logger() = 0;
+};
+
+/** A plugin: a name, and `init` called once when it is added to a `Realtime`. */
+class Plugin {
+ public:
+  virtual ~Plugin() = default;
+  virtual std::string_view name() const = 0;
+  virtual void init(PluginContext& context) = 0;
+  /** Called when the Realtime shuts down. */
+  virtual void shutdown() {}
+};
+
+struct SubscribeOptions {
+  /** Only these event names; all when empty. */
+  std::vector<std::string> events;
+  /** Called for each event, on an internal thread, in id order. */
+  std::function<void(const Event&)> on_data;
+  /** Deliver these past events first (then live ones, with no gap and no duplicate). */
+  std::optional<HistoryQuery> history;
+};
+
+/** Ends a server-side subscription when `unsubscribe()` is called or it is destroyed. */
+class Subscription {
+ public:
+  Subscription() = default;
+  explicit Subscription(std::function<void()> stop) : stop_(std::move(stop)) {}
+  Subscription(Subscription&& o) noexcept : stop_(std::move(o.stop_)) { o.stop_ = nullptr; }
+  Subscription& operator=(Subscription&& o) noexcept {
+    if (this != &o) {
+      unsubscribe();
+      stop_ = std::move(o.stop_);
+      o.stop_ = nullptr;
+    }
+    return *this;
+  }
+  ~Subscription() { unsubscribe(); }
+  void unsubscribe() {
+    if (stop_) std::exchange(stop_, nullptr)();
+  }
+
+ private:
+  std::function<void()> stop_;
+};
+
+class Realtime;
+
+/** One channel of a Realtime. Cheap to copy; valid while its Realtime lives. */
+class Channel {
+ public:
+  const std::string& name() const { return name_; }
+
+  /** Emits `event` with `data`; completes with the stored id. */
+  void async_emit(std::string_view event, boost::json::value data,
+                  std::function<void(Result<StreamId>)> handler) const;
+  /** Emits and waits for the store. */
+  Result<StreamId> emit(std::string_view event, boost::json::value data) const;
+  /** Emits an already-encoded JSON payload text (validated and re-encoded). */
+  Result<StreamId> emit_json(std::string_view event, std::string_view json) const;
+
+  void async_history(HistoryQuery query,
+                     std::function<void(Result<std::vector<Event>>)> handler) const;
+  Result<std::vector<Event>> history(HistoryQuery query = {}) const;
+
+  /** Calls `on_data` for new events on this channel until the subscription ends. */
+  Subscription subscribe(SubscribeOptions options) const;
+
+ private:
+  friend class Realtime;
+  Channel(std::shared_ptr<detail::RealtimeCore> core, std::string name)
+      : core_(std::move(core)), name_(std::move(name)) {}
+  std::shared_ptr<detail::RealtimeCore> core_;
+  std::string name_;
+};
+
+class Realtime {
+ public:
+  explicit Realtime(Options options = {});
+  ~Realtime();
+  Realtime(const Realtime&) = delete;
+  Realtime& operator=(const Realtime&) = delete;
+
+  Channel channel(std::string name) const;
+  /** Emits on channel `default`. */
+  Result<StreamId> emit(std::string_view event, boost::json::value data) const {
+    return channel("default").emit(event, std::move(data));
+  }
+
+  /** Adds a plugin and returns it with its type intact:
+   *    auto& pg = rt.use<PostgresSync>(PostgresSyncOptions{...}); pg.start(); */
+  template <class P, class... Args>
+  P& use(Args&&... args) {
+    auto p = std::make_shared<P>(std::forward<Args>(args)...);
+    P& ref = *p;
+    add_plugin(std::type_index(typeid(P)), std::move(p));
+    return ref;
+  }
+  /** A plugin added with `use<P>`; throws std::out_of_range when there is none. */
+  template <class P>
+  P& plugin() const {
+    return static_cast<P&>(find_plugin(std::type_index(typeid(P))));
+  }
+
+  const Options& options() const;
+  Store& store() const;
+  spdlog::logger& logger() const;
+
+  /** Ends every open stream with `reconnect` (graceful shutdown); new ones are refused. */
+  void shutdown();
+
+  /** Internal: the shared state used by handle() and channels. */
+  const std::shared_ptr<detail::RealtimeCore>& core() const { return core_; }
+
+ private:
+  void add_plugin(std::type_index type, std::shared_ptr<Plugin> plugin);
+  Plugin& find_plugin(std::type_index type) const;
+  std::shared_ptr<detail::RealtimeCore> core_;
+};
+
+}  // namespace forrealtime

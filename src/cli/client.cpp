@@ -1,0 +1,180 @@
+// Blocking HTTP client for the CLI's client commands: one connection, Beast for the HTTP, an
+// incremental SSE line reader for `tail`.
+#include "cli/client.hpp"
+
+#include <iostream>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/url/parse.hpp>
+
+#include "core/query.hpp"
+
+namespace forrealtime::cli {
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using asio::ip::tcp;
+
+struct Target {
+  std::string host, port, base;
+};
+
+bool parse_url(const std::string& url, Target& t) {
+  auto u = boost::urls::parse_uri(url);
+  if (!u || u->scheme() != "http" || u->host().empty()) {
+    std::cerr << "error: --url must look like http://host:port (got '" << url << "')\n";
+    return false;
+  }
+  t.host = u->host();
+  t.port = u->has_port() ? std::string(u->port()) : "80";
+  t.base = u->path();
+  while (!t.base.empty() && t.base.back() == '/') t.base.pop_back();
+  return true;
+}
+
+std::string encode(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ':') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
+int request(const ClientOptions& o, http::verb method, const std::string& path_and_query,
+            const std::string& body) {
+  Target t;
+  if (!parse_url(o.url, t)) return 2;
+  try {
+    asio::io_context ioc;
+    tcp::resolver resolver(ioc);
+    tcp::socket socket(ioc);
+    asio::connect(socket, resolver.resolve(t.host, t.port));
+    http::request<http::string_body> req{method, t.base + path_and_query, 11};
+    req.set(http::field::host, t.host);
+    req.set(http::field::user_agent, "forrealtime-cli");
+    if (!o.token.empty()) req.set(http::field::authorization, "Bearer " + o.token);
+    if (method == http::verb::post) {
+      req.set(http::field::content_type, "application/json");
+      req.body() = body;
+    }
+    req.prepare_payload();
+    http::write(socket, req);
+    boost::beast::flat_buffer buf;
+    http::response<http::string_body> res;
+    http::read(socket, buf, res);
+    std::cout << res.body() << "\n";
+    if (res.result_int() >= 400) {
+      std::cerr << "error: HTTP " << res.result_int() << "\n";
+      return 1;
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "error: cannot reach " << o.url << ": " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace
+
+int run_emit(const ClientOptions& o, const std::string& channel, const std::string& event,
+             const std::string& json) {
+  boost::system::error_code ec;
+  auto data = boost::json::parse(json, ec);
+  if (ec) {
+    std::cerr << "error: the payload is not valid JSON: " << ec.message() << "\n";
+    return 2;
+  }
+  boost::json::object body;
+  body["channel"] = channel;
+  body["event"] = event;
+  body["data"] = std::move(data);
+  return request(o, http::verb::post, "/api/emit", boost::json::serialize(body));
+}
+
+int run_history(const ClientOptions& o, const std::string& channel, int limit,
+                const std::string& after) {
+  std::string q = "/api/history?channel=" + encode(channel) + "&limit=" + std::to_string(limit);
+  if (!after.empty()) q += "&after=" + encode(after);
+  return request(o, http::verb::get, q, "");
+}
+
+int run_tail(const ClientOptions& o, const std::vector<std::string>& channels, int max_events) {
+  Target t;
+  if (!parse_url(o.url, t)) return 2;
+  std::string q = t.base + "/api/realtime?";
+  for (std::size_t i = 0; i < channels.size(); ++i)
+    q += (i ? "&channel=" : "channel=") + encode(channels[i]);
+  try {
+    asio::io_context ioc;
+    tcp::resolver resolver(ioc);
+    tcp::socket socket(ioc);
+    asio::connect(socket, resolver.resolve(t.host, t.port));
+    http::request<http::empty_body> req{http::verb::get, q, 11};
+    req.set(http::field::host, t.host);
+    req.set(http::field::accept, "text/event-stream");
+    http::write(socket, req);
+    boost::beast::flat_buffer buf;
+    http::response_parser<http::buffer_body> parser;
+    parser.body_limit(boost::none);
+    http::read_header(socket, buf, parser);
+    if (parser.get().result_int() != 200) {
+      std::cerr << "error: HTTP " << parser.get().result_int() << "\n";
+      return 1;
+    }
+    std::string pending;
+    int seen = 0;
+    char chunk[8192];
+    while (!parser.is_done()) {
+      parser.get().body().data = chunk;
+      parser.get().body().size = sizeof chunk;
+      boost::system::error_code ec;
+      http::read(socket, buf, parser, ec);
+      if (ec && ec != http::error::need_buffer) break;
+      pending.append(chunk, sizeof chunk - parser.get().body().size);
+      std::size_t nl;
+      while ((nl = pending.find('\n')) != std::string::npos) {
+        std::string line = pending.substr(0, nl);
+        pending.erase(0, nl + 1);
+        if (!line.starts_with("data:")) continue;
+        std::string_view data(line);
+        data.remove_prefix(line.starts_with("data: ") ? 6 : 5);
+        boost::system::error_code jec;
+        auto v = boost::json::parse(data, jec);
+        if (jec || !v.is_object()) continue;
+        auto& obj = v.get_object();
+        if (obj.contains("type")) {
+          if (obj.at("type") == "connected") std::cerr << "connected: " << data << "\n";
+          if (obj.at("type") == "error") std::cerr << "server error: " << data << "\n";
+          continue;
+        }
+        std::cout << data << std::endl;
+        if (max_events > 0 && ++seen >= max_events) return 0;
+      }
+    }
+    std::cerr << "the stream ended\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "error: cannot reach " << o.url << ": " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace forrealtime::cli

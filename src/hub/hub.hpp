@@ -1,0 +1,155 @@
+// The hub: one live tail per store per process, fanned out to every subscriber.
+//
+// The store's tail hands entries to `Hub::on_entries` on the store's thread. Each entry is
+// decoded and framed there once (`HubEntry`, shared and immutable), and one batch per channel is
+// posted to each shard that has a subscriber for the channel. A shard is the set of subscribers
+// on one single-threaded executor (a worker's io_context, or a strand for executors we do not
+// know to be single-threaded); inside a shard nothing is locked. The hub's one mutex guards the
+// channel -> shards routes and is taken once per batch and on subscribe/unsubscribe, never per
+// delivered message.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json/value.hpp>
+
+#include "core/events.hpp"
+#include "forrealtime/store.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace forrealtime::detail {
+
+/** One decoded, framed entry, shared by every subscriber of its channel. */
+struct HubEntry {
+  StreamId id;
+  std::string event;
+  boost::json::value data;
+  core::FramePtr frame;  // the SSE bytes of `{"id","channel","event","data"}`
+};
+using HubEntryPtr = std::shared_ptr<const HubEntry>;
+
+/** Decodes a stored entry and frames it; nothing (and nothing sent) when it is not valid. */
+HubEntryPtr make_hub_entry(std::string_view channel, const StoredEntry& entry);
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+/** Something a shard delivers to. All calls happen on the shard's executor. */
+class Subscriber {
+ public:
+  virtual ~Subscriber() = default;
+  virtual void on_entries(std::uint32_t channel_index, std::span<const HubEntryPtr> entries) = 0;
+  /** The store's tail failed: live delivery has a hole until it resumes. */
+  virtual void on_tail_lost() = 0;
+};
+
+class Shard;
+
+/** Per-shard periodic work that SSE sessions need (pings, durations, shutdown). */
+class ShardClient {
+ public:
+  virtual ~ShardClient() = default;
+  /** Called once a second; `ping` is the shard's shared ping frame when one is due. */
+  virtual void on_tick(std::uint64_t now_ms, const core::FramePtr& ping) = 0;
+  /** The process is shutting down: end the stream with `reconnect`. */
+  virtual void on_shutdown(const core::FramePtr& reconnect) = 0;
+};
+
+class Shard {
+ public:
+  explicit Shard(boost::asio::any_io_executor ex, std::chrono::milliseconds ping_interval);
+  const boost::asio::any_io_executor& executor() const { return executor_; }
+
+  // On the shard's executor only:
+  void add_client(ShardClient* c) { clients_.push_back(c); }
+  void remove_client(ShardClient* c);
+  std::size_t client_count() const { return clients_.size(); }
+
+ private:
+  friend class Hub;
+  void deliver(std::string_view channel, std::span<const HubEntryPtr> entries);
+  void tick();
+  void start_ticker();
+
+  boost::asio::any_io_executor executor_;
+  std::chrono::milliseconds ping_interval_;
+  std::uint64_t next_ping_ms_ = 0;
+  std::unique_ptr<boost::asio::steady_timer> ticker_;
+  std::unordered_map<std::string, std::vector<std::pair<Subscriber*, std::uint32_t>>, StringHash,
+                     std::equal_to<>>
+      channels_;
+  std::vector<ShardClient*> clients_;
+  bool shutting_down_ = false;
+};
+
+class Hub final : public TailSink {
+ public:
+  Hub(std::shared_ptr<Store> store, std::chrono::milliseconds ping_interval,
+      std::shared_ptr<spdlog::logger> logger);
+  ~Hub() override;
+
+  /** Declares an io_context run by exactly one thread: its shard needs no strand. */
+  void register_worker(boost::asio::io_context& ioc);
+  /** The shard for an executor (created on first use). Thread-safe. */
+  Shard& shard_for(const boost::asio::any_io_executor& ex);
+
+  /** On the shard's executor: starts delivering `channel` to `sub`; `armed` runs on the shard's
+   *  executor once every entry appended from then on will reach `sub`. */
+  void add(Shard& shard, Subscriber* sub, const std::string& channel, std::uint32_t index,
+           std::function<void(boost::system::error_code)> armed);
+  /** On the shard's executor: stops it. No call reaches `sub` for `channel` afterwards. */
+  void remove(Shard& shard, Subscriber* sub, const std::string& channel);
+
+  /** Destroys the shards' timers. Call only once no thread runs any shard's executor, and
+   *  before those io_contexts are destroyed. */
+  void stop_timers();
+
+  /** Every stream ends with `reconnect`; returns at once. */
+  void shutdown();
+  /** Number of live streams (sessions) across shards; for metrics. */
+  std::size_t stream_count() const { return streams_.load(std::memory_order_relaxed); }
+  std::atomic<std::size_t>& streams() { return streams_; }
+  std::atomic<std::uint64_t>& delivered() { return delivered_; }
+
+  // TailSink
+  void on_entries(std::string_view channel, std::span<const StoredEntry> entries) override;
+  void on_tail_error(boost::system::error_code ec) override;
+  void on_tail_resumed() override;
+
+  Store& store() { return *store_; }
+  spdlog::logger& logger() { return *logger_; }
+
+ private:
+  struct Route {
+    std::vector<std::pair<Shard*, std::size_t>> shards;  // shard, subscriber count
+  };
+  std::shared_ptr<Store> store_;
+  std::chrono::milliseconds ping_interval_;
+  std::shared_ptr<spdlog::logger> logger_;
+  std::mutex mu_;
+  std::unordered_map<const void*, std::unique_ptr<Shard>> shards_;  // by execution context
+  std::unordered_map<std::string, Route, StringHash, std::equal_to<>> routes_;
+  std::unordered_map<const void*, bool> single_threaded_;
+  std::atomic<std::size_t> streams_{0};
+  std::atomic<std::uint64_t> delivered_{0};
+  std::atomic<bool> tail_ok_{true};
+};
+
+}  // namespace forrealtime::detail
