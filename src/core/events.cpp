@@ -25,7 +25,7 @@ std::string encode_message(std::string_view channel, std::string_view event,
 
 std::optional<Message> decode_message(std::string_view text) {
   boost::system::error_code ec;
-  auto v = boost::json::parse(text, ec);
+  auto v = parse_json(text, ec);
   if (ec || !v.is_object()) return std::nullopt;
   auto& obj = v.get_object();
   auto* channel = obj.if_contains("channel");

@@ -6,6 +6,9 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/value_stack.hpp>
+
 namespace forrealtime::core {
 namespace {
 
@@ -29,7 +32,66 @@ void write_uint(std::uint64_t v, std::string& out) {
   out.append(buf, r.ptr);
 }
 
+// Builds a value like boost::json::parser does, but converts doubles from their text with
+// std::from_chars, which rounds correctly.
+struct Builder {
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+
+  boost::json::value_stack st;
+  std::string number;
+
+  using ec_t = boost::system::error_code;
+  using sv = boost::json::string_view;
+  bool on_document_begin(ec_t&) { return true; }
+  bool on_document_end(ec_t&) { return true; }
+  bool on_object_begin(ec_t&) { return true; }
+  bool on_object_end(std::size_t n, ec_t&) { st.push_object(n); return true; }
+  bool on_array_begin(ec_t&) { return true; }
+  bool on_array_end(std::size_t n, ec_t&) { st.push_array(n); return true; }
+  bool on_key_part(sv s, std::size_t, ec_t&) { st.push_chars(s); return true; }
+  bool on_key(sv s, std::size_t, ec_t&) { st.push_key(s); return true; }
+  bool on_string_part(sv s, std::size_t, ec_t&) { st.push_chars(s); return true; }
+  bool on_string(sv s, std::size_t, ec_t&) { st.push_string(s); return true; }
+  bool on_number_part(sv s, ec_t&) { number.append(s.data(), s.size()); return true; }
+  bool on_int64(std::int64_t i, sv, ec_t&) { number.clear(); st.push_int64(i); return true; }
+  bool on_uint64(std::uint64_t u, sv, ec_t&) { number.clear(); st.push_uint64(u); return true; }
+  bool on_double(double d, sv s, ec_t&) {
+    number.append(s.data(), s.size());
+    double exact = d;
+    auto r = std::from_chars(number.data(), number.data() + number.size(), exact);
+    if (r.ec == std::errc::result_out_of_range) exact = d;  // +-inf or 0, as Boost gives
+    number.clear();
+    st.push_double(exact);
+    return true;
+  }
+  bool on_bool(bool b, ec_t&) { st.push_bool(b); return true; }
+  bool on_null(ec_t&) { st.push_null(); return true; }
+  bool on_comment_part(sv, ec_t&) { return true; }
+  bool on_comment(sv, ec_t&) { return true; }
+};
+
 }  // namespace
+
+boost::json::value parse_json(std::string_view text, boost::system::error_code& ec) {
+  boost::json::parse_options opt;
+  opt.max_depth = 64;
+  boost::json::basic_parser<Builder> p(opt);
+  p.handler().st.reset();
+  auto used = p.write_some(false, text.data(), text.size(), ec);
+  if (ec) return nullptr;
+  if (used != text.size()) {
+    ec = boost::json::error::extra_data;
+    return nullptr;
+  }
+  if (!p.done()) {
+    ec = boost::json::error::incomplete;
+    return nullptr;
+  }
+  return p.handler().st.release();
+}
 
 void write_json_string(std::string_view s, std::string& out) {
   out.push_back('"');

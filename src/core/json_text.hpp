@@ -12,8 +12,14 @@
 #include <string_view>
 
 #include <boost/json/value.hpp>
+#include <boost/system/error_code.hpp>
 
 namespace forrealtime::core {
+
+/** Parses JSON like JavaScript's JSON.parse reads numbers: doubles correctly rounded (Boost.JSON
+ *  1.81's own parser may be off by one unit in the last place for long inputs, which would change
+ *  a peer's stored bytes). Nesting deeper than 64 levels is refused. */
+boost::json::value parse_json(std::string_view text, boost::system::error_code& ec);
 
 /** Appends `v` as JSON.stringify would write it. */
 void write_json(const boost::json::value& v, std::string& out);

@@ -171,7 +171,7 @@ struct Gateway::Impl {
       }
     }
     boost::system::error_code ec;
-    auto body = boost::json::parse(req.body(), ec);
+    auto body = core::parse_json(req.body(), ec);
     if (ec) {
       metrics.emit_rejected++;
       co_return error(req, http::status::bad_request, "malformed JSON body: " + ec.message());

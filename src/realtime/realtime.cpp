@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/events.hpp"
+#include "core/json_text.hpp"
 #include "forrealtime/memory_store.hpp"
 #include "core/names.hpp"
 #include "realtime/core.hpp"
@@ -150,7 +151,7 @@ Result<StreamId> Channel::emit(std::string_view event, boost::json::value data) 
 
 Result<StreamId> Channel::emit_json(std::string_view event, std::string_view json) const {
   boost::system::error_code ec;
-  auto v = boost::json::parse(json, ec);
+  auto v = core::parse_json(json, ec);
   if (ec) return make_error_code(errc::invalid_payload);
   return emit(event, std::move(v));
 }

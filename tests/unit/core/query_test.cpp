@@ -1,0 +1,77 @@
+#include "core/query.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace forrealtime::core;
+using forrealtime::StreamId;
+
+static SubscribeRequest ok(std::string_view q, std::size_t max = 100) {
+  auto r = parse_subscribe(q, max);
+  if (auto* e = std::get_if<QueryError>(&r)) ADD_FAILURE() << q << ": " << e->message;
+  return std::get<SubscribeRequest>(r);
+}
+static std::string err(std::string_view q, std::size_t max = 100) {
+  auto r = parse_subscribe(q, max);
+  if (auto* e = std::get_if<QueryError>(&r)) return e->message;
+  ADD_FAILURE() << q << " was accepted";
+  return "";
+}
+
+TEST(Query, FormDecoding) {
+  EXPECT_EQ(*form_decode("a+b%20c%3A%2f"), "a b c:/");
+  EXPECT_FALSE(form_decode("%"));
+  EXPECT_FALSE(form_decode("%2"));
+  EXPECT_FALSE(form_decode("%zz"));
+  auto f = *parse_form("a=1&&b=&c&d=x%26y");
+  ASSERT_EQ(f.size(), 4u);
+  EXPECT_EQ(f[1], (std::pair<std::string, std::string>{"b", ""}));
+  EXPECT_EQ(f[2], (std::pair<std::string, std::string>{"c", ""}));
+  EXPECT_EQ(f[3].second, "x&y");
+  EXPECT_EQ(query_of("/p?x=1#frag"), "x=1");
+  EXPECT_EQ(path_of("/api/realtime?x"), "/api/realtime");
+}
+
+TEST(Query, DefaultChannel) {
+  auto r = ok("");
+  ASSERT_EQ(r.channels, std::vector<std::string>{"default"});
+  EXPECT_FALSE(r.last_acks[0]);
+}
+
+TEST(Query, ChannelsDeduplicatedInOrderWithAcks) {
+  // As URLSearchParams writes it: ':' encoded, '+' for spaces.
+  auto r = ok("channel=room%3A1&channel=b&channel=room%3A1&channel=a+b&last_ack_room%3A1=17-3&last_ack_a+b=5-0&last_ack_zzz=1-1");
+  ASSERT_EQ(r.channels, (std::vector<std::string>{"room:1", "b", "a b"}));
+  EXPECT_EQ(r.last_acks[0], (StreamId{17, 3}));
+  EXPECT_FALSE(r.last_acks[1]);
+  EXPECT_EQ(r.last_acks[2], (StreamId{5, 0}));
+}
+
+TEST(Query, Errors) {
+  EXPECT_EQ(err("channel="), "invalid channel: channel name is empty");
+  EXPECT_EQ(err("channel=%0A"), "invalid channel: channel name contains a control character");
+  EXPECT_EQ(err("channel=" + std::string(257, 'x')),
+            "invalid channel: channel name is longer than 256 bytes");
+  EXPECT_EQ(err("channel=a&channel=b&channel=c", 2),
+            "too many channels on one connection (the limit is 2)");
+  EXPECT_EQ(err("channel=a&last_ack_a=nope"),
+            "invalid last_ack_a: expected a stream id like 1700000000000-0");
+  EXPECT_EQ(err("channel=%zz"), "the query string has a malformed percent-encoding");
+}
+
+TEST(Merge, ReplayAndLiveMeetWithoutGapOrDuplicate) {
+  MergeCursor m(2);
+  // replay delivered 1..3 on channel 0; the connected cursor was 3
+  EXPECT_TRUE(m.accept(0, {1, 0}));
+  EXPECT_TRUE(m.accept(0, {2, 0}));
+  EXPECT_TRUE(m.accept(0, {3, 0}));
+  m.advance(0, {3, 0});
+  // live entries buffered during the replay: 3 (already replayed) and 4
+  EXPECT_FALSE(m.accept(0, {3, 0}));
+  EXPECT_TRUE(m.accept(0, {4, 0}));
+  EXPECT_FALSE(m.accept(0, {4, 0}));
+  // channels are independent
+  m.advance(1, {10, 0});
+  EXPECT_FALSE(m.accept(1, {9, 5}));
+  EXPECT_TRUE(m.accept(1, {10, 1}));
+  EXPECT_EQ(m.last(0), (StreamId{4, 0}));
+}
