@@ -1,0 +1,165 @@
+import { act, cleanup, render, screen } from "@testing-library/react";
+import { StrictMode, useState } from "react";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createRealtimeClient } from "../src/client.js";
+import { RealtimeProvider, createRealtime, useRealtimeClient } from "../src/react.js";
+import { fakeFactory } from "./fake-event-source.js";
+
+type Events = {
+  chat: { message: { text: string; user: string } };
+  notification: { alert: { text: string } };
+};
+const { useRealtime } = createRealtime<Events>();
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  cleanup();
+  vi.useRealTimers();
+});
+
+function Chat({ channels = ["chat"] }: { channels?: string[] }) {
+  const [lines, setLines] = useState<string[]>([]);
+  const { status } = useRealtime({
+    channels,
+    events: ["chat.message"],
+    onData: (e) => {
+      if (e.event === "chat.message") setLines((l) => [...l, `${e.data.user}: ${e.data.text}`]);
+    },
+  });
+  return (
+    <div>
+      <span data-testid="status">{status}</span>
+      <ul>
+        {lines.map((l, i) => (
+          <li key={i}>{l}</li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function advance(ms: number) {
+  act(() => {
+    vi.advanceTimersByTime(ms);
+  });
+}
+
+describe("React binding", () => {
+  it("subscribes through the provider, delivers typed events and reports status", () => {
+    const es = fakeFactory();
+    render(
+      <RealtimeProvider api={{ url: "/api/realtime", withCredentials: true }} options={{ eventSource: es.factory }}>
+        <Chat />
+      </RealtimeProvider>,
+    );
+    expect(screen.getByTestId("status").textContent).toBe("disconnected");
+    advance(20);
+    expect(es.made).toHaveLength(1);
+    expect(es.last.channels).toEqual(["chat"]);
+    expect(es.last.withCredentials).toBe(true);
+    expect(screen.getByTestId("status").textContent).toBe("connecting");
+    act(() => es.last.connect());
+    expect(screen.getByTestId("status").textContent).toBe("connected");
+    act(() => {
+      es.last.event("1-0", "chat", "chat.message", { text: "hello", user: "ann" });
+      es.last.event("2-0", "chat", "chat.typing", {});
+    });
+    expect(screen.getAllByRole("listitem").map((li) => li.textContent)).toEqual(["ann: hello"]);
+    act(() => es.last.fail());
+    expect(screen.getByTestId("status").textContent).toBe("error");
+  });
+
+  it("shares one EventSource between components and re-opens when channels change", () => {
+    const es = fakeFactory();
+    function Switcher() {
+      const [room, setRoom] = useState("a");
+      return (
+        <>
+          <button onClick={() => setRoom("b")}>switch</button>
+          <Chat channels={[room]} />
+          <Chat channels={["lobby"]} />
+        </>
+      );
+    }
+    render(
+      <RealtimeProvider options={{ eventSource: es.factory }}>
+        <Switcher />
+      </RealtimeProvider>,
+    );
+    advance(20);
+    expect(es.made).toHaveLength(1);
+    expect(es.last.channels).toEqual(["a", "lobby"]);
+    act(() => screen.getByText("switch").click());
+    advance(20);
+    expect(es.made).toHaveLength(2);
+    expect(es.open.map((e) => e.channels)).toEqual([["lobby", "b"]]);
+  });
+
+  it("does not re-subscribe when only the onData closure changes, and honours enabled", () => {
+    const client = createRealtimeClient({ eventSource: fakeFactory().factory });
+    const subscribe = vi.spyOn(client, "subscribe");
+    function C({ enabled, n }: { enabled: boolean; n: number }) {
+      useRealtime({ channels: ["x"], enabled, onData: () => void n });
+      return null;
+    }
+    const view = render(
+      <RealtimeProvider client={client}>
+        <C enabled={false} n={1} />
+      </RealtimeProvider>,
+    );
+    expect(subscribe).not.toHaveBeenCalled();
+    view.rerender(
+      <RealtimeProvider client={client}>
+        <C enabled n={2} />
+      </RealtimeProvider>,
+    );
+    view.rerender(
+      <RealtimeProvider client={client}>
+        <C enabled n={3} />
+      </RealtimeProvider>,
+    );
+    expect(subscribe).toHaveBeenCalledTimes(1);
+  });
+
+  it("works under StrictMode with a single connection", () => {
+    const es = fakeFactory();
+    render(
+      <StrictMode>
+        <RealtimeProvider options={{ eventSource: es.factory }}>
+          <Chat />
+        </RealtimeProvider>
+      </StrictMode>,
+    );
+    advance(20);
+    expect(es.made).toHaveLength(1);
+    act(() => {
+      es.last.connect();
+      es.last.event("1-0", "chat", "chat.message", { text: "once", user: "bo" });
+    });
+    expect(screen.getAllByRole("listitem")).toHaveLength(1);
+  });
+
+  it("closes the connection when the provider unmounts", () => {
+    const es = fakeFactory();
+    const view = render(
+      <RealtimeProvider options={{ eventSource: es.factory }}>
+        <Chat />
+      </RealtimeProvider>,
+    );
+    advance(20);
+    view.unmount();
+    advance(20);
+    expect(es.last.closed).toBe(true);
+  });
+
+  it("useRealtimeClient throws a clear error without a provider", () => {
+    function Orphan() {
+      useRealtimeClient();
+      return null;
+    }
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    expect(() => render(<Orphan />)).toThrow(/RealtimeProvider/);
+  });
+});
