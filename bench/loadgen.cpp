@@ -108,6 +108,7 @@ struct Options {
   int connect_concurrency = 500;
   int emit_conns = 4;
   int batch = 1;
+  bool pipeline = false;
   int miss = 100;
   int pre = 10;
 };
@@ -163,9 +164,11 @@ std::string url_encode(std::string_view s) {
 struct ProcSample {
   double cpu_s = 0;   // utime + stime of all watched pids
   std::int64_t rss_kib = 0;
+  double aux_cpu_s = 0;  // helper processes (the baseline's redis-server), reported apart
+  std::int64_t aux_rss_kib = 0;
 };
 
-ProcSample sample_pids(const std::vector<int>& pids) {
+ProcSample sample_one_group(const std::vector<int>& pids) {
   ProcSample s;
   static const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
   for (int pid : pids) {
@@ -186,6 +189,16 @@ ProcSample sample_pids(const std::vector<int>& pids) {
     while (std::getline(status, line))
       if (line.rfind("VmRSS:", 0) == 0) s.rss_kib += std::strtoll(line.c_str() + 6, nullptr, 10);
   }
+  return s;
+}
+
+std::vector<int> g_aux_pids;
+
+ProcSample sample_pids(const std::vector<int>& pids) {
+  ProcSample s = sample_one_group(pids);
+  ProcSample a = sample_one_group(g_aux_pids);
+  s.aux_cpu_s = a.cpu_s;
+  s.aux_rss_kib = a.rss_kib;
   return s;
 }
 
@@ -280,23 +293,31 @@ struct Subscriber {
   std::vector<std::uint64_t> seen;  // bit per sequence number
   std::uint64_t received = 0;       // unique bench events
   std::string last_id;              // replay mode
+  std::uint64_t id_ms = 0, id_seq = 0;  // the last stream id seen, when events carry one
   bool history_lost = false;
   std::string history_lost_json;
 };
 
+// An emitter connection pipelines its requests (HTTP/1.1 answers in order): events to one
+// channel always go through the same connection, so the server sees them in sequence order
+// however slowly it answers, and the emission rate does not wait for answers.
 struct Emitter {
+  struct InFlight {
+    std::int64_t sent_mono;
+    int events;
+  };
   Conn c;
   HttpResponseParser http;
   std::string out;
   std::size_t out_off = 0;
-  bool busy = false;
-  std::int64_t sent_mono = 0;
-  int events_in_request = 0;
+  std::deque<InFlight> inflight;
+  bool busy() const { return !inflight.empty() && !c.dead; }
 };
+constexpr std::size_t max_pipeline = 256;
 
 struct Stats {
   Percentiles latency;
-  std::uint64_t received = 0, duplicates = 0, reordered = 0, other_events = 0;
+  std::uint64_t received = 0, duplicates = 0, reordered = 0, seq_inversions = 0, other_events = 0;
 };
 
 class LoadGen {
@@ -315,7 +336,10 @@ private:
   void close_sub(Subscriber& s);
   bool connect_until(std::int64_t target, std::int64_t deadline_mono);
   // emitters
-  Emitter* free_emitter();
+  Emitter* emitter(std::uint32_t index);
+  Emitter* emitter_for(std::uint32_t ch);
+  bool any_emit_pending() const;
+  void flush_emitter(Emitter& e);
   void emit_request(Emitter& e, const std::string& body, std::string_view channel, int n_events);
   void on_emit_event(Emitter& e, std::uint32_t events);
   std::string event_body(std::uint32_t ch);
@@ -446,11 +470,22 @@ void LoadGen::on_bench_event(Subscriber& s, const SseEvent& e, std::int64_t recv
     ++st_.other_events;
     return;
   }
-  if (o_.mode == "replay") {
-    auto p = d.find("\"id\":\"");
-    if (p != std::string_view::npos) {
-      auto q = d.find('"', p + 6);
-      s.last_id = std::string(d.substr(p + 6, q - p - 6));
+  bool has_id = false, id_backwards = false;
+  if (auto p = d.find("\"id\":\""); p != std::string_view::npos) {
+    auto q = d.find('"', p + 6);
+    std::string_view id = d.substr(p + 6, q - p - 6);
+    if (o_.mode == "replay") s.last_id = std::string(id);
+    std::uint64_t ms = 0, sq = 0;
+    auto dash = id.find('-');
+    if (dash != std::string_view::npos) {
+      std::from_chars(id.data(), id.data() + dash, ms);
+      std::from_chars(id.data() + dash + 1, id.data() + id.size(), sq);
+      has_id = true;
+      id_backwards = ms < s.id_ms || (ms == s.id_ms && sq <= s.id_seq);
+      if (!id_backwards) {
+        s.id_ms = ms;
+        s.id_seq = sq;
+      }
     }
   }
   if (seq <= 0) return;
@@ -462,7 +497,9 @@ void LoadGen::on_bench_event(Subscriber& s, const SseEvent& e, std::int64_t recv
     return;
   }
   s.seen[word] |= bit;
-  if (seq < s.last_seq) ++st_.reordered;
+  // Out of order: against the server's ids when it sends them, else against our sequence.
+  if (has_id ? id_backwards : seq < s.last_seq) ++st_.reordered;
+  if (seq < s.last_seq) ++st_.seq_inversions;
   s.last_seq = std::max(s.last_seq, seq);
   ++s.received;
   ++st_.received;
@@ -558,62 +595,81 @@ bool LoadGen::connect_until(std::int64_t target, std::int64_t deadline) {
 
 // ---------------------------------------------------------------- emitters
 
-Emitter* LoadGen::free_emitter() {
-  for (auto& e : emitters_)
-    if (!e->busy && !e->c.dead) return e.get();
-  // Replace dead ones, or grow the pool.
-  for (std::size_t i = 0; i < emitters_.size() || static_cast<int>(emitters_.size()) < o_.emit_conns; ++i) {
-    if (i < emitters_.size() && !emitters_[i]->c.dead) continue;
-    if (i >= emitters_.size()) emitters_.push_back(std::make_unique<Emitter>());
-    Emitter& e = *emitters_[i];
-    if (e.c.fd >= 0) close(e.c.fd);
-    e = Emitter{};
-    e.c.kind = Kind::emit;
-    e.c.index = static_cast<std::uint32_t>(i);
-    e.c.fd = open_socket(emit_url_, 0);
-    if (e.c.fd < 0) {
-      e.c.dead = true;
-      return nullptr;
-    }
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
-    ev.data.u64 = (std::uint64_t(i) << 1) | 1;
-    epoll_ctl(ep_, EPOLL_CTL_ADD, e.c.fd, &ev);
-    return &e;
+Emitter* LoadGen::emitter(std::uint32_t index) {
+  while (emitters_.size() <= index) emitters_.push_back(std::make_unique<Emitter>());
+  Emitter& e = *emitters_[index];
+  if (e.c.fd >= 0 && !e.c.dead) return &e;
+  e = Emitter{};
+  e.c.kind = Kind::emit;
+  e.c.index = index;
+  e.c.fd = open_socket(emit_url_, 0);
+  if (e.c.fd < 0) {
+    e.c.dead = true;
+    return nullptr;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
+  ev.data.u64 = (std::uint64_t(index) << 1) | 1;
+  epoll_ctl(ep_, EPOLL_CTL_ADD, e.c.fd, &ev);
+  return &e;
+}
+
+// With --pipeline, a channel's events all go through one connection, pipelined, so the
+// server receives them in sequence order. Without it (servers that do not take pipelined
+// requests, e.g. Bun), any idle connection of the pool takes the next event, and concurrent
+// requests may be stored out of sequence order: reordering is then judged by the stream ids
+// the server assigned (see on_bench_event).
+Emitter* LoadGen::emitter_for(std::uint32_t ch) {
+  if (o_.pipeline) {
+    Emitter* e = emitter(ch % static_cast<std::uint32_t>(o_.emit_conns));
+    return e && e->inflight.size() < max_pipeline ? e : nullptr;
+  }
+  for (std::uint32_t i = 0; i < static_cast<std::uint32_t>(o_.emit_conns); ++i) {
+    Emitter* e = emitter(i);
+    if (e && !e->busy()) return e;
   }
   return nullptr;
 }
 
+bool LoadGen::any_emit_pending() const {
+  if (!emit_backlog_.empty()) return true;
+  return std::any_of(emitters_.begin(), emitters_.end(), [](auto& e) { return e->busy(); });
+}
+
+void LoadGen::flush_emitter(Emitter& e) {
+  if (!e.c.connected || e.c.dead) return;
+  if (e.out_off < e.out.size()) {
+    ssize_t n = write(e.c.fd, e.out.data() + e.out_off, e.out.size() - e.out_off);
+    if (n > 0) e.out_off += static_cast<std::size_t>(n);
+  }
+  bool pending = e.out_off < e.out.size();
+  if (!pending) {
+    e.out.clear();
+    e.out_off = 0;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | (pending ? EPOLLOUT : 0u);
+  ev.data.u64 = (std::uint64_t(e.c.index) << 1) | 1;
+  epoll_ctl(ep_, EPOLL_CTL_MOD, e.c.fd, &ev);
+}
+
 void LoadGen::emit_request(Emitter& e, const std::string& body, std::string_view channel, int n_events) {
   std::string target = replace_all(emit_url_.target, "{ch}", channel);
-  e.out = "POST " + target + " HTTP/1.1\r\nHost: " + emit_url_.host + ":" + std::to_string(emit_url_.port) +
-          "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-  e.out_off = 0;
-  e.busy = true;
-  e.events_in_request = n_events;
-  e.http.reset();
-  e.sent_mono = mono_us();
-  if (e.c.connected) {
-    ssize_t n = write(e.c.fd, e.out.data(), e.out.size());
-    if (n > 0) e.out_off = static_cast<std::size_t>(n);
-    if (e.out_off < e.out.size()) {
-      epoll_event ev{};
-      ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
-      ev.data.u64 = (std::uint64_t(e.c.index) << 1) | 1;
-      epoll_ctl(ep_, EPOLL_CTL_MOD, e.c.fd, &ev);
-    }
-  }
+  e.out += "POST " + target + " HTTP/1.1\r\nHost: " + emit_url_.host + ":" + std::to_string(emit_url_.port) +
+           "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  e.inflight.push_back({mono_us(), n_events});
+  flush_emitter(e);
 }
 
 void LoadGen::on_emit_event(Emitter& e, std::uint32_t events) {
   if (e.c.dead) return;
   auto fail = [&] {
-    if (e.busy) ++emit_err_;
+    for (auto& f : e.inflight) emit_err_ += static_cast<std::uint64_t>(f.events);
+    e.inflight.clear();
     epoll_ctl(ep_, EPOLL_CTL_DEL, e.c.fd, nullptr);
     close(e.c.fd);
     e.c.fd = -1;
     e.c.dead = true;
-    e.busy = false;
   };
   if (!e.c.connected && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
     int err = 0;
@@ -621,45 +677,34 @@ void LoadGen::on_emit_event(Emitter& e, std::uint32_t events) {
     getsockopt(e.c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
     if (err) return fail();
     e.c.connected = true;
-  }
-  if (e.c.connected && (events & EPOLLOUT)) {
-    if (e.busy && e.out_off < e.out.size()) {
-      ssize_t n = write(e.c.fd, e.out.data() + e.out_off, e.out.size() - e.out_off);
-      if (n < 0 && errno != EAGAIN) return fail();
-      if (n > 0) e.out_off += static_cast<std::size_t>(n);
-    }
-    if (!e.busy || e.out_off >= e.out.size()) {
-      epoll_event ev{};
-      ev.events = EPOLLIN | EPOLLRDHUP;
-      ev.data.u64 = (std::uint64_t(e.c.index) << 1) | 1;
-      epoll_ctl(ep_, EPOLL_CTL_MOD, e.c.fd, &ev);
-    }
+    flush_emitter(e);
+  } else if (events & EPOLLOUT) {
+    flush_emitter(e);
   }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-    char buf[16384];
+    char buf[65536];
     ssize_t n = read(e.c.fd, buf, sizeof buf);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
     if (n <= 0) return fail();
-    std::string body;
-    e.http.feed(std::string_view(buf, static_cast<std::size_t>(n)), body);
-    if (e.http.failed()) return fail();
-    if (e.http.complete()) {
+    std::string_view rest(buf, static_cast<std::size_t>(n));
+    while (!rest.empty()) {
+      std::string body;
+      auto used = e.http.feed(rest, body);
+      rest.remove_prefix(used);
+      if (e.http.failed() || (e.http.complete() && e.inflight.empty())) return fail();
+      if (!e.http.complete()) break;
+      auto f = e.inflight.front();
+      e.inflight.pop_front();
       if (e.http.status() >= 200 && e.http.status() < 300) {
-        emit_ok_ += static_cast<std::uint64_t>(e.events_in_request);
-        emit_latency_.add(mono_us() - e.sent_mono);
+        emit_ok_ += static_cast<std::uint64_t>(f.events);
+        emit_latency_.add(mono_us() - f.sent_mono);
       } else {
-        emit_err_ += static_cast<std::uint64_t>(e.events_in_request);
+        emit_err_ += static_cast<std::uint64_t>(f.events);
         if (emit_err_ < 5) logf("emit answered %d: %s", e.http.status(), body.c_str());
       }
       bool keep = e.http.keep_alive();
-      e.busy = false;
       e.http.reset();
-      if (!keep) {
-        epoll_ctl(ep_, EPOLL_CTL_DEL, e.c.fd, nullptr);
-        close(e.c.fd);
-        e.c.fd = -1;
-        e.c.dead = true;
-      }
+      if (!keep) return fail();
     }
   }
 }
@@ -672,13 +717,14 @@ std::string LoadGen::event_body(std::uint32_t ch) {
 }
 
 void LoadGen::emit_one(std::uint32_t ch) {
-  Emitter* e = free_emitter();
+  // Keep the order of a channel: behind an earlier backlogged event, wait in the backlog.
+  Emitter* e = emit_backlog_.empty() ? emitter_for(ch) : nullptr;
   if (!e) {
     emit_backlog_.push_back(ch);
     ++emit_backlogged_;
     return;
   }
-  // The payload's time is taken now, just before write(): a busy emitter pool shows up as
+  // The payload's time is taken now, just before write(): a full pipeline shows up as
   // backlog, not as delivery latency.
   emit_request(*e, event_body(ch), channel_name(ch), 1);
   ++emitted_;
@@ -701,11 +747,9 @@ void LoadGen::poll(std::int64_t timeout_us) {
     }
   }
   while (!emit_backlog_.empty()) {
-    Emitter* e = nullptr;
-    for (auto& x : emitters_)
-      if (!x->busy && !x->c.dead && x->c.connected) { e = x.get(); break; }
-    if (!e) break;
     auto ch = emit_backlog_.front();
+    Emitter* e = emitter_for(ch);
+    if (!e) break;
     emit_backlog_.pop_front();
     emit_request(*e, event_body(ch), channel_name(ch), 1);
     ++emitted_;
@@ -729,6 +773,7 @@ void LoadGen::write_common(Json& j) {
   j.num("sources", o_.sources);
   j.num("batch", o_.batch);
   j.num("emit_conns", o_.emit_conns);
+  j.boolean("pipeline", o_.pipeline);
   j.close();
 }
 
@@ -737,6 +782,10 @@ void LoadGen::write_rep(Json& j, double wall_s, const ProcSample& p0, const Proc
   j.num("server_cpu_pct", wall_s > 0 ? 100.0 * (p1.cpu_s - p0.cpu_s) / wall_s : NAN);
   j.num("server_rss_kib", static_cast<double>(p1.rss_kib));
   j.num("loadgen_cpu_pct", wall_s > 0 ? 100.0 * (self_cpu_s() - self0) / wall_s : NAN);
+  if (!g_aux_pids.empty()) {
+    j.num("aux_cpu_pct", wall_s > 0 ? 100.0 * (p1.aux_cpu_s - p0.aux_cpu_s) / wall_s : NAN);
+    j.num("aux_rss_kib", static_cast<double>(p1.aux_rss_kib));
+  }
 }
 
 // ---------------------------------------------------------------- modes
@@ -794,8 +843,7 @@ int LoadGen::run_stream() {
     }
     auto emit_end = mono_us();
     auto drain_end = emit_end + static_cast<std::int64_t>(o_.drain * 1e6);
-    while ((!emit_backlog_.empty() || st_.received < expected_ - exp0 ||
-            std::any_of(emitters_.begin(), emitters_.end(), [](auto& e) { return e->busy && !e->c.dead; })) &&
+    while ((st_.received < expected_ - exp0 || any_emit_pending()) &&
            mono_us() < drain_end && !past_deadline())
       poll(10'000);
     auto end = mono_us();
@@ -814,6 +862,7 @@ int LoadGen::run_stream() {
     j.num("lost", static_cast<double>(expected > st_.received ? expected - st_.received : 0));
     j.num("duplicates", static_cast<double>(st_.duplicates));
     j.num("reordered", static_cast<double>(st_.reordered));
+    j.num("seq_inversions", static_cast<double>(st_.seq_inversions));
     j.num("closed_by_server", static_cast<double>(closed_by_server_ - closed0));
     j.num("subscribers_ready", static_cast<double>(ready_count_));
     st_.latency.write(j, "latency");
@@ -915,9 +964,7 @@ int LoadGen::run_replay() {
     auto emit_serial = [&](int n) {
       for (int i = 0; i < n && !past_deadline(); ++i) {
         emit_one(0);
-        while (!emit_backlog_.empty() ||
-               std::any_of(emitters_.begin(), emitters_.end(), [](auto& e) { return e->busy && !e->c.dead; }))
-          poll(10'000);
+        while (any_emit_pending() && !past_deadline()) poll(10'000);
       }
     };
     auto wait_seq = [&](Subscriber& s, std::int64_t seq, double secs) {
@@ -987,13 +1034,11 @@ int LoadGen::run_emit() {
   write_common(j);
   std::uniform_int_distribution<std::uint32_t> pick(0, static_cast<std::uint32_t>(o_.channels - 1));
   // Open the pool first.
-  for (int i = 0; i < o_.emit_conns; ++i) free_emitter();
-  for (auto& e : emitters_) e->busy = true;  // reserve while connecting
+  for (int i = 0; i < o_.emit_conns; ++i) emitter(static_cast<std::uint32_t>(i));
   auto until = mono_us() + 5'000'000;
   while (mono_us() < until &&
          !std::all_of(emitters_.begin(), emitters_.end(), [](auto& e) { return e->c.connected || e->c.dead; }))
     poll(10'000);
-  for (auto& e : emitters_) e->busy = false;
   j.arr("runs");
   for (int rep = 0; rep < o_.reps && !past_deadline(); ++rep) {
     emit_latency_ = Percentiles{};
@@ -1004,12 +1049,9 @@ int LoadGen::run_emit() {
     auto start = mono_us();
     auto end_at = start + static_cast<std::int64_t>(o_.duration * 1e6);
     while (mono_us() < end_at && !past_deadline()) {
-      for (auto& e : emitters_) {
-        if (e->busy) continue;
-        if (e->c.dead) {
-          if (!free_emitter()) continue;
-        }
-        if (!e->c.connected || e->busy || e->c.dead) continue;
+      for (std::uint32_t i = 0; i < emitters_.size(); ++i) {
+        Emitter* e = emitter(i);  // reopens a connection the server closed
+        if (!e || e->busy() || !e->c.connected) continue;
         std::string body;
         std::uint32_t ch = pick(rng_);
         if (o_.batch > 1) {
@@ -1028,8 +1070,7 @@ int LoadGen::run_emit() {
       poll(1'000);
     }
     auto stop = mono_us();
-    while (std::any_of(emitters_.begin(), emitters_.end(), [](auto& e) { return e->busy && !e->c.dead; }) &&
-           mono_us() < stop + 5'000'000)
+    while (any_emit_pending() && mono_us() < stop + 5'000'000)
       poll(10'000);
     auto end = mono_us();
     auto p1 = sample_pids(o_.server_pids);
@@ -1095,8 +1136,9 @@ void usage() {
                "  --connections N --channels K --hot H --rate R --duration S --reps N\n"
                "  --order shuffled|sequential   --ready head|event   --sources N (127.0.0.1..N)\n"
                "  --steps a,b,c (idle) --miss M (replay) --batch B --emit-conns C (emit)\n"
+               "  --pipeline on|off    pipeline emits, one connection per channel shard (keeps order)\n"
                "  --drain S --settle S --gap S --connect-timeout S --connect-concurrency N\n"
-               "  --max-time S (hard bound, default 300) --server-pid P[,P] --label L --channel-prefix P\n",
+               "  --max-time S (hard bound, default 300) --server-pid P[,P] --aux-pid P[,P] --label L --channel-prefix P\n",
                Options{}.sub_url.c_str(), Options{}.emit_url.c_str());
 }
 
@@ -1133,6 +1175,7 @@ int main(int argc, char** argv) {
     else if (k == "--order") o.order = v;
     else if (k == "--steps") o.steps = split_ints(v);
     else if (k == "--server-pid") for (auto p : split_ints(v)) o.server_pids.push_back(static_cast<int>(p));
+    else if (k == "--aux-pid") for (auto p : split_ints(v)) g_aux_pids.push_back(static_cast<int>(p));
     else if (k == "--connections") o.connections = std::stoll(v);
     else if (k == "--channels") o.channels = std::max<std::int64_t>(1, std::stoll(v));
     else if (k == "--hot") o.hot = std::stoll(v);
@@ -1148,6 +1191,7 @@ int main(int argc, char** argv) {
     else if (k == "--connect-concurrency") o.connect_concurrency = std::max(1, std::stoi(v));
     else if (k == "--emit-conns") o.emit_conns = std::max(1, std::stoi(v));
     else if (k == "--batch") o.batch = std::max(1, std::stoi(v));
+    else if (k == "--pipeline") o.pipeline = v == "1" || v == "on" || v == "true";
     else if (k == "--miss") o.miss = std::stoi(v);
     else if (k == "--pre") o.pre = std::stoi(v);
     else {

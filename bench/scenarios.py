@@ -1,0 +1,684 @@
+#!/usr/bin/env python3
+"""The benchmark scenarios: start each server fresh, drive it with forrealtime-loadgen, keep
+the JSON of every run and write bench/RESULTS.md (medians over the repetitions).
+
+Called by bench/run.sh, which installs the peers and builds the load generator first.
+Everything listens on 127.0.0.1 on free ports, in a temporary directory; every server is
+stopped (by its own pid) when its scenario ends, and every load generator run is bounded
+by --max-time. Python standard library only.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+HISTORY = 1000  # history length every server keeps (ours, TS baseline, nchan buffer)
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 20) -> bool:
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if r.status == 200:
+                    return True
+        except Exception:
+            time.sleep(0.1)
+    return False
+
+
+def children(pid: int) -> list[int]:
+    try:
+        out = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return [int(x) for x in out]
+    except OSError:
+        return []
+
+
+def fd_hard_limit() -> int:
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+
+
+# ------------------------------------------------------------------------------ servers
+
+
+class Server:
+    """A server under test. start() returns when it answers; stop() ends what it started."""
+
+    name = ""
+    title = ""
+    ready = "event"        # what makes a subscriber count as subscribed
+    emit_format = "json"
+    batch = True           # POST /api/emit takes a JSON array
+    replay = True          # understands last_ack_<channel>
+    pipeline = False       # takes pipelined HTTP/1.1 requests (emits keep channel order)
+    notes = ""
+
+    def __init__(self, tmp: Path, loadgen_dir: Path):
+        self.tmp = tmp
+        self.loadgen_dir = loadgen_dir
+        self.procs: list[subprocess.Popen] = []
+        self.port = 0
+
+    def spawn(self, args: list[str], log_name: str, **kw) -> subprocess.Popen:
+        f = open(self.tmp / log_name, "ab")
+        p = subprocess.Popen(args, stdout=f, stderr=subprocess.STDOUT, start_new_session=True, **kw)
+        self.procs.append(p)
+        return p
+
+    def stop(self) -> None:
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        self.procs.clear()
+
+    def sub_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/realtime?channel={{ch}}"
+
+    def emit_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/emit"
+
+    def pids(self) -> list[int]:
+        return [self.procs[-1].pid]
+
+    def aux_pids(self) -> list[int]:
+        return []
+
+
+def start_redis(server: Server) -> int:
+    port = free_port()
+    d = server.tmp / f"redis-{port}"
+    d.mkdir()
+    p = server.spawn(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                      "--appendonly", "no", "--dir", str(d), "--maxclients", "10000"], f"redis-{port}.log")
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return port
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("redis-server did not start")
+
+
+_ours_copy: Path | None = None
+
+
+def ours_binary() -> Path:
+    """The gateway; a private copy once made, so that a rebuild during a run changes nothing."""
+    if _ours_copy is not None:
+        return _ours_copy
+    return Path(os.environ.get("FORREALTIME_BIN", ROOT / "build/release/src/cli/forrealtime"))
+
+
+def ours_supports_redis() -> bool:
+    b = ours_binary()
+    if not b.exists():
+        return False
+    try:
+        out = subprocess.run([str(b), "serve", "--help"], capture_output=True, text=True, timeout=10)
+        return "--redis" in out.stdout + out.stderr
+    except Exception:
+        return False
+
+
+class Ours(Server):
+    name, title = "ours", "ours (memory)"
+    notes = "`forrealtime serve --threads 2`, embedded memory store"
+    use_redis = False
+
+    def start(self) -> None:
+        self.port = free_port()
+        args = [str(ours_binary()), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--threads", "2",
+                "--history-max-length", str(HISTORY)]
+        self.redis_pid = None
+        if self.use_redis:
+            rport = start_redis(self)
+            self.redis_pid = self.procs[-1].pid
+            args += ["--redis", f"redis://127.0.0.1:{rport}"]
+        self.spawn(args, "ours.log")
+        if not wait_http(f"http://127.0.0.1:{self.port}/healthz"):
+            raise RuntimeError("our gateway did not answer /healthz; see " + str(self.tmp / "ours.log"))
+
+    def aux_pids(self) -> list[int]:
+        return [self.redis_pid] if self.redis_pid else []
+
+
+class OursRedis(Ours):
+    name, title = "ours-redis", "ours (redis)"
+    notes = "`forrealtime serve --threads 2 --redis`, CPU and RSS of redis-server reported apart"
+    use_redis = True
+
+
+class TsBaseline(Server):
+    name, title = "ts", "TS baseline"
+    notes = ("forrealtime 0.1.13 on Bun (npm `bun`) with the ioredis adapter, `idleTimeout: 0`; "
+             "redis-server CPU/RSS reported apart")
+
+    def start(self) -> None:
+        rport = start_redis(self)
+        self.redis_pid = self.procs[-1].pid
+        self.port = free_port()
+        bun = BENCH / "baseline/node_modules/.bin/bun"
+        env = dict(os.environ, PORT=str(self.port), REDIS_URL=f"redis://127.0.0.1:{rport}",
+                   HISTORY_MAX_LENGTH=str(HISTORY))
+        self.spawn([str(bun), "run", "server.ts"], "ts.log", cwd=BENCH / "baseline", env=env)
+        if not wait_http(f"http://127.0.0.1:{self.port}/healthz"):
+            raise RuntimeError("the TS baseline did not start; see " + str(self.tmp / "ts.log"))
+
+    def aux_pids(self) -> list[int]:
+        return [self.redis_pid]
+
+
+class Nchan(Server):
+    name, title = "nchan", "nchan"
+    ready = "head"  # nchan's EventSource subscriber sends no event on connect
+    emit_format = "raw"
+    batch = False
+    replay = False
+    pipeline = True
+    notes = "nginx + nchan (Debian), EventSource subscriber, 1 worker, message buffer 1,000"
+
+    def start(self) -> None:
+        self.port = free_port()
+        d = self.tmp / f"nginx-{self.port}"
+        d.mkdir()
+        nofile = fd_hard_limit()
+        conf = f"""
+load_module /usr/lib/nginx/modules/ngx_nchan_module.so;
+user root;
+worker_processes 1;
+worker_rlimit_nofile {nofile};
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+daemon off;
+events {{ worker_connections {nofile - 100}; use epoll; multi_accept on; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/body;
+  proxy_temp_path {d}/proxy;
+  fastcgi_temp_path {d}/fastcgi;
+  uwsgi_temp_path {d}/uwsgi;
+  scgi_temp_path {d}/scgi;
+  server {{
+    listen 127.0.0.1:{self.port} backlog=65535;
+    nchan_message_buffer_length {HISTORY};
+    nchan_message_timeout 1h;
+    location = /sub {{ nchan_subscriber eventsource; nchan_channel_id $arg_channel; }}
+    location = /pub {{ nchan_publisher; nchan_channel_id $arg_channel; }}
+    location = /healthz {{ return 200 "ok"; }}
+  }}
+}}
+"""
+        (d / "nginx.conf").write_text(conf)
+        self.master = self.spawn(["nginx", "-c", str(d / "nginx.conf"), "-p", str(d)], "nginx.log")
+        if not wait_http(f"http://127.0.0.1:{self.port}/healthz"):
+            raise RuntimeError("nginx did not start; see " + str(d / "error.log"))
+
+    def sub_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/sub?channel={{ch}}"
+
+    def emit_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/pub?channel={{ch}}"
+
+    def pids(self) -> list[int]:
+        return children(self.master.pid) or [self.master.pid]  # the worker
+
+
+class Bare(Server):
+    name, title = "bare", "bare epoll"
+    emit_format = "raw"
+    batch = False
+    replay = False
+    pipeline = True
+    notes = "bench/bare_epoll.cpp: one thread, write() of a ready frame per socket, nothing else"
+
+    def start(self) -> None:
+        self.port = free_port()
+        self.spawn([str(self.loadgen_dir / "forrealtime-bare-epoll"), "--host", "127.0.0.1", "--port", str(self.port)],
+                   "bare.log")
+        if not wait_http(f"http://127.0.0.1:{self.port}/healthz"):
+            raise RuntimeError("bare epoll did not start")
+
+    def sub_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/sub?channel={{ch}}"
+
+    def emit_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/emit?channel={{ch}}"
+
+
+SERVERS = {c.name: c for c in (Ours, OursRedis, TsBaseline, Nchan, Bare)}
+
+# ------------------------------------------------------------------------------ scenarios
+
+
+def max_conns() -> int:
+    # One process cannot hold more sockets than its RLIMIT_NOFILE hard limit; raising it
+    # needs CAP_SYS_RESOURCE. Leave room for listeners, emitters and files.
+    return fd_hard_limit() - 1000
+
+
+def scenario_cases(quick: bool, reps: int) -> dict[str, list[dict]]:
+    """name -> cases; a case is a loadgen invocation (extra args) with a label."""
+    q = quick
+    dur = 3 if q else 10
+    cap = max_conns()
+    idle_steps = [1000, 5000] if q else [1000, 10000, 50000, 100000]
+    steps = []
+    for s in idle_steps:
+        if s > cap:
+            if cap not in steps and cap > (steps[-1] if steps else 0):
+                steps.append(cap)
+            break
+        steps.append(s)
+    return {
+        "fanout": [
+            dict(label="fanout-1k-50", args=["--mode", "stream", "--connections", 300 if q else 1000,
+                                             "--channels", 1, "--rate", 50, "--duration", dur]),
+            dict(label="fanout-5k-20", args=["--mode", "stream", "--connections", 1000 if q else 5000,
+                                             "--channels", 1, "--rate", 20, "--duration", dur]),
+        ],
+        "idle": [
+            dict(label="idle", fresh=True, args=["--mode", "idle", "--steps", ",".join(map(str, steps)),
+                                                 "--settle", 2 if q else 3, "--drain", 20, "--sources", 4,
+                                                 "--connect-timeout", 120], want_steps=idle_steps),
+        ],
+        "private": [
+            dict(label=f"private-{n}-{r}", args=["--mode", "stream", "--connections", n, "--channels", n,
+                                                 "--rate", r, "--duration", 3 if q else 5, "--order", "shuffled"])
+            for n in ((500,) if q else (1000, 10000)) for r in (200, 1000)
+        ],
+        "hot": [
+            dict(label="hot-10-of-" + str(1000 if q else 10000),
+                 args=["--mode", "stream", "--connections", 1000 if q else 10000, "--channels", 1000 if q else 10000,
+                       "--hot", 10, "--rate", 80, "--duration", dur, "--order", "shuffled"]),
+        ],
+        "replay": [
+            dict(label="replay-100", needs="replay", args=["--mode", "replay", "--miss", 100, "--drain", 5]),
+            dict(label=f"replay-beyond-{HISTORY}", needs="replay",
+                 args=["--mode", "replay", "--miss", HISTORY + HISTORY // 2, "--drain", 5]),
+        ],
+        "emit": [
+            dict(label="emit-single", args=["--mode", "emit", "--emit-conns", 4, "--channels", 100,
+                                            "--duration", 2 if q else 5]),
+            dict(label="emit-batch-50", needs="batch", args=["--mode", "emit", "--emit-conns", 4, "--channels", 100,
+                                                              "--batch", 50, "--duration", 2 if q else 5]),
+        ],
+    }
+
+
+def run_case(server: Server, case: dict, reps: int, out_dir: Path) -> dict | None:
+    args = [str(server.loadgen_dir / "forrealtime-loadgen")] + [str(a) for a in case["args"]]
+    args += ["--sub-url", server.sub_url(), "--emit-url", server.emit_url(), "--emit-format", server.emit_format,
+             "--ready", server.ready, "--reps", str(reps), "--pipeline", "on" if server.pipeline else "off", "--label", case["label"],
+             "--server-pid", ",".join(map(str, server.pids())), "--max-time", "240"]
+    if server.aux_pids():
+        args += ["--aux-pid", ",".join(map(str, server.aux_pids()))]
+    log(f"{server.name}: {case['label']}")
+    try:
+        p = subprocess.run(["nice", "-n", "5"] + args, capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        log(f"{server.name}: {case['label']} did not finish")
+        return None
+    (out_dir / f"{case['label']}.{server.name}.log").write_text(p.stderr)
+    try:
+        result = json.loads(p.stdout)
+    except json.JSONDecodeError:
+        log(f"{server.name}: {case['label']} gave no JSON (exit {p.returncode}); see log")
+        return None
+    (out_dir / f"{case['label']}.{server.name}.json").write_text(json.dumps(result, indent=1))
+    return result
+
+
+# ------------------------------------------------------------------------------ report
+
+
+def med(values):
+    v = [x for x in values if x is not None]
+    return statistics.median(v) if v else None
+
+
+def runs_metric(res: dict | None, path: str):
+    if not res or not res.get("runs"):
+        return None
+    vals = []
+    for r in res["runs"]:
+        x = r
+        for k in path.split("."):
+            x = x.get(k) if isinstance(x, dict) else None
+        vals.append(x)
+    return med(vals)
+
+
+def fmt(x, unit="", digits=None) -> str:
+    if x is None:
+        return "—"
+    if digits is None:
+        digits = 0 if abs(x) >= 100 else 1 if abs(x) >= 10 else 2
+    return f"{x:,.{digits}f}{unit}"
+
+
+def ratio(a, b) -> str:
+    if a is None or b is None or b == 0:
+        return "—"
+    return f"{a / b:.2f}×"
+
+
+class Report:
+    def __init__(self, servers: list[str], results: dict, titles: dict, quick: bool, reps: int, started: str,
+                 wall: float, skipped: dict):
+        self.servers, self.results, self.titles = servers, results, titles
+        self.quick, self.reps, self.started, self.wall, self.skipped = quick, reps, started, wall, skipped
+        self.lines: list[str] = []
+
+    def res(self, label, server):
+        return self.results.get(label, {}).get(server)
+
+    def table(self, rows: list[tuple], target_col: bool = True):
+        cols = [self.titles[s] for s in self.servers]
+        head = ["", *cols]
+        if target_col:
+            head += ["target (ours)", "ours / bare"]
+        self.lines.append("| " + " | ".join(head) + " |")
+        self.lines.append("|" + "---|" * len(head))
+        for row in rows:
+            label, getter, f = row[0], row[1], row[2]
+            target = row[3] if len(row) > 3 else ""
+            vals = {s: getter(s) for s in self.servers}
+            cells = [label] + [f(vals[s]) for s in self.servers]
+            if target_col:
+                ours = vals.get("ours")
+                bare = vals.get("bare")
+                num = lambda v: v if isinstance(v, (int, float)) else None
+                cells += [target, ratio(num(ours), num(bare)) if len(row) > 4 and row[4] else ""]
+            self.lines.append("| " + " | ".join(cells) + " |")
+        self.lines.append("")
+
+    def stream_rows(self, label: str, p99_target: str = "", cpu_target: str = "") -> list[tuple]:
+        g = lambda path: (lambda s: runs_metric(self.res(label, s), path))
+        def deliv(s):
+            r = self.res(label, s)
+            if not r:
+                return None
+            return (runs_metric(r, "delivered"), runs_metric(r, "expected_deliveries"), runs_metric(r, "duplicates"),
+                    runs_metric(r, "reordered"))
+        def fd(v):
+            if v is None:
+                return "—"
+            d, e, dup, reo = v
+            if e is None or d is None:
+                return "—"
+            s = "all" if d >= e else f"{fmt(d, digits=0)} of {fmt(e, digits=0)}"
+            if dup:
+                s += f", {fmt(dup, digits=0)} dup"
+            if reo:
+                s += f", {fmt(reo, digits=0)} reordered"
+            return s
+        def conn(s):
+            r = self.res(label, s)
+            return r and r.get("connect")
+        def fc(c):
+            if not c:
+                return "—"
+            return f"{c['ready']:,}" + ("" if c.get("all") else f" (of {c['ready'] + c['failed']:,} tried)") + \
+                f" in {c['seconds']:.1f} s"
+        return [
+            ("subscribers ready", conn, fc),
+            ("latency p50 (ms)", g("latency.p50_ms"), fmt, "", True),
+            ("latency p99 (ms)", g("latency.p99_ms"), fmt, p99_target, True),
+            ("latency max (ms)", g("latency.max_ms"), fmt, "", True),
+            ("delivered", deliv, fd),
+            ("server CPU %", g("server_cpu_pct"), lambda v: fmt(v, "%", 0), cpu_target, True),
+            ("+ redis-server CPU %", g("aux_cpu_pct"), lambda v: fmt(v, "%", 0)),
+            ("server RSS (MiB)", lambda s: (lambda v: v / 1024 if v is not None else None)(
+                runs_metric(self.res(label, s), "server_rss_kib")), fmt),
+            ("emit p99 (ms)", g("emit_latency.p99_ms"), fmt),
+            ("loadgen CPU %", g("loadgen_cpu_pct"), lambda v: fmt(v, "%", 0)),
+        ]
+
+    def write(self, path: Path, cases: dict):
+        L = self.lines
+        L += ["# Benchmark results", "",
+              f"Written by `bench/run.sh{' --quick' if self.quick else ''}` on {self.started} "
+              f"({self.wall / 60:.1f} min). Medians of {self.reps} runs (repetitions on the same connections); "
+              "latency = receive time − send time stamped in the payload, one clock, microseconds.", "",
+              "| machine | |", "|---|---|",
+              f"| CPU | {cpu_model()} × {os.cpu_count()} (nproc {nproc()}); shared with other work |",
+              f"| kernel | {platform.release()} |",
+              f"| memory | {mem_total_gib():.0f} GiB |",
+              f"| fd limit | {fd_hard_limit():,} per process (hard; raising it needs CAP_SYS_RESOURCE) |",
+              f"| date | {self.started} |", "", "Servers:", ""]
+        for s in self.servers:
+            L.append(f"- **{self.titles[s]}**: {SERVERS[s].notes}")
+        for s, why in self.skipped.items():
+            L.append(f"- *{s}* not measured: {why}")
+        L += ["", "Everything runs on one 2-core machine: server, load generator (one thread) and redis share "
+              "the cores, so latency includes time the load generator spends reading the other sockets "
+              "of the same event.", ""]
+
+        L += ["## 1. Fan-out: one channel, many subscribers", ""]
+        for c in cases.get("fanout", []):
+            lab = c["label"]
+            n, rate = c["args"][c["args"].index("--connections") + 1], c["args"][c["args"].index("--rate") + 1]
+            L += [f"### {n:,} subscribers × {rate} events/s (`{lab}`)", ""]
+            is5k = lab == "fanout-5k-20"
+            self.table(self.stream_rows(lab, "≤ 27 ms" if is5k else "", "≤ 50%" if is5k else ""))
+
+        if "idle" in cases:
+            L += ["## 2. Idle scale: memory per connection, one event to everyone", ""]
+            c = cases["idle"][0]
+            cap = max_conns()
+            missing = [s for s in c["want_steps"] if s > cap]
+            if missing:
+                L += [f"Steps {', '.join(f'{s:,}' for s in missing)} cannot run here: a process may hold at most "
+                      f"{fd_hard_limit():,} descriptors (hard limit, not raisable without CAP_SYS_RESOURCE), so the "
+                      f"largest step is {cap:,}.", ""]
+            steps = sorted({st["target"] for s in self.servers for st in (self.res("idle", s) or {}).get("steps", [])})
+            for n in steps:
+                def step(s, n=n):
+                    r = self.res("idle", s)
+                    return next((st for st in (r or {}).get("steps", []) if st["target"] == n), None)
+                def m(path, n=n):
+                    def get(s):
+                        st = step(s)
+                        if not st:
+                            return None
+                        if path in st:
+                            return st[path]
+                        return runs_metric(st, path)
+                    return get
+                L += [f"### {n:,} idle subscribers", ""]
+                self.table([
+                    ("connected", lambda s: (step(s) or {}).get("ready"), lambda v: fmt(v, digits=0)),
+                    ("connect time (s)", m("connect_seconds"), fmt),
+                    ("RSS per connection (KiB)", m("rss_per_conn_kib"), fmt, "≤ 2 KiB" if n >= 10000 else "", True),
+                    ("server RSS (MiB)", lambda s: (lambda v: v / 1024 if v else None)(m("rss_kib")(s)), fmt),
+                    ("one event: p99 (ms)", m("latency.p99_ms"), fmt, "≤ 1.3× bare" if n == 10000 else "", True),
+                    ("one event: all have it (ms)", lambda s: (lambda v: v * 1000 if v is not None else None)(
+                        m("all_seconds")(s)), fmt, "", True),
+                    ("lost", m("lost"), lambda v: fmt(v, digits=0)),
+                ])
+
+        if "private" in cases:
+            L += ["## 3. Private channels: one subscriber per channel, events to shuffled channels", ""]
+            for c in cases["private"]:
+                lab = c["label"]
+                _, n, r = lab.split("-")
+                L += [f"### {int(n):,} channels, {r} events/s (`{lab}`)", ""]
+                tgt = "≤ 1 ms" if (n, r) == ("10000", "1000") else ""
+                self.table(self.stream_rows(lab, tgt))
+
+        if "hot" in cases:
+            c = cases["hot"][0]
+            lab = c["label"]
+            L += ["## 4. Hot among idle: 10 busy private channels among quiet ones", "",
+                  f"`{lab}`: {lab.split('-')[-1]} subscribers each on its own channel, events only to 10 of them "
+                  f"(80 events/s in all).", ""]
+            self.table(self.stream_rows(lab, "all, p99 ≤ 1 ms"))
+
+        if "replay" in cases:
+            L += ["## 5. Replay: a client misses events and comes back with `last_ack_<channel>`", ""]
+            for c in cases["replay"]:
+                lab = c["label"]
+                miss = c["args"][c["args"].index("--miss") + 1]
+                L += [f"### misses {miss:,} events (history keeps {HISTORY:,}) (`{lab}`)", ""]
+                g = lambda path, lab=lab: (lambda s: runs_metric(self.res(lab, s), path))
+                def told(s, lab=lab):
+                    r = self.res(lab, s)
+                    if not r or not r.get("runs"):
+                        return None
+                    return sum(1 for x in r["runs"] if x.get("history_lost")), len(r["runs"])
+                self.table([
+                    ("replayed", g("replayed"), lambda v: fmt(v, digits=0)),
+                    ("lost", g("lost"), lambda v: fmt(v, digits=0), "0" if miss <= HISTORY else "told"),
+                    ("duplicates", g("duplicates"), lambda v: fmt(v, digits=0)),
+                    ("live events after replay (of 10)", g("live_after"), lambda v: fmt(v, digits=0)),
+                    ("told (history_lost)", told, lambda v: "—" if v is None else f"{v[0]} of {v[1]} runs",
+                     "yes" if miss > HISTORY else ""),
+                    ("replay time (ms)", lambda s: (lambda v: v * 1000 if v is not None else None)(
+                        g("replay_seconds")(s)), fmt),
+                ], target_col=True)
+            L += ["nchan and the bare broadcaster have no `last_ack_<channel>` (nchan resumes with "
+                  "`Last-Event-ID` instead); not measured.", ""]
+
+        if "emit" in cases:
+            L += ["## 6. Emit throughput: closed loop, 4 keep-alive connections, no subscribers", ""]
+            for c in cases["emit"]:
+                lab = c["label"]
+                g = lambda path, lab=lab: (lambda s: runs_metric(self.res(lab, s), path))
+                L += [f"### `{lab}`", ""]
+                self.table([
+                    ("events/s accepted", g("events_per_s"), lambda v: fmt(v, digits=0), "", True),
+                    ("request latency p50 (ms)", g("emit_latency.p50_ms"), fmt),
+                    ("request latency p99 (ms)", g("emit_latency.p99_ms"), fmt),
+                    ("failed", g("events_failed"), lambda v: fmt(v, digits=0)),
+                    ("server CPU %", g("server_cpu_pct"), lambda v: fmt(v, "%", 0)),
+                    ("+ redis-server CPU %", g("aux_cpu_pct"), lambda v: fmt(v, "%", 0)),
+                ])
+            L += ["nchan's publisher and the bare broadcaster take one message per request: no batched column.", ""]
+
+        L += ["## Raw data", "", "Every run's JSON and the load generator's log are under `bench/results/` "
+              "(not committed).", ""]
+        path.write_text("\n".join(L))
+
+
+def cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def nproc() -> str:
+    return subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+
+
+def mem_total_gib() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal"):
+            return int(line.split()[1]) / 1024 / 1024
+    return 0
+
+
+# ------------------------------------------------------------------------------ main
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="fewer connections, shorter runs")
+    ap.add_argument("--scenarios", default="fanout,idle,private,hot,replay,emit")
+    ap.add_argument("--servers", default="ours,ours-redis,ts,nchan,bare")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--loadgen-dir", default=str(ROOT / "build/bench"))
+    ap.add_argument("--results", default=str(BENCH / "RESULTS.md"))
+    a = ap.parse_args()
+
+    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    t0 = time.time()
+    wanted = [s.strip() for s in a.servers.split(",") if s.strip()]
+    skipped = {}
+    servers = []
+    for s in wanted:
+        if s not in SERVERS:
+            ap.error(f"unknown server {s}; known: {', '.join(SERVERS)}")
+        if s == "ours" and not ours_binary().exists():
+            skipped["ours"] = f"{ours_binary()} does not exist (set FORREALTIME_BIN)"
+            continue
+        if s == "ours-redis" and not ours_supports_redis():
+            skipped["ours (redis)"] = "`forrealtime serve --help` does not mention `--redis` yet"
+            continue
+        servers.append(s)
+    all_cases = scenario_cases(a.quick, a.reps)
+    chosen = [s.strip() for s in a.scenarios.split(",") if s.strip()]
+    cases = {k: all_cases[k] for k in chosen if k in all_cases}
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out_dir = BENCH / "results" / stamp
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results: dict[str, dict[str, dict]] = {}
+    titles = {s: SERVERS[s].title for s in servers}
+    with tempfile.TemporaryDirectory(prefix="forrealtime-bench-") as tmp:
+        global _ours_copy
+        if ours_binary().exists():
+            copy = Path(tmp) / "forrealtime"
+            shutil.copy2(ours_binary(), copy)
+            _ours_copy = copy
+            log(f"our gateway: {ours_binary()} (copied from "
+                f"{os.environ.get('FORREALTIME_BIN', ROOT / 'build/release/src/cli/forrealtime')})")
+        for scen, cs in cases.items():
+            for case in cs:
+                for sname in servers:
+                    cls = SERVERS[sname]
+                    need = case.get("needs")
+                    if need and not getattr(cls, need):
+                        continue
+                    server = cls(Path(tmp), Path(a.loadgen_dir))
+                    try:
+                        server.start()
+                        time.sleep(0.3)
+                        res = run_case(server, case, a.reps, out_dir)
+                        if res is not None:
+                            results.setdefault(case["label"], {})[sname] = res
+                    except Exception as e:  # one server failing must not stop the others
+                        log(f"{sname}: {case['label']}: {e}")
+                    finally:
+                        server.stop()
+                    # Keep the partial report current: a long run interrupted still leaves data.
+                    Report(servers, results, titles, a.quick, a.reps, started, time.time() - t0, skipped).write(
+                        Path(a.results), cases)
+                    (out_dir / "all.json").write_text(json.dumps(results))
+    log(f"done in {(time.time() - t0) / 60:.1f} min: {a.results}, raw data in {out_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
