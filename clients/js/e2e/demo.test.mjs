@@ -70,9 +70,10 @@ describe("chat between pages", () => {
         () => document.querySelector('[data-testid="bell-count"]')?.textContent === "1",
       );
     }
+    await alice.screenshot({ path: join(artifacts, "demo.png") });
     await alice.click('[data-testid="bell"]');
     await alice.waitForSelector(`[data-testid="alerts"] li:has-text("deploy finished ${n}")`);
-    await alice.screenshot({ path: join(artifacts, "demo.png") });
+    await alice.screenshot({ path: join(artifacts, "demo-bell-open.png") });
 
     // A page opened later shows the history once, then live messages.
     const carol = await openDemo(browser.context, gw.base, { user: "carol" });
