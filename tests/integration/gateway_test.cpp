@@ -1,0 +1,392 @@
+// The real `forrealtime serve` on a free port, driven over real sockets.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "forrealtime/stream_id.hpp"
+#include "support/net.hpp"
+
+using namespace fr_test;
+using forrealtime::StreamId;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string str(const boost::json::value& v, const char* key) {
+  return std::string(v.at(key).as_string());
+}
+
+}  // namespace
+
+TEST(Gateway, SubscribeEmitAndReplayAfterADroppedConnection) {
+  GatewayProcess gw;
+  std::string last;
+  {
+    SseClient c(gw.port(), "/api/realtime?channel=room");
+    ASSERT_EQ(c.status(), 200);
+    EXPECT_NE(c.head().find("Content-Type: text/event-stream"), std::string::npos);
+    EXPECT_NE(c.head().find("Cache-Control: no-cache"), std::string::npos);
+    EXPECT_NE(c.head().find("Access-Control-Allow-Origin: *"), std::string::npos);
+    auto connected = c.next();
+    ASSERT_TRUE(connected);
+    EXPECT_EQ(str(*connected, "type"), "connected");
+    EXPECT_EQ(str(*connected, "channel"), "room");
+    EXPECT_FALSE(connected->as_object().contains("cursor"));  // empty stream: no cursor
+    for (int i = 0; i < 3; ++i) emit(gw.port(), "room", "chat.message", std::to_string(i));
+    for (int i = 0; i < 3; ++i) {
+      auto e = c.next_user();
+      ASSERT_TRUE(e);
+      EXPECT_EQ(str(*e, "channel"), "room");
+      EXPECT_EQ(str(*e, "event"), "chat.message");
+      EXPECT_EQ(e->at("data").as_int64(), i);
+      last = str(*e, "id");
+    }
+  }  // the connection drops
+  std::vector<std::string> missed;
+  for (int i = 3; i < 6; ++i) missed.push_back(emit(gw.port(), "room", "chat.message", std::to_string(i)));
+
+  SseClient c(gw.port(), "/api/realtime?channel=room&last_ack_room=" + last);
+  auto connected = c.next();
+  ASSERT_TRUE(connected);
+  EXPECT_EQ(str(*connected, "cursor"), missed.back());
+  for (int i = 3; i < 6; ++i) {
+    auto e = c.next_user();
+    ASSERT_TRUE(e);
+    EXPECT_EQ(str(*e, "id"), missed[i - 3]);
+    EXPECT_EQ(e->at("data").as_int64(), i);
+  }
+  auto live = emit(gw.port(), "room", "chat.message", "6");
+  auto e = c.next_user();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(str(*e, "id"), live);
+  EXPECT_FALSE(c.next_user(300ms)) << "nothing more, no duplicate";
+}
+
+TEST(Gateway, ReplayMeetsLiveWithNoGapAndNoDuplicateUnderLoad) {
+  GatewayProcess gw({"--threads", "2"});
+  auto first = emit(gw.port(), "race", "t.tick", "0");
+  std::atomic<bool> stop{false};
+  std::thread emitter([&] {
+    for (int i = 1; i < 400 && !stop; ++i) emit(gw.port(), "race", "t.tick", std::to_string(i));
+  });
+  std::this_thread::sleep_for(20ms);  // subscribe while events are landing
+  SseClient c(gw.port(), "/api/realtime?channel=race&last_ack_race=" + first);
+  std::vector<std::int64_t> got;
+  for (;;) {
+    auto e = c.next_user(2s);
+    if (!e) break;
+    got.push_back(e->at("data").as_int64());
+  }
+  stop = true;
+  emitter.join();
+  ASSERT_EQ(got.size(), 399u);
+  for (std::size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], static_cast<std::int64_t>(i + 1));
+}
+
+TEST(Gateway, ConnectedEventsFollowTheChannelOrder) {
+  GatewayProcess gw;
+  auto id = emit(gw.port(), "b", "x.y", "1");
+  SseClient c(gw.port(), "/api/realtime?channel=b&channel=a&channel=b");
+  auto one = c.next(), two = c.next();
+  ASSERT_TRUE(one && two);
+  EXPECT_EQ(str(*one, "channel"), "b");
+  EXPECT_EQ(str(*one, "cursor"), id);
+  EXPECT_EQ(str(*two, "channel"), "a");
+  EXPECT_FALSE(c.next_user(200ms));
+}
+
+TEST(Gateway, DefaultChannelAndSpecialNames) {
+  GatewayProcess gw;
+  SseClient def(gw.port(), "/api/realtime");
+  ASSERT_TRUE(def.next());
+  SseClient odd(gw.port(), "/api/realtime?channel=%E9%A2%91%E9%81%93+1%2F%3F%26");
+  auto connected = odd.next();
+  ASSERT_TRUE(connected);
+  EXPECT_EQ(str(*connected, "channel"), "频道 1/?&");
+  auto r = http(gw.port(), "POST", "/api/emit", R"({"event":"a.b","data":{"x":1}})");
+  ASSERT_EQ(r.status, 200);
+  auto e = def.next_user();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(str(*e, "channel"), "default");
+  auto r2 = http(gw.port(), "POST", "/api/emit", R"({"channel":"频道 1/?&","event":"a.b","data":null})");
+  ASSERT_EQ(r2.status, 200);
+  auto e2 = odd.next_user();
+  ASSERT_TRUE(e2);
+  EXPECT_TRUE(e2->at("data").is_null());
+}
+
+TEST(Gateway, HistoryPagesWithAfter) {
+  GatewayProcess gw;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 25; ++i) ids.push_back(emit(gw.port(), "h", "n.n", std::to_string(i)));
+  std::vector<std::string> seen;
+  std::string after;
+  for (int page = 0; page < 5; ++page) {
+    auto r = http(gw.port(), "GET", "/api/history?channel=h&limit=10" + (after.empty() ? "" : "&after=" + after));
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto arr = r.json().as_array();
+    for (auto& e : arr) {
+      seen.push_back(str(e, "id"));
+      EXPECT_EQ(str(e, "channel"), "h");
+      EXPECT_EQ(str(e, "event"), "n.n");
+    }
+    if (arr.size() < 10) break;
+    after = seen.back();
+  }
+  EXPECT_EQ(seen, ids);
+  // A time window by milliseconds and the limit cap.
+  auto ms = StreamId::parse(ids[0])->ms;
+  auto r = http(gw.port(), "GET", "/api/history?channel=h&start=" + std::to_string(ms) + "&end=" + std::to_string(ms) + "&limit=5000");
+  ASSERT_EQ(r.status, 200);
+  auto window = r.json();
+  for (auto& e : window.as_array()) EXPECT_EQ(StreamId::parse(str(e, "id"))->ms, ms);
+  EXPECT_EQ(http(gw.port(), "GET", "/api/history?channel=empty").body, "[]");
+}
+
+struct BadCase {
+  const char* what;
+  std::string method, target, body, headers;
+  int status;
+  std::string error_contains;
+};
+
+TEST(Gateway, BadInputGetsAPreciseErrorAndHurtsNoOne) {
+  GatewayProcess gw({"--max-channels", "3", "--max-body", "2000"});
+  SseClient bystander(gw.port(), "/api/realtime?channel=calm");
+  ASSERT_TRUE(bystander.next());
+  std::vector<BadCase> cases = {
+      {"malformed JSON", "POST", "/api/emit", "{nope", "", 400, "malformed JSON"},
+      {"missing event", "POST", "/api/emit", R"({"data":1})", "", 400, "missing event"},
+      {"non-string event", "POST", "/api/emit", R"({"event":5,"data":1})", "", 400, "event must be a string"},
+      {"no namespace", "POST", "/api/emit", R"({"event":"message","data":1})", "", 400, "namespace.event"},
+      {"missing data", "POST", "/api/emit", R"({"event":"a.b"})", "", 400, "missing data"},
+      {"empty channel (emit)", "POST", "/api/emit", R"({"channel":"","event":"a.b","data":1})", "", 400, "channel name is empty"},
+      {"control char channel (emit)", "POST", "/api/emit", R"({"channel":"a\nb","event":"a.b","data":1})", "", 400, "control character"},
+      {"oversized channel (emit)", "POST", "/api/emit", R"({"channel":")" + std::string(300, 'c') + R"(","event":"a.b","data":1})", "", 400, "longer than 256"},
+      {"bad batch item", "POST", "/api/emit", R"([{"event":"a.b","data":1},{"event":"bad","data":1}])", "", 400, "item 1"},
+      {"empty channel (subscribe)", "GET", "/api/realtime?channel=", "", "", 400, "channel name is empty"},
+      {"oversized channel (subscribe)", "GET", "/api/realtime?channel=" + std::string(300, 'c'), "", "", 400, "longer than 256"},
+      {"control char channel (subscribe)", "GET", "/api/realtime?channel=a%01", "", "", 400, "control character"},
+      {"too many channels", "GET", "/api/realtime?channel=a&channel=b&channel=c&channel=d", "", "", 400, "too many channels"},
+      {"bad last_ack", "GET", "/api/realtime?channel=a&last_ack_a=yesterday", "", "", 400, "invalid last_ack_a"},
+      {"bad percent-encoding", "GET", "/api/realtime?channel=%G1", "", "", 400, "percent-encoding"},
+      {"body over the limit", "POST", "/api/emit", R"({"event":"a.b","data":")" + std::string(5000, 'x') + R"("})", "", 413, "larger than 2000"},
+      {"wrong method (emit)", "GET", "/api/emit", "", "", 405, "use POST"},
+      {"wrong method (subscribe)", "POST", "/api/realtime", "{}", "", 405, "use GET"},
+      {"wrong method (history)", "DELETE", "/api/history", "", "", 405, "use GET"},
+      {"unknown path", "GET", "/api/nothing", "", "", 404, "no such endpoint"},
+      {"unknown file", "GET", "/nothing.html", "", "", 404, "not found"},
+      {"bad history limit", "GET", "/api/history?channel=a&limit=-1", "", "", 400, "limit"},
+      {"bad history after", "GET", "/api/history?channel=a&after=x", "", "", 400, "after"},
+      {"headers over the limit", "GET", "/healthz", "", "X-Big: " + std::string(10000, 'h') + "\r\n", 431, "headers are too large"},
+  };
+  for (auto& c : cases) {
+    auto r = http(gw.port(), c.method, c.target, c.body, c.headers);
+    EXPECT_EQ(r.status, c.status) << c.what << ": " << r.body;
+    EXPECT_NE(r.body.find(c.error_contains), std::string::npos) << c.what << ": " << r.body;
+    EXPECT_EQ(r.headers["content-type"], "application/json") << c.what;
+    EXPECT_NE(r.body.find("\"error\":"), std::string::npos) << c.what;
+  }
+  EXPECT_EQ(http(gw.port(), "POST", "/api/emit", "").status, 400);
+  // A raw garbage request line.
+  EXPECT_EQ(http(gw.port(), "BLAH\x01", "/", "").status, 400);
+  // Nothing was appended by the refused emits, the process is healthy, the bystander is served.
+  EXPECT_EQ(http(gw.port(), "GET", "/api/history?channel=default").body, "[]");
+  EXPECT_EQ(http(gw.port(), "GET", "/healthz").status, 200);
+  emit(gw.port(), "calm", "a.b", "\"still here\"");
+  auto e = bystander.next_user();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->at("data").as_string(), "still here");
+  EXPECT_NE(gw.log().find("too many channels"), std::string::npos) << "refusals are logged";
+}
+
+TEST(Gateway, EmitTokenIsRequiredWhenSet) {
+  GatewayProcess gw({"--emit-token", "s3cret"});
+  auto body = std::string(R"({"event":"a.b","data":1})");
+  auto r = http(gw.port(), "POST", "/api/emit", body);
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(http(gw.port(), "POST", "/api/emit", body, "Authorization: Bearer wrong\r\n").status, 401);
+  EXPECT_EQ(http(gw.port(), "POST", "/api/emit", body, "Authorization: Bearer s3cret\r\n").status, 200);
+}
+
+TEST(Gateway, BatchEmitReturnsIdsInOrder) {
+  GatewayProcess gw;
+  auto r = http(gw.port(), "POST", "/api/emit",
+                R"([{"channel":"a","event":"x.y","data":1},{"channel":"b","event":"x.y","data":2},{"channel":"a","event":"x.y","data":3}])");
+  ASSERT_EQ(r.status, 200);
+  auto ids = r.json().at("ids").as_array();
+  ASSERT_EQ(ids.size(), 3u);
+  EXPECT_LT(*StreamId::parse(std::string(ids[0].as_string())), *StreamId::parse(std::string(ids[2].as_string())));
+  auto h = http(gw.port(), "GET", "/api/history?channel=a").json().as_array();
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[1].at("data").as_int64(), 3);
+}
+
+TEST(Gateway, ManyConcurrentSubscribersOnSeveralThreads) {
+  GatewayProcess gw({"--threads", "2"});
+  constexpr int kClients = 200, kEvents = 20;
+  std::vector<std::unique_ptr<SseClient>> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(std::make_unique<SseClient>(gw.port(), "/api/realtime?channel=fan&channel=own" + std::to_string(i)));
+    ASSERT_TRUE(clients.back()->next());  // connected fan
+  }
+  for (auto& c : clients) ASSERT_TRUE(c->next());  // connected own
+  std::thread t1([&] { for (int i = 0; i < kEvents; ++i) emit(gw.port(), "fan", "f.n", std::to_string(i)); });
+  std::thread t2([&] { for (int i = 0; i < kClients; ++i) emit(gw.port(), "own" + std::to_string(i), "f.own", std::to_string(i)); });
+  t1.join();
+  t2.join();
+  for (int k = 0; k < kClients; ++k) {
+    int fan = 0, own = 0;
+    for (int i = 0; i < kEvents + 1; ++i) {
+      auto e = clients[k]->next_user();
+      ASSERT_TRUE(e) << "client " << k << " missed an event";
+      if (str(*e, "channel") == "fan") {
+        EXPECT_EQ(e->at("data").as_int64(), fan++) << "in order";
+      } else {
+        EXPECT_EQ(e->at("data").as_int64(), k);
+        ++own;
+      }
+    }
+    EXPECT_EQ(fan, kEvents);
+    EXPECT_EQ(own, 1);
+  }
+}
+
+TEST(Gateway, ConcurrentEmittersToOneChannelGiveOneOrder) {
+  GatewayProcess gw({"--threads", "2"});
+  SseClient c(gw.port(), "/api/realtime?channel=hot");
+  ASSERT_TRUE(c.next());
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 4; ++t)
+    ts.emplace_back([&] { for (int i = 0; i < 50; ++i) emit(gw.port(), "hot", "h.h", "1"); });
+  for (auto& t : ts) t.join();
+  StreamId prev{};
+  for (int i = 0; i < 200; ++i) {
+    auto e = c.next_user();
+    ASSERT_TRUE(e) << i;
+    auto id = *StreamId::parse(str(*e, "id"));
+    EXPECT_GT(id, prev);
+    prev = id;
+  }
+  auto h = http(gw.port(), "GET", "/api/history?channel=hot&limit=1000").json().as_array();
+  EXPECT_EQ(h.size(), 200u);
+}
+
+TEST(Gateway, TrimmedHistoryIsReportedBeforeTheReplay) {
+  GatewayProcess gw({"--history-max-length", "5"});
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) ids.push_back(emit(gw.port(), "t", "a.b", std::to_string(i)));
+  SseClient c(gw.port(), "/api/realtime?channel=t&last_ack_t=" + ids[2]);
+  ASSERT_TRUE(c.next());  // connected
+  auto lost = c.next();
+  ASSERT_TRUE(lost);
+  EXPECT_EQ(str(*lost, "type"), "history_lost");
+  EXPECT_EQ(str(*lost, "channel"), "t");
+  EXPECT_EQ(str(*lost, "last_ack"), ids[2]);
+  EXPECT_EQ(str(*lost, "oldest"), ids[15]);
+  for (int i = 15; i < 20; ++i) {
+    auto e = c.next_user();
+    ASSERT_TRUE(e);
+    EXPECT_EQ(str(*e, "id"), ids[i]);
+  }
+  // A client whose ack is still inside the history hears no such thing.
+  SseClient ok(gw.port(), "/api/realtime?channel=t&last_ack_t=" + ids[16]);
+  ASSERT_TRUE(ok.next());
+  auto e = ok.next();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(str(*e, "id"), ids[17]);
+}
+
+TEST(Gateway, PingsAndMaximumDuration) {
+  GatewayProcess gw({"--ping-interval", "1", "--max-duration", "3"});
+  SseClient c(gw.port(), "/api/realtime?channel=p");
+  ASSERT_TRUE(c.next());
+  auto ping = c.next(4s);
+  ASSERT_TRUE(ping);
+  EXPECT_EQ(str(*ping, "type"), "ping");
+  EXPECT_GT(ping->at("timestamp").as_int64(), 1700000000000);
+  std::optional<boost::json::value> v;
+  std::string last_type;
+  while ((v = c.next(6s))) last_type = str(*v, "type");
+  EXPECT_EQ(last_type, "reconnect");
+  EXPECT_TRUE(c.closed());
+}
+
+TEST(Gateway, GracefulShutdownTellsEveryStreamToReconnect) {
+  GatewayProcess gw({"--threads", "2"});
+  std::vector<std::unique_ptr<SseClient>> cs;
+  for (int i = 0; i < 20; ++i) {
+    cs.push_back(std::make_unique<SseClient>(gw.port(), "/api/realtime?channel=s" + std::to_string(i % 3)));
+    ASSERT_TRUE(cs.back()->next());
+  }
+  EXPECT_EQ(gw.stop(SIGTERM), 0);
+  for (auto& c : cs) {
+    auto v = c->next(3s);
+    ASSERT_TRUE(v);
+    EXPECT_EQ(str(*v, "type"), "reconnect");
+    EXPECT_FALSE(c->next(1s));
+    EXPECT_TRUE(c->closed());
+  }
+}
+
+TEST(Gateway, Http10StreamsAreCloseDelimited) {
+  GatewayProcess gw;
+  SseClient c(gw.port(), "/api/realtime?channel=old", 0, "HTTP/1.0");
+  ASSERT_EQ(c.status(), 200);
+  EXPECT_EQ(c.head().find("chunked"), std::string::npos);
+  ASSERT_TRUE(c.next());
+  emit(gw.port(), "old", "a.b", "1");
+  EXPECT_TRUE(c.next_user());
+}
+
+TEST(Gateway, HealthMetricsAndStaticFiles) {
+  char dir[] = "/tmp/forrealtime-static-XXXXXX";
+  ASSERT_TRUE(mkdtemp(dir));
+  std::string index = std::string(dir) + "/index.html";
+  FILE* f = fopen(index.c_str(), "w");
+  fputs("<h1>demo</h1>", f);
+  fclose(f);
+  GatewayProcess gw({"--static", dir});
+  auto h = http(gw.port(), "GET", "/healthz");
+  EXPECT_EQ(h.status, 200);
+  EXPECT_EQ(h.json().at("status").as_string(), "ok");
+  auto page = http(gw.port(), "GET", "/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.body, "<h1>demo</h1>");
+  EXPECT_EQ(page.headers["content-type"], "text/html; charset=utf-8");
+  EXPECT_EQ(http(gw.port(), "GET", "/../../etc/passwd").status, 404);
+  EXPECT_EQ(http(gw.port(), "GET", "/%2e%2e/%2e%2e/etc/passwd").status, 404);
+  emit(gw.port(), "m", "a.b", "1");
+  auto m = http(gw.port(), "GET", "/metrics");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("forrealtime_events_emitted_total 1"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("# TYPE forrealtime_streams gauge"), std::string::npos);
+  auto pre = http(gw.port(), "OPTIONS", "/api/emit");
+  EXPECT_EQ(pre.status, 204);
+  EXPECT_EQ(pre.headers["access-control-allow-methods"], "GET, POST, OPTIONS");
+  unlink(index.c_str());
+  rmdir(dir);
+}
+
+TEST(Gateway, BadConfigStopsTheProgramAtStart) {
+  char path[] = "/tmp/forrealtime-config-XXXXXX";
+  int fd = mkstemp(path);
+  std::string cfg = R"({"port": 0, "threads": 1, "histroy": {}})";
+  ASSERT_EQ(write(fd, cfg.data(), cfg.size()), static_cast<ssize_t>(cfg.size()));
+  close(fd);
+  EXPECT_THROW(GatewayProcess({"--config", path}), std::runtime_error);
+  std::string good = R"({"threads": 1, "history": {"max_length": 2}, "ping_interval_secs": 30})";
+  fd = open(path, O_WRONLY | O_TRUNC);
+  ASSERT_EQ(write(fd, good.data(), good.size()), static_cast<ssize_t>(good.size()));
+  close(fd);
+  GatewayProcess gw({"--config", path});
+  for (int i = 0; i < 5; ++i) emit(gw.port(), "c", "a.b", "1");
+  EXPECT_EQ(http(gw.port(), "GET", "/api/history?channel=c").json().as_array().size(), 2u);
+  unlink(path);
+}

@@ -1,0 +1,257 @@
+// The library in-process: Realtime + Gateway with middleware, slow consumers, a failing store,
+// server-side subscribe and plugins, over real loopback sockets.
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <gtest/gtest.h>
+
+#include "forrealtime/gateway.hpp"
+#include "forrealtime/memory_store.hpp"
+#include "forrealtime/realtime.hpp"
+#include "support/net.hpp"
+
+using namespace fr_test;
+using namespace forrealtime;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string str(const boost::json::value& v, const char* key) {
+  return std::string(v.at(key).as_string());
+}
+
+// A store that fails what it is told to, over a memory store: what a user's own Store looks like.
+class FlakyStore final : public Store {
+ public:
+  std::shared_ptr<Store> inner = make_memory_store();
+  std::atomic<bool> fail_latest{false};
+  std::atomic<bool> fail_append{false};
+
+  void async_append(std::string_view c, std::string m, AppendOptions o, AppendHandler h) override {
+    if (fail_append) return h(make_error_code(store_errc::unavailable));
+    inner->async_append(c, std::move(m), o, std::move(h));
+  }
+  void async_range(std::string_view c, RangeQuery q, RangeHandler h) override {
+    inner->async_range(c, q, std::move(h));
+  }
+  void async_latest(std::string_view c, LatestHandler h) override {
+    if (fail_latest) return h(make_error_code(store_errc::unavailable));
+    inner->async_latest(c, std::move(h));
+  }
+  void async_info(std::string_view c, InfoHandler h) override { inner->async_info(c, std::move(h)); }
+  void start_tail(TailSink& s) override { inner->start_tail(s); }
+  void watch(std::string_view c, ArmedHandler a) override { inner->watch(c, std::move(a)); }
+  void unwatch(std::string_view c) override { inner->unwatch(c); }
+  bool healthy() const override { return !fail_append; }
+  std::string_view name() const override { return "flaky"; }
+  void stop() override { inner->stop(); }
+};
+
+}  // namespace
+
+TEST(Library, SyncMiddlewareRejectsBeforeAnythingIsStreamed) {
+  Realtime rt;
+  GatewayOptions go;
+  go.port = 0;
+  go.threads = 1;
+  go.middleware = [](const Request& req, const std::vector<std::string>& channels)
+      -> boost::asio::awaitable<std::optional<Response>> {
+    auto auth = req.header("authorization");
+    if (!auth) co_return Response::json(401, R"({"error":"log in first"})");
+    // A coroutine may wait (a token lookup, say) before deciding.
+    boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, 10ms);
+    co_await t.async_wait(boost::asio::use_awaitable);
+    for (auto& c : channels)
+      if (c.starts_with("admin:") && *auth != "Bearer admin")
+        co_return Response::json(403, R"({"error":"not yours"})");
+    co_return std::nullopt;
+  };
+  Gateway gw(rt, go);
+  gw.start();
+  auto r = http(gw.port(), "GET", "/api/realtime?channel=room");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.body, R"({"error":"log in first"})");
+  r = http(gw.port(), "GET", "/api/realtime?channel=room&channel=admin:x", "", "Authorization: Bearer user\r\n");
+  EXPECT_EQ(r.status, 403);
+  SseClient ok(gw.port(), "/api/realtime?channel=admin:x");
+  EXPECT_EQ(ok.status(), 401);
+  gw.stop();
+}
+
+TEST(Library, HandleAcceptsSynchronousMiddleware) {
+  Realtime rt;
+  std::atomic<int> calls{0};
+  auto h = handle(rt, [&](const Request& req, const std::vector<std::string>& ch) -> std::optional<Response> {
+    ++calls;
+    if (ch.size() > 1) return Response::json(403, R"({"error":"one channel only"})");
+    return std::nullopt;
+  });
+  (void)h;
+  GatewayOptions go;
+  go.port = 0;
+  go.threads = 1;
+  go.middleware = [&](const Request& req, const std::vector<std::string>& ch)
+      -> boost::asio::awaitable<std::optional<Response>> {
+    ++calls;
+    if (ch.size() > 1) co_return Response::json(403, R"({"error":"one channel only"})");
+    co_return std::nullopt;
+  };
+  Gateway gw(rt, go);
+  gw.start();
+  EXPECT_EQ(http(gw.port(), "GET", "/api/realtime?channel=a&channel=b").status, 403);
+  SseClient c(gw.port(), "/api/realtime?channel=a");
+  EXPECT_EQ(c.status(), 200);
+  EXPECT_TRUE(c.next());
+  EXPECT_EQ(calls.load(), 2);
+  gw.stop();
+}
+
+TEST(Library, SlowConsumerGetsReconnectAndOthersAreUnaffected) {
+  Options o;
+  o.limits.queue_soft_bytes = 256 * 1024;
+  o.limits.queue_hard_bytes = 1024 * 1024;
+  Realtime rt(o);
+  Gateway gw(rt, {.host = "127.0.0.1", .port = 0, .threads = 2});
+  gw.start();
+  SseClient slow(gw.port(), "/api/realtime?channel=big", 4096);  // never reads until the end
+  SseClient fast(gw.port(), "/api/realtime?channel=big");
+  ASSERT_TRUE(fast.next());
+  auto ch = rt.channel("big");
+  std::string blob(64 * 1024, 'x');  // 200 of them: more than loopback buffers hold
+  int received = 0;
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(ch.emit("big.blob", boost::json::value(blob)));
+    if (fast.next_user(2s)) ++received;
+  }
+  EXPECT_EQ(received, 200) << "the fast reader got everything";
+  // The slow one: whatever it had queued, then `reconnect`, then the end of the stream.
+  std::string last_type;
+  int user = 0;
+  while (auto v = slow.next(3s)) {
+    if (v->as_object().contains("type"))
+      last_type = str(*v, "type");
+    else
+      ++user;
+  }
+  EXPECT_EQ(last_type, "reconnect");
+  EXPECT_TRUE(slow.closed());
+  EXPECT_LT(user, 200);
+  gw.stop();
+}
+
+TEST(Library, StoreFailureDuringSubscribeSendsTheErrorEvent) {
+  auto store = std::make_shared<FlakyStore>();
+  Options o;
+  o.store = store;
+  Realtime rt(o);
+  Gateway gw(rt, {.port = 0, .threads = 1});
+  gw.start();
+  store->fail_latest = true;
+  SseClient c(gw.port(), "/api/realtime?channel=x");
+  ASSERT_EQ(c.status(), 200);
+  auto v = c.next();
+  ASSERT_TRUE(v);
+  EXPECT_EQ(str(*v, "type"), "error");
+  EXPECT_FALSE(c.next(1s));
+  EXPECT_TRUE(c.closed());
+  store->fail_latest = false;
+  store->fail_append = true;
+  auto r = http(gw.port(), "POST", "/api/emit", R"({"event":"a.b","data":1})");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_NE(r.body.find("the store could not append"), std::string::npos);
+  EXPECT_EQ(http(gw.port(), "GET", "/healthz").status, 503);
+  store->fail_append = false;
+  EXPECT_EQ(http(gw.port(), "GET", "/healthz").status, 200);
+  gw.stop();
+}
+
+TEST(Library, EmitHistoryAndServerSideSubscribe) {
+  Realtime rt({.history = {.max_length = 100}});
+  auto room = rt.channel("room");
+  auto first = room.emit("chat.message", {{"text", "before"}});
+  ASSERT_TRUE(first);
+  EXPECT_EQ(room.emit("nonamespace", 1).error(), make_error_code(errc::invalid_event));
+  EXPECT_EQ(rt.channel("").emit("a.b", 1).error(), make_error_code(errc::invalid_channel));
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Event> got;
+  auto sub = room.subscribe({.events = {"chat.message"},
+                             .on_data =
+                                 [&](const Event& e) {
+                                   std::lock_guard l(mu);
+                                   got.push_back(e);
+                                   cv.notify_all();
+                                 },
+                             .history = HistoryQuery{}});
+  auto wait_for = [&](std::size_t n) {
+    std::unique_lock l(mu);
+    return cv.wait_for(l, 5s, [&] { return got.size() >= n; });
+  };
+  ASSERT_TRUE(wait_for(1));
+  EXPECT_EQ(got[0].id, *first);  // from history
+  room.emit("chat.typing", {});  // filtered out by `events`
+  auto second = room.emit("chat.message", {{"text", "live"}});
+  ASSERT_TRUE(wait_for(2));
+  EXPECT_EQ(got[1].id, *second);
+  EXPECT_EQ(got[1].data.at("text").as_string(), "live");
+  sub.unsubscribe();
+  room.emit("chat.message", {{"text", "after"}});
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(got.size(), 2u);
+
+  auto h = room.history({.limit = 2});
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->size(), 2u);
+  EXPECT_EQ((*h)[0].id, *first);
+  auto page = room.history({.limit = 10, .after = *second});
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ((*page)[0].data.at("text").as_string(), "after");
+  auto bad = room.history({.start = 10, .end = 5});
+  EXPECT_EQ(bad.error(), make_error_code(errc::invalid_query));
+  EXPECT_TRUE(rt.emit("default.thing", 1));
+  EXPECT_EQ(rt.channel("default").history()->size(), 1u);
+}
+
+namespace {
+
+// A plugin with an API of its own, reached from the instance with its type.
+class Announcer final : public Plugin {
+ public:
+  explicit Announcer(std::string channel) : channel_(std::move(channel)) {}
+  std::string_view name() const override { return "announcer"; }
+  void init(PluginContext& ctx) override { ctx_ = &ctx; }
+  void announce(const std::string& text) {
+    std::promise<Result<StreamId>> p;
+    ctx_->async_emit(channel_, "system.announce", {{"text", text}},
+                     [&](Result<StreamId> r) { p.set_value(r); });
+    last = p.get_future().get();
+  }
+  Result<StreamId> last = StreamId{};
+
+ private:
+  std::string channel_;
+  PluginContext* ctx_ = nullptr;
+};
+
+}  // namespace
+
+TEST(Library, PluginsKeepTheirType) {
+  Realtime rt;
+  auto& a = rt.use<Announcer>("news");
+  a.announce("hello");
+  ASSERT_TRUE(a.last);
+  rt.plugin<Announcer>().announce("again");  // no cast in user code
+  auto h = rt.channel("news").history();
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->size(), 2u);
+  EXPECT_EQ((*h)[1].event, "system.announce");
+  EXPECT_THROW(rt.use<Announcer>("twice"), std::logic_error);
+}

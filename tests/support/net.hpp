@@ -1,0 +1,85 @@
+// Test helpers that talk to a gateway over real sockets: a blocking HTTP client, an SSE client
+// that decodes chunked bodies and SSE lines incrementally, and a child process running the real
+// `forrealtime` program on a free port.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+namespace fr_test {
+
+struct HttpResult {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  boost::json::value json() const;
+};
+
+/** One request on a new connection (Connection: close); `raw_headers` are extra lines. */
+HttpResult http(std::uint16_t port, const std::string& method, const std::string& target,
+                const std::string& body = "", const std::string& raw_headers = "",
+                const std::string& version = "HTTP/1.1");
+
+/** POST /api/emit with `{"channel","event","data"}`; returns the id (fails the test if not 200). */
+std::string emit(std::uint16_t port, const std::string& channel, const std::string& event,
+                 const std::string& data_json);
+
+class SseClient {
+ public:
+  /** Connects and sends `GET target`; `recv_buffer` > 0 shrinks SO_RCVBUF (slow consumers). */
+  SseClient(std::uint16_t port, const std::string& target, int recv_buffer = 0,
+            const std::string& version = "HTTP/1.1");
+  ~SseClient();
+  SseClient(const SseClient&) = delete;
+
+  /** The response status (reads the head if needed). */
+  int status();
+  const std::string& head() const { return head_; }
+  /** The next `data:` payload as JSON, or nothing on timeout / end of stream. */
+  std::optional<boost::json::value> next(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  /** The next user event (skipping system events except those in `keep_types`). */
+  std::optional<boost::json::value> next_user(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  /** True once the server closed the stream. */
+  bool closed() const { return closed_; }
+  void close();
+  int fd() const { return fd_; }
+
+ private:
+  bool fill(std::chrono::steady_clock::time_point deadline);
+  bool read_head(std::chrono::steady_clock::time_point deadline);
+  int fd_ = -1;
+  int status_ = 0;
+  bool chunked_ = false;
+  bool closed_ = false;
+  std::string head_;
+  std::string raw_;     // bytes not yet de-chunked
+  std::string body_;    // de-chunked bytes not yet split into lines
+  std::string data_;    // data lines of the current event
+  std::vector<std::string> ready_;
+};
+
+class GatewayProcess {
+ public:
+  /** Starts the program with `serve --port 0 --host 127.0.0.1 <args>` and waits until it listens. */
+  explicit GatewayProcess(std::vector<std::string> args = {});
+  ~GatewayProcess();
+  std::uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  /** Sends `sig` and waits for the exit; returns the exit status (or 128+signal). */
+  int stop(int sig = 15, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  /** What the program logged to stderr so far. */
+  std::string log() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+  std::string log_path_;
+};
+
+}  // namespace fr_test
