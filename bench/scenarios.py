@@ -466,6 +466,84 @@ class Report:
             ("loadgen CPU %", g("loadgen_cpu_pct"), lambda v: fmt(v, "%", 0)),
         ]
 
+    def summary(self, cases: dict):
+        """The issue's targets beside what was measured, one row per target."""
+        L = self.lines
+        cols = [s for s in ("ts", "nchan", "bare", "ours", "ours-redis") if s in self.servers]
+        L += ["## Targets", "", "| scenario | " + " | ".join(self.titles[s] for s in cols) +
+              " | target (ours) | met | ours / bare |", "|" + "---|" * (len(cols) + 4)]
+
+        def idle_step(s, n):
+            r = self.res("idle", s)
+            return next((st for st in (r or {}).get("steps", []) if st["target"] == n), None)
+
+        def idle_top(s):
+            r = self.res("idle", s)
+            st = (r or {}).get("steps", [])
+            return st[-1] if st else None
+
+        def row(title, get, show, target, ok, ratio_of=None):
+            vals = {s: get(s) for s in cols}
+            ours = vals.get("ours")
+            verdict = None if ours is None else ok(ours)
+            met = "—" if verdict is None else verdict if isinstance(verdict, str) else "yes" if verdict else "**no**"
+            rat = "—"
+            if ratio_of and ours is not None and vals.get("bare") is not None:
+                a, b = ratio_of(ours), ratio_of(vals["bare"])
+                rat = ratio(a, b)
+            L.append(f"| {title} | " + " | ".join(show(vals[s]) for s in cols) + f" | {target} | {met} | {rat} |")
+
+        if "fanout" in cases:
+            lab = "fanout-5k-20" if any(c["label"] == "fanout-5k-20" for c in cases["fanout"]) else None
+            if lab:
+                n = next(c for c in cases["fanout"] if c["label"] == lab)["args"][3]
+                get = lambda s: (lambda r: None if not r else (runs_metric(r, "latency.p99_ms"),
+                                                                runs_metric(r, "server_cpu_pct")))(self.res(lab, s))
+                row(f"{n:,} subscribers × 20 events/s: p99 / server CPU", get,
+                    lambda v: "—" if v is None else f"{fmt(v[0])} ms / {fmt(v[1], '%', 0)}", "p99 ≤ 27 ms, CPU ≤ 50%",
+                    lambda v: v[0] is not None and v[0] <= 27 and v[1] is not None and v[1] <= 50, lambda v: v[0])
+        if "idle" in cases:
+            get = lambda s: (lambda st: st and runs_metric(st, "latency.p99_ms"))(idle_step(s, 10000))
+            bare = get("bare") if "bare" in cols else None
+            row("one event to 10,000 idle subscribers: p99", get, lambda v: fmt(v, " ms"), "≤ 1.3× bare epoll",
+                lambda v: bare is not None and v <= 1.3 * bare, lambda v: v)
+            get = lambda s: (lambda st: st and (st["rss_per_conn_kib"], st["ready"]))(idle_top(s))
+            row("idle memory per connection (RSS), at the largest step", get,
+                lambda v: "—" if not v else f"{fmt(v[0], ' KiB')} ({v[1]:,} conns)", "≤ 2 KiB; 100k held",
+                lambda v: ("yes" if v[0] <= 2 else "**no**") + ("" if v[1] >= 100000 else
+                                                                   f"; 100k not testable here (fd limit)"),
+                lambda v: v[0])
+        if "private" in cases:
+            labs = [c["label"] for c in cases["private"]]
+            lab = "private-10000-1000" if "private-10000-1000" in labs else labs[-1]
+            get = lambda s: (lambda r: None if not r else (runs_metric(r, "latency.p99_ms"), runs_metric(
+                r, "latency.max_ms"), runs_metric(r, "lost")))(self.res(lab, s))
+            row(f"{lab}: p99 (max), lost", get,
+                lambda v: "—" if v is None else f"{fmt(v[0])} ms ({fmt(v[1])} ms), lost {fmt(v[2], digits=0)}",
+                "p99 ≤ 1 ms at 10,000 channels, 1,000/s", lambda v: v[0] is not None and v[0] <= 1 and not v[2],
+                lambda v: v[0])
+        if "hot" in cases:
+            lab = cases["hot"][0]["label"]
+            get = lambda s: (lambda r: None if not r else (runs_metric(r, "delivered"), runs_metric(
+                r, "expected_deliveries"), runs_metric(r, "latency.p99_ms")))(self.res(lab, s))
+            row(f"10 hot among {lab.split('-')[-1]} private channels: delivered, p99", get,
+                lambda v: "—" if v is None else f"{fmt(v[0], digits=0)} of {fmt(v[1], digits=0)}, {fmt(v[2])} ms",
+                "all, p99 ≤ 1 ms", lambda v: v[0] is not None and v[0] >= v[1] and v[2] is not None and v[2] <= 1,
+                lambda v: v[2])
+        if "replay" in cases:
+            lab = cases["replay"][-1]["label"]
+            def get(s):
+                r = self.res(lab, s)
+                if not r or not r.get("runs"):
+                    return None
+                return (runs_metric(r, "lost"), runs_metric(r, "missed"),
+                        sum(1 for x in r["runs"] if x.get("history_lost")), len(r["runs"]))
+            row("replay beyond history: lost, told", get,
+                lambda v: "—" if v is None else f"{fmt(v[0], digits=0)} of {fmt(v[1], digits=0)} lost, "
+                f"told {v[2]}/{v[3]}", "the client is told", lambda v: v[2] == v[3] and v[3] > 0)
+        L += ["", "Ratios are ours ÷ bare epoll (the machine's ceiling); lower is better. Each scenario's own "
+              "table follows.", ""]
+
     def write(self, path: Path, cases: dict):
         L = self.lines
         L += ["# Benchmark results", "",
@@ -486,6 +564,7 @@ class Report:
               "the cores, so latency includes time the load generator spends reading the other sockets "
               "of the same event.", ""]
 
+        self.summary(cases)
         L += ["## 1. Fan-out: one channel, many subscribers", ""]
         for c in cases.get("fanout", []):
             lab = c["label"]
