@@ -205,7 +205,11 @@ describe("gateway killed and restarted", () => {
   if (skip) console.log(`# SKIP redis restart tests: ${skip}`);
   for (const page of ["index.html", "svelte.html"]) {
     test(`redis store (${page}): events from before the crash and after the restart arrive once`, { skip }, async () => {
-      await crashAndRecover(page, ["--redis", REDIS_URL], { emitBeforeCrash: true });
+      // A prefix of its own keeps this run's streams apart from anything else in that Redis.
+      const prefix = `forrealtime-e2e-${nonce()}:`;
+      await crashAndRecover(page, ["--redis", REDIS_URL, "--key-prefix", prefix], {
+        emitBeforeCrash: true,
+      });
     });
   }
 });
