@@ -155,6 +155,51 @@ describe("missed events while disconnected", () => {
 });
 
 /**
+ * Away for longer than the server keeps history (`--history-max-length 5`): the page says
+ * that some messages are gone (the `history_lost` event) and shows the ones still kept,
+ * each once.
+ */
+describe("history lost while away", () => {
+  let gw;
+  before(async () => {
+    gw = await startGateway({
+      name: "lost",
+      args: ["--max-duration", "2", "--history-max-length", "5"],
+    });
+  });
+  after(async () => {
+    await gw?.stop();
+  });
+
+  for (const page of ["index.html", "svelte.html"]) {
+    test(`${page}: history_lost is shown and the kept events arrive once`, async () => {
+      const p = await openDemo(browser.context, gw.base, { page, user: `lost-${page}` });
+      const n = nonce();
+      await emit(gw.base, "chat", "chat.message", { user: "server", text: `seen ${n}` });
+      await waitForTexts(p, [`seen ${n}`]);
+      await p.route("**/api/realtime*", (route) => route.abort("connectionrefused"));
+      await waitForStatus(p, "error", 10_000);
+      const sent = [];
+      for (let i = 0; i < 12; i++) {
+        sent.push(`away ${i} ${n}`);
+        await emit(gw.base, "chat", "chat.message", { user: "server", text: sent[i] });
+      }
+      assert.equal(await p.$('[data-testid="history-lost"]'), null);
+      await p.unroute("**/api/realtime*");
+      await p.waitForSelector('[data-testid="history-lost"]', { timeout: 40_000 });
+      const kept = sent.slice(-5);
+      const seen = await waitForTexts(p, kept);
+      assertOnce(seen, [`seen ${n}`, ...kept]);
+      for (const gone of sent.slice(0, 7)) {
+        assert.ok(!seen.some((m) => m.text === gone), `"${gone}" was trimmed yet shown`);
+      }
+      if (page === "index.html") await p.screenshot({ path: join(artifacts, "demo-history-lost.png") });
+      await p.close();
+    });
+  }
+});
+
+/**
  * The gateway dies (SIGKILL) and comes back on the same port. With the memory store the
  * history before the crash is gone, so what must survive is what is emitted after the
  * restart while the page is still away; with Redis (FORREALTIME_E2E_REDIS_URL) events

@@ -154,6 +154,38 @@ describe("React binding", () => {
     expect(es.last.closed).toBe(true);
   });
 
+  it("passes history_lost to onHistoryLost", () => {
+    const es = fakeFactory();
+    const lost = vi.fn();
+    function C() {
+      useRealtime({ channels: ["chat"], onHistoryLost: lost });
+      return null;
+    }
+    render(
+      <RealtimeProvider options={{ eventSource: es.factory }}>
+        <C />
+      </RealtimeProvider>,
+    );
+    advance(20);
+    act(() => es.last.send({ type: "history_lost", channel: "chat", last_ack: "1-0", oldest: "9-0" }));
+    expect(lost).toHaveBeenCalledWith({ channel: "chat", lastAck: "1-0", oldest: "9-0" });
+  });
+
+  it("a new endpoint gets a new client, and the old connection closes", () => {
+    const es = fakeFactory();
+    const tree = (url: string) => (
+      <RealtimeProvider api={{ url }} options={{ eventSource: es.factory }}>
+        <Chat />
+      </RealtimeProvider>
+    );
+    const view = render(tree("/one"));
+    advance(20);
+    view.rerender(tree("/two"));
+    advance(20);
+    expect(es.made.map((e) => e.url)).toEqual(["/one?channel=chat", "/two?channel=chat"]);
+    expect(es.open.map((e) => e.url)).toEqual(["/two?channel=chat"]);
+  });
+
   it("useRealtimeClient throws a clear error without a provider", () => {
     function Orphan() {
       useRealtimeClient();

@@ -107,11 +107,14 @@ function ChatRoom({ user }: { user: string }) {
     };
   }, [client]);
 
+  const [lost, setLost] = useState(false);
   useRealtime({
     channels: [CHAT],
     events: ["chat.message"],
     enabled: ready,
     onData: (e) => setMessages((list) => [...list, e]),
+    // The server no longer had everything since our last message: say so.
+    onHistoryLost: () => setLost(true),
   });
 
   const end = useRef<HTMLLIElement>(null);
@@ -122,6 +125,14 @@ function ChatRoom({ user }: { user: string }) {
 
   return (
     <section className="room">
+      {lost && (
+        <p className="notice" data-testid="history-lost" role="status">
+          Some messages sent while you were away are no longer available.
+          <button type="button" onClick={() => setLost(false)} aria-label="dismiss">
+            ×
+          </button>
+        </p>
+      )}
       <ul className="messages" data-testid="messages">
         {messages.length === 0 && <li className="empty muted">No messages yet. Say hello.</li>}
         {messages.map((m) => (
