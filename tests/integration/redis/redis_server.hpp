@@ -160,7 +160,8 @@ class RedisServer {
       try {
         RedisClient c(port_, 200);
         auto r = c.cmd({"PING"});
-        if (r->type == REDIS_REPLY_STATUS) return;
+        // PONG, or NOAUTH when a password is required: either way the server is up.
+        if (r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_ERROR) return;
       } catch (const std::exception&) {
       }
       int status = 0;

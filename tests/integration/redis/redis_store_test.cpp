@@ -428,6 +428,50 @@ TEST(RedisStoreTail, HotChannelsAmongThousandsOfQuietOnes) {
   EXPECT_TRUE(sink.wait([&] { return sink.got_["quiet:1999"].size() == 1; }, 2s));
 }
 
+TEST(RedisStoreTail, TenThousandChannelsEventsOnRandomOnes) {
+  RedisServer server;
+  auto store = connected_store(options_for(server, "ten:"));
+  TestSink sink;
+  store->start_tail(sink);
+  const int channels = 10000;
+  std::atomic<int> armed{0}, failed{0};
+  auto t0 = Clock::now();
+  for (int i = 0; i < channels; ++i)
+    store->watch("c" + std::to_string(i), [&](auto ec) { ++(ec ? failed : armed); });
+  ASSERT_TRUE(eventually([&] { return armed + failed == channels; }, 30s));
+  ASSERT_EQ(failed, 0);
+  auto armed_in = Clock::now() - t0;
+
+  RedisClient raw(server.port());
+  std::mt19937 rng(7);
+  const int n = 5000;
+  std::map<std::string, int> expected;
+  t0 = Clock::now();
+  for (int i = 0; i < n; ++i) {
+    std::string ch = "c" + std::to_string(rng() % channels);
+    ++expected[ch];
+    raw.append({"XADD", "ten:" + ch, "*", "message", std::to_string(i)});
+  }
+  for (int i = 0; i < n; ++i) raw.get_reply();
+  ASSERT_TRUE(sink.wait([&] { return sink.total_ >= n; }, 20s)) << sink.total() << " of " << n;
+  auto elapsed = Clock::now() - t0;
+  EXPECT_FALSE(sink.out_of_order());
+  for (auto& [ch, count] : expected)
+    EXPECT_EQ(sink.count(ch), static_cast<std::size_t>(count)) << ch;
+  std::cout << "[   info   ] " << channels << " channels armed in "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(armed_in).count() << " ms; "
+            << n << " events on random ones delivered in "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms\n";
+  // One connection per batch of 1,000 keys plus the command connection, whatever the count of
+  // watchers.
+  std::string list = raw.str({"CLIENT", "LIST"});
+  std::size_t tails = 0;
+  for (std::size_t pos = 0; (pos = list.find("name=forrealtime-tail-", pos)) != std::string::npos;
+       ++pos)
+    ++tails;
+  EXPECT_EQ(tails, 10u);
+}
+
 // --- failure -------------------------------------------------------------------------------------
 
 TEST(RedisStoreFailure, UnreachableAtStartRetriesUntilRedisComes) {
@@ -513,6 +557,67 @@ TEST(RedisStoreFailure, KillAndRestartMidTailLosesNothing) {
   EXPECT_TRUE(sink.wait([&] { return sink.got_["y"].size() == 1; }, 3s));
 }
 
+TEST(RedisStoreFailure, AuthAndSelectFromTheUrl) {
+  RedisServer server(
+      RedisServer::Options{.appendonly = false,
+                           .extra_args = {"--requirepass", "p@ss word", "--user", "app", "on",
+                                          ">apppw", "~*", "&*", "+@all"}});
+  auto o = options_for(server);
+  o.url = "redis://:p%40ss%20word@127.0.0.1:" + std::to_string(server.port()) + "/2";
+  auto store = connected_store(o);
+  ASSERT_TRUE(append(*store, "db2", "{}"));
+  o.url = "redis://app:apppw@127.0.0.1:" + std::to_string(server.port()) + "/3";
+  auto as_user = connected_store(o);
+  ASSERT_TRUE(append(*as_user, "db3", "{}"));
+  TestSink sink;
+  as_user->start_tail(sink);
+  ASSERT_FALSE(watch(*as_user, "db3"));
+  ASSERT_TRUE(append(*as_user, "db3", "[]"));
+  EXPECT_TRUE(sink.wait([&] { return sink.got_["db3"].size() == 1; }));
+
+  RedisClient raw(server.port());
+  raw.cmd({"AUTH", "p@ss word"});
+  EXPECT_EQ(raw.integer({"EXISTS", "db2"}), 0);
+  raw.cmd({"SELECT", "2"});
+  EXPECT_EQ(raw.integer({"XLEN", "db2"}), 1);
+  raw.cmd({"SELECT", "3"});
+  EXPECT_EQ(raw.integer({"XLEN", "db3"}), 2);
+
+  o.url = "redis://:wrong@127.0.0.1:" + std::to_string(server.port());
+  auto refused = make_redis_store(o);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_FALSE(refused->healthy());
+  auto r = append(*refused, "x", "{}");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), make_error_code(store_errc::unavailable));
+}
+
+TEST(RedisStoreFailure, ConnectTimeoutWhenNothingAnswers) {
+  // A socket that completes TCP handshakes (the backlog) but never says a word.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(fd, 16), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  RedisOptions o;
+  o.url = "redis://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  o.connect_timeout = 200ms;
+  o.reconnect_min = 50ms;
+  auto store = make_redis_store(o);
+  std::this_thread::sleep_for(500ms);
+  EXPECT_FALSE(store->healthy());
+  auto t0 = Clock::now();
+  auto r = append(*store, "x", "{}");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), make_error_code(store_errc::unavailable));
+  EXPECT_LT(Clock::now() - t0, 100ms);
+  store->stop();
+  ::close(fd);
+}
+
 TEST(RedisStoreFailure, StopCompletesEverythingAndRefusesMore) {
   RedisServer server;
   auto store = connected_store(options_for(server));
@@ -525,7 +630,8 @@ TEST(RedisStoreFailure, StopCompletesEverythingAndRefusesMore) {
 }
 
 TEST(RedisStoreFailure, SlowCommandTimesOut) {
-  RedisServer server(RedisServer::Options{.appendonly = false, .extra_args = {"--enable-debug-command", "yes"}});
+  RedisServer server(
+      RedisServer::Options{.appendonly = false, .extra_args = {"--enable-debug-command", "yes"}});
   auto o = options_for(server);
   o.command_timeout = 200ms;
   auto store = connected_store(o);
