@@ -14,6 +14,11 @@ repo=$(cd ../.. && pwd)
 
 step() { printf '\n== %s\n' "$*"; }
 
+if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)'; then
+  echo "Node.js >= 20.19 is needed (vite 8); found $(node --version 2>/dev/null || echo none)" >&2
+  exit 1
+fi
+
 step "npm ci"
 npm ci --no-audit --no-fund
 

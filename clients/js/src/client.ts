@@ -47,6 +47,11 @@ export interface RealtimeClientOptions {
   backoff?: BackoffOptions;
   /** Random source for the jitter, 0..1. */
   random?: () => number;
+  /**
+   * Retry at once, instead of waiting out the backoff, when the browser says it is back
+   * online (`online` on window). Default true; without a window it does nothing.
+   */
+  retryWhenOnline?: boolean;
   /** Told of failures: a connection error, or the server's `error` event. */
   onError?: (error: RealtimeError) => void;
 }
@@ -147,6 +152,7 @@ export function createRealtimeClient<E = AnyEvents>(
       closeSource();
       clearTimeout(retryTimer);
       retryTimer = undefined;
+      watchOnline(false);
       setStatus("disconnected");
       return;
     }
@@ -159,6 +165,7 @@ export function createRealtimeClient<E = AnyEvents>(
     closeSource();
     clearTimeout(retryTimer);
     retryTimer = undefined;
+    watchOnline(false);
     setStatus("connecting");
     const es = makeEventSource(buildSubscribeUrl(endpoint, openChannels, acks), {
       withCredentials,
@@ -216,6 +223,20 @@ export function createRealtimeClient<E = AnyEvents>(
       retryTimer = undefined;
       connect();
     }, delay);
+    watchOnline(true);
+  }
+
+  // While a retry waits, the network coming back is a better signal than the clock.
+  const target = options.retryWhenOnline === false ? null : onlineTarget();
+  let watchingOnline = false;
+  function onOnline() {
+    if (retryTimer !== undefined) connect();
+  }
+  function watchOnline(on: boolean) {
+    if (!target || on === watchingOnline) return;
+    watchingOnline = on;
+    if (on) target.addEventListener("online", onOnline);
+    else target.removeEventListener("online", onOnline);
   }
 
   function handleMessage(raw: unknown) {
@@ -319,6 +340,7 @@ export function createRealtimeClient<E = AnyEvents>(
       clearTimeout(syncTimer);
       clearTimeout(retryTimer);
       syncTimer = retryTimer = undefined;
+      watchOnline(false);
       closeSource();
       subscribers.clear();
       openChannels = [];
@@ -356,6 +378,16 @@ function defaultEventSource(url: string, init: { withCredentials: boolean }): Ev
     );
   }
   return new ES(url, init);
+}
+
+interface OnlineTarget {
+  addEventListener(type: "online", listener: () => void): void;
+  removeEventListener(type: "online", listener: () => void): void;
+}
+
+function onlineTarget(): OnlineTarget | null {
+  const w = (globalThis as { window?: Partial<OnlineTarget> }).window;
+  return w && typeof w.addEventListener === "function" ? (w as OnlineTarget) : null;
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {

@@ -312,6 +312,31 @@ describe("backoff and status", () => {
     ]);
   });
 
+  it("retries at once when the browser comes back online, and only while waiting", () => {
+    const { es, client } = setup({ backoff: { initialMs: 10_000 } });
+    client.subscribe({ channels: ["a"], onData: () => {} });
+    vi.advanceTimersByTime(20);
+    es.last.connect();
+    window.dispatchEvent(new Event("online")); // connected: nothing to do
+    expect(es.made).toHaveLength(1);
+    es.last.fail();
+    window.dispatchEvent(new Event("online"));
+    expect(es.made).toHaveLength(2);
+    vi.advanceTimersByTime(10_000); // the scheduled retry was cancelled
+    expect(es.made).toHaveLength(2);
+    client.destroy();
+  });
+
+  it("retryWhenOnline: false waits out the backoff", () => {
+    const { es, client } = setup({ retryWhenOnline: false });
+    client.subscribe({ channels: ["a"], onData: () => {} });
+    vi.advanceTimersByTime(20);
+    es.last.fail();
+    window.dispatchEvent(new Event("online"));
+    expect(es.made).toHaveLength(1);
+    client.destroy();
+  });
+
   it("a reconnect event reconnects at once, without backoff", () => {
     const { es, client } = setup();
     client.subscribe({ channels: ["a"], onData: () => {} });
