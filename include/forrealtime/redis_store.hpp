@@ -35,8 +35,12 @@ struct RedisOptions {
   /** `XREAD BLOCK` time of the tail. Changes to the watched set interrupt the block at once
    *  (`CLIENT UNBLOCK`), so this only bounds how long an idle read stays parked. */
   std::chrono::milliseconds tail_block{10000};
-  /** Keys per tail connection: the tail reads up to this many channels with one XREAD. */
-  std::size_t tail_keys_per_connection = 1000;
+  /** Keys per tail connection: the tail reads up to this many channels with one XREAD. Redis
+   *  pays for every key of a read each time it is re-issued (after each reply), so smaller
+   *  batches cost Redis less CPU per event at the price of more connections (10,000 watched
+   *  channels: 79 tail connections). Measured on 10,000 channels at 5,000 events/s: 1000
+   *  keys ~90% of a Redis core, 100 keys ~45%. */
+  std::size_t tail_keys_per_connection = 128;
   /** `COUNT` of the tail's XREAD: entries read per key per round. */
   std::size_t tail_count = 1000;
   /** Reconnect backoff, doubling from min to max. */

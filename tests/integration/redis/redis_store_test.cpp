@@ -430,7 +430,9 @@ TEST(RedisStoreTail, HotChannelsAmongThousandsOfQuietOnes) {
 
 TEST(RedisStoreTail, TenThousandChannelsEventsOnRandomOnes) {
   RedisServer server;
-  auto store = connected_store(options_for(server, "ten:"));
+  auto o = options_for(server, "ten:");
+  o.tail_keys_per_connection = 1000;
+  auto store = connected_store(o);
   TestSink sink;
   store->start_tail(sink);
   const int channels = 10000;
