@@ -2,7 +2,8 @@
 /**
  * A stand-in for `forrealtime serve`, for developing the browser tests before the C++
  * gateway exists. It speaks PROTOCOL.md over an in-memory store and takes the same flags
- * the tests pass (`serve --host --port --static --max-duration --ping-interval`). It is
+ * the tests pass (`serve --host --port --static --max-duration --ping-interval
+ * --history-max-length`). It is
  * not the thing under test: the e2e run uses FORREALTIME_BIN, and only a developer points
  * that here by hand.
  */
@@ -24,6 +25,7 @@ const port = Number(flags.port ?? 8080);
 const staticDir = flags.static ? resolve(flags.static) : null;
 const maxDurationMs = flags["max-duration"] ? Number(flags["max-duration"]) * 1000 : 0;
 const pingMs = Number(flags["ping-interval"] ?? 30) * 1000;
+const maxLength = Number(flags["history-max-length"] ?? 0);
 
 /** channel -> { entries: [{id, channel, event, data}], lastMs, lastSeq } */
 const streams = new Map();
@@ -32,7 +34,7 @@ const listeners = new Map();
 
 function stream(channel) {
   let s = streams.get(channel);
-  if (!s) streams.set(channel, (s = { entries: [], lastMs: 0, lastSeq: 0 }));
+  if (!s) streams.set(channel, (s = { entries: [], lastMs: 0, lastSeq: 0, trimmed: null }));
   return s;
 }
 
@@ -43,6 +45,10 @@ function append(channel, event, data) {
   else s.lastSeq += 1;
   const entry = { id: `${s.lastMs}-${s.lastSeq}`, channel, event, data };
   s.entries.push(entry);
+  if (maxLength && s.entries.length > maxLength) {
+    const gone = s.entries.splice(0, s.entries.length - maxLength);
+    s.trimmed = gone[gone.length - 1].id; // the newest trimmed id
+  }
   for (const fn of listeners.get(channel) ?? []) fn(entry);
   return entry.id;
 }
@@ -74,6 +80,13 @@ function subscribe(req, res, url) {
     send(live === "0-0" ? { type: "connected", channel } : { type: "connected", channel, cursor: live });
     const ack = url.searchParams.get(`last_ack_${channel}`);
     if (ack && ID.test(ack) && s.entries.length) {
+      const oldest = s.entries[0].id;
+      // Entries after the ack were trimmed when the oldest kept one is not the first ever
+      // written after it; with ids from one clock, "oldest > ack and something was
+      // trimmed" is that test here.
+      if (s.trimmed && cmp(oldest, ack) > 0 && cmp(s.trimmed, ack) > 0) {
+        send({ type: "history_lost", channel, last_ack: ack, oldest });
+      }
       for (const e of s.entries) if (cmp(e.id, ack) > 0 && cmp(e.id, live) <= 0) send(e);
     }
     const fn = (e) => send(e);
