@@ -45,7 +45,13 @@ export async function startGateway({ port, args = [], name = "gateway" } = {}) {
     stdio: ["ignore", log, log],
   });
   let exited = null;
-  child.on("exit", (code, signal) => (exited = { code, signal }));
+  // Never outlive the test process, however it ends.
+  const reap = () => child.kill("SIGKILL");
+  process.on("exit", reap);
+  child.on("exit", (code, signal) => {
+    exited = { code, signal };
+    process.off("exit", reap);
+  });
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 15_000;
   for (;;) {
