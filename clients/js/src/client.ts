@@ -125,6 +125,19 @@ export function createRealtimeClient<E = AnyEvents>(
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let pingTimer: ReturnType<typeof setTimeout> | undefined;
 
+  // While a retry waits, the network coming back is a better signal than the clock.
+  const target = options.retryWhenOnline === false ? null : onlineTarget();
+  let watchingOnline = false;
+  function onOnline() {
+    if (retryTimer !== undefined) connect();
+  }
+  function watchOnline(on: boolean) {
+    if (!target || on === watchingOnline) return;
+    watchingOnline = on;
+    if (on) target.addEventListener("online", onOnline);
+    else target.removeEventListener("online", onOnline);
+  }
+
   function setStatus(next: ConnectionStatus) {
     if (next === status) return;
     status = next;
@@ -167,9 +180,13 @@ export function createRealtimeClient<E = AnyEvents>(
     retryTimer = undefined;
     watchOnline(false);
     setStatus("connecting");
-    const es = makeEventSource(buildSubscribeUrl(endpoint, openChannels, acks), {
-      withCredentials,
-    });
+    let es: EventSourceLike;
+    try {
+      es = makeEventSource(buildSubscribeUrl(endpoint, openChannels, acks), { withCredentials });
+    } catch (error) {
+      fail({ kind: "connection", message: `cannot open the event stream: ${String(error)}` });
+      return;
+    }
     source = es;
     // Handlers check that their source is still current: a fake or a slow browser may
     // call one after close().
@@ -224,19 +241,6 @@ export function createRealtimeClient<E = AnyEvents>(
       connect();
     }, delay);
     watchOnline(true);
-  }
-
-  // While a retry waits, the network coming back is a better signal than the clock.
-  const target = options.retryWhenOnline === false ? null : onlineTarget();
-  let watchingOnline = false;
-  function onOnline() {
-    if (retryTimer !== undefined) connect();
-  }
-  function watchOnline(on: boolean) {
-    if (!target || on === watchingOnline) return;
-    watchingOnline = on;
-    if (on) target.addEventListener("online", onOnline);
-    else target.removeEventListener("online", onOnline);
   }
 
   function handleMessage(raw: unknown) {

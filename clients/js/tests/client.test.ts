@@ -347,6 +347,26 @@ describe("backoff and status", () => {
     expect(client.getStatus()).toBe("connecting");
   });
 
+  it("an EventSource that cannot be made is a failure, retried with backoff", () => {
+    const onError = vi.fn();
+    let calls = 0;
+    const client = createRealtimeClient({
+      eventSource: () => {
+        calls += 1;
+        throw new Error("no EventSource here");
+      },
+      random: () => 0,
+      onError,
+    });
+    client.subscribe({ channels: ["a"], onData: () => {} });
+    vi.advanceTimersByTime(20);
+    expect(client.getStatus()).toBe("error");
+    expect(onError.mock.calls[0]![0].message).toMatch(/no EventSource here/);
+    vi.advanceTimersByTime(1000);
+    expect(calls).toBe(2);
+    client.destroy();
+  });
+
   it("ignores callbacks of a closed EventSource", () => {
     const { es, client } = setup();
     const got = vi.fn();
