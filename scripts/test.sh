@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Command 2: install what is missing, build, and run every test: unit and integration tests
+# (a real redis-server and the real program on loopback), the same again under ASan + UBSan,
+# the benchmark tools' own tests, and the JS client's unit and browser tests. Exits non-zero on
+# any failure. Set FORREALTIME_SKIP_ASAN=1 or FORREALTIME_SKIP_JS=1 to leave a part out locally.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+passed=0
+failed=0
+failures=()
+
+suite() {  # suite NAME COMMAND...
+  local name=$1
+  shift
+  printf '\n======== %s\n' "$name"
+  local start=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    printf '======== %s: passed (%ss)\n' "$name" $((SECONDS - start))
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+    printf '======== %s: FAILED (%ss)\n' "$name" $((SECONDS - start))
+  fi
+}
+
+scripts/install-deps.sh test || { echo "installing dependencies failed"; exit 1; }
+
+build() {  # build PRESET
+  cmake --preset "$1" >/dev/null && cmake --build --preset "$1"
+}
+
+# The servers the tests start themselves (redis-server on free ports in temp dirs); nothing
+# here may be left running: each test stops what it started.
+export CTEST_OUTPUT_ON_FAILURE=1
+build_start=$SECONDS
+suite "release build" build release
+echo "release build took $((SECONDS - build_start))s"
+suite "C++ tests (release)" ctest --preset release -j2 --timeout 300
+suite "find_package(forrealtime) from an installed copy" tests/package/run.sh
+if [ "${FORREALTIME_SKIP_ASAN:-0}" != 1 ]; then
+  suite "ASan + UBSan build" build asan
+  suite "C++ tests (ASan + UBSan)" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --preset asan -j2 --timeout 600
+fi
+if [ -x tests/integration/redis/interop/run.sh ]; then
+  suite "Redis interop with TypeScript forrealtime" \
+    env FORREALTIME_BIN="$root/build/release/src/cli/forrealtime" tests/integration/redis/interop/run.sh
+fi
+if [ "${FORREALTIME_SKIP_JS:-0}" != 1 ] && [ -x clients/js/scripts/test.sh ]; then
+  suite "JS client: unit and browser tests" \
+    env FORREALTIME_BIN="$root/build/release/src/cli/forrealtime" clients/js/scripts/test.sh
+fi
+
+printf '\n'
+for f in "${failures[@]}"; do echo "failed: $f"; done
+echo "suites: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
