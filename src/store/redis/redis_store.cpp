@@ -27,7 +27,6 @@
 #include <mutex>
 #include <optional>
 #include <thread>
-#include <unordered_map>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/executor_work_guard.hpp>
@@ -38,6 +37,7 @@
 #include "forrealtime/redis_store.hpp"
 #include "store/redis/commands.hpp"
 #include "store/redis/connection.hpp"
+#include "store/redis/tail_state.hpp"
 
 namespace forrealtime {
 namespace redis {
@@ -46,36 +46,12 @@ namespace {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>{}(s);
-  }
-};
-
-struct Batch;
-
-struct Watch {
-  std::string key;
-  std::uint64_t gen = 0;
-  std::size_t count = 0;
-  /** The last id handed to the sink (or the latest id when watched); nullopt until known. */
-  std::optional<StreamId> last;
-  std::vector<Store::ArmedHandler> waiters;
-  bool fetching = false;
-  /** The key is not a stream: left out of the tail (an XREAD naming it would fail). */
-  bool parked = false;
-  Batch* batch = nullptr;
-  std::size_t slot = 0;
-};
-
-struct Batch {
-  explicit Batch(asio::io_context& ioc, std::size_t index) : index(index), timer(ioc) {}
+/** The I/O side of one tail batch (its keys are in TailState). */
+struct BatchIo {
+  BatchIo(asio::io_context& ioc, std::size_t index) : index(index), timer(ioc) {}
   std::size_t index;
-  std::vector<Watch*> keys;
   std::shared_ptr<Connection> conn;
   enum class State { disconnected, connecting, idle, reading } state = State::disconnected;
-  bool dirty = false;
   bool unblock_sent = false;
   std::uint64_t read_gen = 0;
   asio::steady_timer timer;
@@ -88,7 +64,8 @@ class Impl : public std::enable_shared_from_this<Impl> {
         ep_(std::move(endpoint)),
         work_(asio::make_work_guard(ioc_)),
         retry_timer_(ioc_),
-        backoff_(opt_.reconnect_min) {
+        backoff_(opt_.reconnect_min),
+        tail_(opt_.tail_keys_per_connection) {
     if (opt_.tail_keys_per_connection == 0) opt_.tail_keys_per_connection = 1;
     if (opt_.tail_count == 0) opt_.tail_count = 1;
   }
@@ -220,42 +197,30 @@ class Impl : public std::enable_shared_from_this<Impl> {
   void do_start_tail(TailSink* sink) { sink_ = sink; }
 
   void do_watch(std::string key, Store::ArmedHandler armed) {
-    auto it = watches_.find(key);
-    if (it == watches_.end()) {
-      it = watches_.emplace(key, Watch{}).first;
-      it->second.key = key;
-      it->second.gen = ++gen_;
-    }
-    Watch& w = it->second;
-    ++w.count;
+    TailWatch& w = tail_.add_watcher(key);
     if (w.parked) return armed(error_code(store_errc::protocol));
-    if (w.batch && w.last && up()) return armed({});
+    if (w.batch != TailState::none && w.position && up()) return armed({});
     if (!up()) return armed(down_error());
     w.waiters.push_back(std::move(armed));
     if (!w.fetching) fetch_latest(w);
   }
 
   void do_unwatch(std::string_view key) {
-    auto it = watches_.find(key);
-    if (it == watches_.end()) return;
-    Watch& w = it->second;
-    if (--w.count > 0) return;
-    auto waiters = std::move(w.waiters);
-    if (w.batch) remove_from_batch(w);
-    watches_.erase(it);
-    for (auto& a : waiters) a(asio::error::operation_aborted);
+    std::vector<Store::ArmedHandler> orphans;
+    std::size_t b = tail_.remove_watcher(key, orphans);
+    if (b != TailState::none) mark_dirty(b);
+    for (auto& a : orphans) a(asio::error::operation_aborted);
   }
 
-  void fetch_latest(Watch& w) {
+  void fetch_latest(TailWatch& w) {
     w.fetching = true;
     append_latest(cmd_->out(), w.key);
     cmd_->expect([this, key = w.key, gen = w.gen](Reply r, error_code ec) {
-      auto it = watches_.find(key);
-      if (it == watches_.end() || it->second.gen != gen) return;
-      Watch& w = it->second;
-      w.fetching = false;
-      auto waiters = std::move(w.waiters);
-      w.waiters.clear();
+      TailWatch* w = tail_.find(key, gen);
+      if (!w) return;
+      w->fetching = false;
+      auto waiters = std::move(w->waiters);
+      w->waiters.clear();
       if (ec) {
         for (auto& a : waiters) a(ec);
         return;
@@ -264,172 +229,132 @@ class Impl : public std::enable_shared_from_this<Impl> {
       if (!latest) {
         if (text(r.get()).starts_with("WRONGTYPE")) {
           spdlog::warn("redis: key {} is not a stream; its channel is not tailed", key);
-          w.parked = true;
+          tail_.park(*w);
         }
         for (auto& a : waiters) a(latest.error());
         return;
       }
-      if (!w.last || *w.last < *latest) w.last = *latest;
-      if (!w.batch) add_to_batch(w);
+      if (std::size_t b = tail_.place(*w, *latest); b != TailState::none) mark_dirty(b);
       for (auto& a : waiters) a({});
     });
     cmd_->flush();
   }
 
-  void add_to_batch(Watch& w) {
-    Batch* b = nullptr;
-    for (auto& candidate : batches_)
-      if (candidate->keys.size() < opt_.tail_keys_per_connection) {
-        b = candidate.get();
-        break;
-      }
-    if (!b) {
-      batches_.push_back(std::make_unique<Batch>(ioc_, batches_.size()));
-      b = batches_.back().get();
-    }
-    w.batch = b;
-    w.slot = b->keys.size();
-    b->keys.push_back(&w);
-    mark_dirty(*b);
+  BatchIo& io_of(std::size_t b) {
+    while (io_.size() <= b) io_.push_back(std::make_unique<BatchIo>(ioc_, io_.size()));
+    return *io_[b];
   }
 
-  void remove_from_batch(Watch& w) {
-    Batch& b = *w.batch;
-    Watch* moved = b.keys.back();
-    b.keys[w.slot] = moved;
-    moved->slot = w.slot;
-    b.keys.pop_back();
-    w.batch = nullptr;
-    mark_dirty(b);
-  }
-
-  void mark_dirty(Batch& b) {
-    b.dirty = true;
-    switch (b.state) {
-      case Batch::State::idle:
-        return issue_read(b);
-      case Batch::State::reading:
-        return interrupt(b);
-      case Batch::State::disconnected:
-        if (up() && !b.keys.empty()) connect_batch(b);
+  // The keys of batch b changed: the read must name the new set, now.
+  void mark_dirty(std::size_t b) {
+    BatchIo& io = io_of(b);
+    switch (io.state) {
+      case BatchIo::State::idle:
+        return issue_read(io);
+      case BatchIo::State::reading:
+        return interrupt(io);
+      case BatchIo::State::disconnected:
+        if (up() && tail_.batch_size(b) > 0) connect_batch(io);
         return;
-      case Batch::State::connecting:
-        return;
+      case BatchIo::State::connecting:
+        return;  // reads the current set when it gets there
     }
   }
 
-  void connect_batch(Batch& b) {
-    b.state = Batch::State::connecting;
+  void connect_batch(BatchIo& io) {
+    io.state = BatchIo::State::connecting;
     Connection::Config cfg{ep_, opt_.connect_timeout, opt_.command_timeout, true,
-                           "forrealtime-tail-" + std::to_string(b.index)};
-    b.conn = std::make_shared<Connection>(ioc_, std::move(cfg));
-    auto conn = b.conn;
-    b.conn->start(
-        [this, &b, conn](error_code ec) {
-          if (b.conn != conn) return;
+                           "forrealtime-tail-" + std::to_string(io.index)};
+    io.conn = std::make_shared<Connection>(ioc_, std::move(cfg));
+    auto conn = io.conn;
+    io.conn->start(
+        [this, &io, conn](error_code ec) {
+          if (io.conn != conn) return;
           if (ec) return go_down(ec);
-          b.state = Batch::State::idle;
-          issue_read(b);
+          io.state = BatchIo::State::idle;
+          issue_read(io);
         },
-        [this, &b, conn](error_code ec) {
-          if (b.conn != conn) return;
+        [this, &io, conn](error_code ec) {
+          if (io.conn != conn) return;
           go_down(ec);
         });
   }
 
-  void issue_read(Batch& b) {
-    b.dirty = false;
-    b.unblock_sent = false;
-    ++b.read_gen;
-    if (b.keys.empty()) {
-      b.state = Batch::State::idle;
+  void issue_read(BatchIo& io) {
+    io.unblock_sent = false;
+    ++io.read_gen;
+    if (!tail_.encode_read(io.index, opt_.tail_count,
+                           static_cast<std::uint64_t>(opt_.tail_block.count()), io.conn->out())) {
+      io.state = BatchIo::State::idle;  // nothing to read: nothing left blocked in Redis
       return;
     }
-    keys_scratch_.clear();
-    ids_scratch_.clear();
-    for (Watch* w : b.keys) {
-      keys_scratch_.push_back(w->key);
-      ids_scratch_.push_back(*w->last);
-    }
-    append_xread(b.conn->out(), opt_.tail_count,
-                 static_cast<std::uint64_t>(opt_.tail_block.count()), keys_scratch_, ids_scratch_);
-    b.state = Batch::State::reading;
-    auto conn = b.conn;
-    b.conn->expect(
-        [this, &b, conn](Reply r, error_code ec) {
-          if (b.conn != conn || ec) return;  // a lost connection takes the store down
-          on_read(b, r.get());
+    io.state = BatchIo::State::reading;
+    io.conn->expect(
+        [this, &io, conn = io.conn](Reply r, error_code ec) {
+          if (io.conn != conn || ec) return;  // a lost connection takes the store down
+          on_read(io, r.get());
         },
         opt_.tail_block);
-    b.conn->flush();
+    io.conn->flush();
   }
 
-  void on_read(Batch& b, const redisReply* r) {
-    b.state = Batch::State::idle;
+  void on_read(BatchIo& io, const redisReply* r) {
+    io.state = BatchIo::State::idle;
     if (is_error(r)) {
       spdlog::warn("redis: tail read failed: {}", text(r));
-      if (text(r).starts_with("WRONGTYPE")) return check_types(b);
+      if (text(r).starts_with("WRONGTYPE")) return check_types(io);
       // Retry later rather than spin on a persistent error.
-      b.state = Batch::State::connecting;
-      b.timer.expires_after(std::chrono::seconds(1));
-      b.timer.async_wait([this, &b, conn = b.conn](error_code ec) {
-        if (ec || b.conn != conn) return;
-        b.state = Batch::State::idle;
-        issue_read(b);
+      io.state = BatchIo::State::connecting;
+      io.timer.expires_after(std::chrono::seconds(1));
+      io.timer.async_wait([this, &io, conn = io.conn](error_code ec) {
+        if (ec || io.conn != conn) return;
+        io.state = BatchIo::State::idle;
+        issue_read(io);
       });
       return;
     }
-    bool ok = decode_xread(
-        r, [&](std::string_view key, std::vector<StoredEntry>& entries, StreamId last) {
-          auto it = watches_.find(key);
-          if (it == watches_.end()) return;
-          Watch& w = it->second;
-          // A key that left this batch while the read was parked is read by its new batch.
-          if (w.batch != &b || !w.last) return;
-          StreamId from = *w.last;
-          if (last > from) w.last = last;
-          std::size_t skip = 0;
-          while (skip < entries.size() && entries[skip].id <= from) ++skip;
-          if (skip < entries.size() && sink_)
-            sink_->on_entries(std::string_view(key).substr(opt_.key_prefix.size()),
-                              std::span<const StoredEntry>(entries).subspan(skip));
-        });
+    bool ok = tail_.apply_read(io.index, r, [this](std::string_view key, auto entries) {
+      if (sink_) sink_->on_entries(key.substr(opt_.key_prefix.size()), entries);
+    });
     if (!ok) spdlog::warn("redis: malformed tail reply ignored");
-    issue_read(b);
+    issue_read(io);
   }
 
   // Finds the watched keys of a batch that are not streams (XREAD fails as a whole on one).
-  void check_types(Batch& b) {
-    b.state = Batch::State::connecting;  // no read until the check is done
-    auto remaining = std::make_shared<std::size_t>(b.keys.size());
-    auto conn = b.conn;
-    for (Watch* w : b.keys) {
-      encode_command(cmd_->out(), {"TYPE", w->key});
-      cmd_->expect([this, &b, conn, remaining, key = w->key, gen = w->gen](Reply r, error_code ec) {
-        if (b.conn != conn) return;
+  void check_types(BatchIo& io) {
+    io.state = BatchIo::State::connecting;  // no read until the check is done
+    std::vector<std::pair<std::string, std::uint64_t>> keys;
+    for (const TailWatch* w : tail_.batch_keys(io.index)) keys.emplace_back(w->key, w->gen);
+    if (keys.empty()) return issue_read(io);
+    auto remaining = std::make_shared<std::size_t>(keys.size());
+    for (auto& [key, gen] : keys) {
+      encode_command(cmd_->out(), {"TYPE", key});
+      cmd_->expect([this, &io, conn = io.conn, remaining, key = key, gen = gen](Reply r,
+                                                                                error_code ec) {
+        if (io.conn != conn) return;
         auto t = text(r.get());
-        auto it = watches_.find(key);
-        if (!ec && it != watches_.end() && it->second.gen == gen && it->second.batch == &b &&
-            t != "stream" && t != "none") {
+        TailWatch* w = tail_.find(key, gen);
+        if (!ec && w && w->batch == io.index && t != "stream" && t != "none") {
           spdlog::warn("redis: key {} is a {}, not a stream; its channel is not tailed", key, t);
-          it->second.parked = true;
-          remove_from_batch(it->second);
+          tail_.park(*w);
         }
         if (--*remaining == 0) {
-          b.state = Batch::State::idle;
-          issue_read(b);
+          io.state = BatchIo::State::idle;
+          issue_read(io);
         }
       });
     }
     cmd_->flush();
   }
 
-  void interrupt(Batch& b) {
-    if (b.unblock_sent || !up() || !b.conn || b.conn->client_id() < 0) return;
-    b.unblock_sent = true;
-    encode_command(cmd_->out(), {"CLIENT", "UNBLOCK", std::to_string(b.conn->client_id())});
-    cmd_->expect([this, &b, conn = b.conn, gen = b.read_gen](Reply r, error_code ec) {
-      if (ec || b.conn != conn || b.read_gen != gen || b.state != Batch::State::reading) return;
+  // Wakes the parked read of a batch so that it is re-issued with the batch's new keys.
+  void interrupt(BatchIo& io) {
+    if (io.unblock_sent || !up() || !io.conn || io.conn->client_id() < 0) return;
+    io.unblock_sent = true;
+    encode_command(cmd_->out(), {"CLIENT", "UNBLOCK", std::to_string(io.conn->client_id())});
+    cmd_->expect([this, &io, conn = io.conn, gen = io.read_gen](Reply r, error_code ec) {
+      if (ec || io.conn != conn || io.read_gen != gen || io.state != BatchIo::State::reading)
+        return;
       long long n = 0;
       if (is_error(r.get())) {
         spdlog::warn("redis: CLIENT UNBLOCK refused ({}); watch changes wait for the block timeout",
@@ -438,11 +363,12 @@ class Impl : public std::enable_shared_from_this<Impl> {
       }
       if (to_int(r.get(), n) && n == 1) return;
       // 0: our XREAD had not reached Redis yet (it travels on another connection). Try again.
-      b.timer.expires_after(std::chrono::milliseconds(2));
-      b.timer.async_wait([this, &b, conn, gen](error_code ec) {
-        if (ec || b.conn != conn || b.read_gen != gen || b.state != Batch::State::reading) return;
-        b.unblock_sent = false;
-        interrupt(b);
+      io.timer.expires_after(std::chrono::milliseconds(2));
+      io.timer.async_wait([this, &io, conn, gen](error_code ec) {
+        if (ec || io.conn != conn || io.read_gen != gen || io.state != BatchIo::State::reading)
+          return;
+        io.unblock_sent = false;
+        interrupt(io);
       });
     });
     cmd_->flush();
@@ -484,16 +410,17 @@ class Impl : public std::enable_shared_from_this<Impl> {
       spdlog::info("redis {}:{}: reconnected", ep_.host, ep_.port);
       if (sink_) sink_->on_tail_resumed();
     }
-    for (auto& [key, w] : watches_) {
-      if (w.parked) continue;
-      if (!w.last) {
+    tail_.for_each([this](TailWatch& w) {
+      if (w.parked) return;
+      if (!w.position) {
         if (!w.fetching) fetch_latest(w);
-      } else if (!w.batch) {
-        add_to_batch(w);
+      } else if (std::size_t b = tail_.place(w, *w.position); b != TailState::none) {
+        mark_dirty(b);
       }
-    }
-    for (auto& b : batches_)
-      if (b->state == Batch::State::disconnected && !b->keys.empty()) connect_batch(*b);
+    });
+    for (std::size_t b = 0; b < tail_.batch_count(); ++b)
+      if (tail_.batch_size(b) > 0 && io_of(b).state == BatchIo::State::disconnected)
+        connect_batch(io_of(b));
   }
 
   void go_down(error_code ec) {
@@ -513,18 +440,18 @@ class Impl : public std::enable_shared_from_this<Impl> {
 
   void close_all(error_code ec) {
     if (auto c = std::move(cmd_)) c->close(ec);
-    for (auto& b : batches_) {
-      b->timer.cancel();
-      b->state = Batch::State::disconnected;
-      b->unblock_sent = false;
-      if (auto c = std::move(b->conn)) c->close(ec);
+    for (auto& io : io_) {
+      io->timer.cancel();
+      io->state = BatchIo::State::disconnected;
+      io->unblock_sent = false;
+      if (auto c = std::move(io->conn)) c->close(ec);
     }
-    for (auto& [key, w] : watches_) {
+    tail_.for_each([ec](TailWatch& w) {
       w.fetching = false;
       auto waiters = std::move(w.waiters);
       w.waiters.clear();
       for (auto& a : waiters) a(ec);
-    }
+    });
   }
 
   void schedule_reconnect() {
@@ -541,8 +468,8 @@ class Impl : public std::enable_shared_from_this<Impl> {
     healthy_ = false;
     retry_timer_.cancel();
     close_all(store_errc::stopped);
-    batches_.clear();
-    watches_.clear();
+    io_.clear();
+    tail_ = TailState(opt_.tail_keys_per_connection);
     sink_ = nullptr;
     work_.reset();
   }
@@ -567,11 +494,8 @@ class Impl : public std::enable_shared_from_this<Impl> {
   std::chrono::milliseconds backoff_;
   bool error_reported_ = false;
   TailSink* sink_ = nullptr;
-  std::uint64_t gen_ = 0;
-  std::unordered_map<std::string, Watch, StringHash, std::equal_to<>> watches_;
-  std::vector<std::unique_ptr<Batch>> batches_;
-  std::vector<std::string_view> keys_scratch_;
-  std::vector<StreamId> ids_scratch_;
+  TailState tail_;
+  std::vector<std::unique_ptr<BatchIo>> io_;
 };
 
 class RedisStore final : public Store {
