@@ -22,6 +22,9 @@
 // the sink hears `on_tail_resumed` and every batch reads again from the last id seen per key,
 // so entries appended meanwhile (that Redis kept) are delivered.
 //
+// The bookkeeping (counts, positions, batches, what a read names and what a reply means) is
+// the I/O-free TailState (tail_state.hpp); this file holds the connections and timers.
+//
 // Threading: all state below lives on the store's one io_context thread; public calls `post`.
 #include <atomic>
 #include <mutex>
