@@ -620,6 +620,50 @@ TEST(RedisStoreFailure, ConnectTimeoutWhenNothingAnswers) {
   ::close(fd);
 }
 
+TEST(RedisStoreFailure, PendingCommandsFailFastWhenRedisIsLost) {
+  RedisServer server(
+      RedisServer::Options{.appendonly = false, .extra_args = {"--enable-debug-command", "yes"}});
+  auto o = options_for(server);
+  o.command_timeout = 5000ms;
+  auto store = connected_store(o);
+  std::thread sleeper([&] {
+    try {
+      RedisClient raw(server.port(), 5000);
+      raw.cmd({"DEBUG", "SLEEP", "2"});
+    } catch (const std::exception&) {
+      // killed under it
+    }
+  });
+  std::this_thread::sleep_for(100ms);
+  auto p = std::make_shared<std::promise<Store::Result<StreamId>>>();
+  store->async_append("c", "{}", {}, [p](auto r) { p->set_value(std::move(r)); });
+  std::this_thread::sleep_for(100ms);  // queued behind the sleep
+  auto t0 = Clock::now();
+  server.kill();
+  auto r = wait_result(p);
+  sleeper.join();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), make_error_code(store_errc::unavailable));
+  EXPECT_LT(Clock::now() - t0, 1s);
+}
+
+TEST(RedisStoreFailure, KilledTailConnectionIsReportedAndReestablished) {
+  RedisServer server;
+  auto store = connected_store(options_for(server));
+  TestSink sink;
+  store->start_tail(sink);
+  ASSERT_FALSE(watch(*store, "k"));
+  RedisClient raw(server.port());
+  ASSERT_TRUE(eventually([&] { return blocked_clients(raw) == 1; }));
+  raw.cmd({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"});
+  ASSERT_TRUE(sink.wait([&] { return sink.errors_ == 1; }, 3s));
+  ASSERT_TRUE(sink.wait([&] { return sink.resumed_ == 1; }, 3s));
+  raw.str({"XADD", "k", "*", "message", "after"});
+  ASSERT_TRUE(sink.wait([&] { return sink.got_["k"].size() == 1; }, 3s));
+  EXPECT_EQ(sink.entries("k")[0].message, "after");
+  EXPECT_EQ(sink.errors(), 1);
+}
+
 TEST(RedisStoreFailure, StopCompletesEverythingAndRefusesMore) {
   RedisServer server;
   auto store = connected_store(options_for(server));
