@@ -28,7 +28,7 @@ install(EXPORT forrealtimeTargets NAMESPACE forrealtime::
 file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/forrealtimeConfig.cmake.in [[
 @PACKAGE_INIT@
 include(CMakeFindDependencyMacro)
-find_dependency(Boost 1.81 EXACT CONFIG COMPONENTS json url system)
+find_dependency(Boost 1.81 CONFIG COMPONENTS json url system)
 find_dependency(Threads)
 find_dependency(spdlog)
 find_dependency(PkgConfig)
