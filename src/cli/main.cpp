@@ -21,6 +21,9 @@
 #ifdef FORREALTIME_HAVE_REDIS
 #include "forrealtime/redis_store.hpp"
 #endif
+#ifdef FORREALTIME_HAVE_POSTGRES
+#include "forrealtime/postgres_sync.hpp"
+#endif
 
 namespace {
 
@@ -42,6 +45,9 @@ struct ServeSettings {
   std::string key_prefix;
   std::string log_level = "info";
   std::string log_format = "text";
+  // The `postgres` section of the config file (postgresSync), and DATABASE_URL.
+  boost::json::value postgres;
+  std::string database_url;
 };
 
 // Applies the config file to every setting not given by flag or environment.
@@ -87,6 +93,7 @@ bool apply_config(CLI::App& serve, ServeSettings& s, std::string& error) {
       else if (k == "key_prefix") { if (!given("--key-prefix")) s.key_prefix = str(); }
       else if (k == "log_level") { if (!given("--log-level")) s.log_level = str(); }
       else if (k == "log_format") { if (!given("--log-format")) s.log_format = str(); }
+      else if (k == "postgres") { s.postgres = val; }
       else { error = "unknown config key '" + k + "'"; return false; }
     }
   } catch (const std::exception& e) {
@@ -115,6 +122,26 @@ int serve(CLI::App& app, ServeSettings& s) {
     std::cerr << "forrealtime serve: --port must be 0-65535\n";
     return 2;
   }
+#ifdef FORREALTIME_HAVE_POSTGRES
+  // postgresSync runs when the config file has a `postgres` section; --database-url or
+  // DATABASE_URL override its url.
+  std::optional<forrealtime::PostgresSyncOptions> pg_options;
+  if (!s.postgres.is_null()) {
+    try {
+      pg_options = forrealtime::postgres_sync_options_from_json(s.postgres);
+      if (!s.database_url.empty()) pg_options->connection = s.database_url;  // flag, env
+      if (auto e = forrealtime::validate(*pg_options)) throw std::invalid_argument(*e);
+    } catch (const std::exception& e) {
+      std::cerr << "forrealtime serve: config file, postgres: " << e.what() << "\n";
+      return 2;
+    }
+  }
+#else
+  if (!s.postgres.is_null()) {
+    std::cerr << "forrealtime serve: this build has no postgresSync (libpq)\n";
+    return 2;
+  }
+#endif
   forrealtime::Options options;
   if (!s.redis.empty()) {
 #ifdef FORREALTIME_HAVE_REDIS
@@ -154,6 +181,9 @@ int serve(CLI::App& app, ServeSettings& s) {
     spdlog::critical("cannot listen on {}:{}: {}", s.host, s.port, e.what());
     return 1;
   }
+#ifdef FORREALTIME_HAVE_POSTGRES
+  if (pg_options) rt.use<forrealtime::PostgresSync>(std::move(*pg_options)).start();
+#endif
   if (!is_loopback(s.host) && s.emit_token.empty())
     spdlog::warn(
         "!!! listening on {} with no emit token: ANYONE who can reach this address can publish "
@@ -229,6 +259,10 @@ int main(int argc, char** argv) {
       ->envname("FORREALTIME_EMIT_TOKEN");
   sv->add_option("--allow-origin", s.allow_origin, "Access-Control-Allow-Origin ('' for none)")
       ->capture_default_str();
+  sv->add_option("--database-url", s.database_url,
+                 "PostgreSQL of the config file's `postgres` section (postgresSync; overrides "
+                 "its url)")
+      ->envname("DATABASE_URL");
   sv->add_option("--log-level", s.log_level, "trace, debug, info, warn or error")
       ->envname("LOG_LEVEL")
       ->capture_default_str();

@@ -1,0 +1,156 @@
+// postgresSync in the real `forrealtime` program, configured by its config file: changes of two
+// tables reach SSE subscribers on the right channels with the config file's filter applied,
+// and 1,000 rows inserted while the gateway is down all arrive, once, after it comes back.
+#include <stdlib.h>
+
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <gtest/gtest.h>
+
+#include "pg_server.hpp"
+#include "support/net.hpp"
+
+using namespace std::chrono_literals;
+using fr_pg_test::Db;
+using fr_pg_test::PgServer;
+using fr_test::GatewayProcess;
+using fr_test::SseClient;
+
+namespace {
+
+PgServer& server() {
+  static PgServer s;
+  return s;
+}
+
+std::string str(const boost::json::value& v, const char* key) {
+  return std::string(v.as_object().at(key).as_string());
+}
+
+std::string write_config(const std::string& name, const boost::json::value& v) {
+  std::string path = "/tmp/forrealtime-pg-" + std::to_string(::getpid()) + "-" + name + ".json";
+  std::ofstream(path) << boost::json::serialize(v);
+  return path;
+}
+
+bool wait_for_log(GatewayProcess& gw, const std::string& text, std::chrono::seconds timeout = 15s) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (gw.log().find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST(PostgresGateway, ConfigFileTablesReachSubscribersFiltered) {
+  Db db(server().url());
+  db.exec("CREATE SCHEMA g1;"
+          "CREATE TABLE g1.posts (id serial PRIMARY KEY, title text);"
+          "CREATE TABLE g1.comments (id serial PRIMARY KEY, body text, status text)");
+  auto cfg = write_config("g1", boost::json::parse(R"({"postgres": {
+      "url": ")" + server().url() + R"(", "schema": "g1",
+      "tables": ["posts", {"name": "comments", "channel": "c",
+                           "filter": {"ops": ["INSERT", "UPDATE"],
+                                      "where": {"status": "published"}}}]}})"));
+  GatewayProcess gw({"--config", cfg});
+  ASSERT_TRUE(wait_for_log(gw, "triggers installed")) << gw.log();
+  SseClient sse(gw.port(), "/api/realtime?channel=posts&channel=c");
+  ASSERT_EQ(sse.status(), 200);
+
+  db.exec("INSERT INTO g1.comments (body, status) VALUES ('draft one', 'draft')");
+  db.exec("INSERT INTO g1.posts (title) VALUES ('p1')");
+  db.exec("INSERT INTO g1.comments (body, status) VALUES ('pub', 'published')");
+  db.exec("UPDATE g1.posts SET title = 'p1b'");
+  db.exec("DELETE FROM g1.comments WHERE body = 'pub'");  // DELETE is not in ops
+  db.exec("DELETE FROM g1.posts");
+
+  std::vector<std::pair<std::string, std::string>> got;  // channel, event
+  while (auto e = sse.next_user(5s)) {
+    got.emplace_back(str(*e, "channel"), str(*e, "event"));
+    if (got.size() == 4) break;
+  }
+  std::vector<std::pair<std::string, std::string>> want{{"posts", "posts.insert"},
+                                                        {"c", "comments.insert"},
+                                                        {"posts", "posts.update"},
+                                                        {"posts", "posts.delete"}};
+  EXPECT_EQ(got, want);
+  EXPECT_FALSE(sse.next_user(700ms)) << "filtered changes must not arrive";
+  ::unlink(cfg.c_str());
+}
+
+TEST(PostgresGateway, RowsWrittenWhileTheGatewayIsDownArriveOnceAfterRestart) {
+  Db db(server().url());
+  db.exec("CREATE SCHEMA g2; CREATE TABLE g2.posts (id int PRIMARY KEY, body text)");
+  // No url in the file: DATABASE_URL gives it.
+  auto cfg = write_config("g2", boost::json::parse(R"({"postgres": {"schema": "g2",
+      "tables": ["posts"], "mode": "durable"}})"));
+  ::setenv("DATABASE_URL", server().url().c_str(), 1);
+  {
+    GatewayProcess gw({"--config", cfg});
+    ASSERT_TRUE(wait_for_log(gw, "triggers installed")) << gw.log();
+    EXPECT_EQ(gw.stop(), 0);
+  }
+  // 1,000 changes in 10 transactions while nobody listens, one of them with a 20 KB row.
+  for (int t = 0; t < 10; ++t)
+    db.exec("INSERT INTO g2.posts SELECT g, 'row ' || g FROM generate_series(" +
+            std::to_string(t * 100 + 1) + ", " + std::to_string(t * 100 + 100) + ") g");
+  EXPECT_EQ(db.try_exec("UPDATE g2.posts SET body = repeat('z', 20000) WHERE id = 1000"), "");
+  EXPECT_EQ(db.exec("SELECT count(*) FROM g2.forrealtime_outbox"), "1001");
+
+  GatewayProcess gw({"--config", cfg});
+  SseClient sse(gw.port(), "/api/realtime?channel=posts&last_ack_posts=0-0");
+  ASSERT_EQ(sse.status(), 200);
+  std::set<std::int64_t> inserted;
+  int inserts = 0, updates = 0;
+  std::size_t big = 0;
+  while (inserts + updates < 1001) {
+    auto e = sse.next_user(15s);
+    ASSERT_TRUE(e) << "after " << inserts << " inserts\n" << gw.log();
+    auto& data = e->as_object().at("data").as_object();
+    if (str(*e, "event") == "posts.insert") {
+      ++inserts;
+      inserted.insert(data.at("id").as_int64());
+    } else {
+      ASSERT_EQ(str(*e, "event"), "posts.update");
+      ++updates;
+      big = data.at("body").as_string().size();
+    }
+  }
+  EXPECT_EQ(inserts, 1000);
+  EXPECT_EQ(inserted.size(), 1000u);
+  EXPECT_EQ(*inserted.begin(), 1);
+  EXPECT_EQ(*inserted.rbegin(), 1000);
+  EXPECT_EQ(updates, 1);
+  EXPECT_EQ(big, 20000u);
+  EXPECT_FALSE(sse.next_user(700ms)) << "no duplicate";
+  // The history endpoint agrees: 1,001 stored events, no more.
+  std::size_t stored = 0;
+  std::string after;
+  for (;;) {
+    auto r = fr_test::http(gw.port(), "GET",
+                           "/api/history?channel=posts&limit=1000" + (after.empty() ? "" : "&after=" + after));
+    ASSERT_EQ(r.status, 200);
+    auto arr = r.json().as_array();
+    stored += arr.size();
+    if (arr.size() < 1000) break;
+    after = str(arr.back(), "id");
+  }
+  EXPECT_EQ(stored, 1001u);
+  EXPECT_EQ(db.exec("SELECT count(*) FROM g2.forrealtime_outbox"), "0");
+  ::unsetenv("DATABASE_URL");
+  ::unlink(cfg.c_str());
+}
+
+TEST(PostgresGateway, BadTableNameStopsTheProgramAtStart) {
+  auto cfg = write_config("g3", boost::json::parse(R"({"postgres": {
+      "url": "postgresql://127.0.0.1:1/none", "tables": ["posts;drop table x"]}})"));
+  EXPECT_THROW(GatewayProcess({"--config", cfg}), std::runtime_error);
+  ::unlink(cfg.c_str());
+}
