@@ -89,6 +89,11 @@ struct Limits {
 struct Schema {
   /** Checks a JSON payload for `event`; return an error to refuse the emit. */
   std::function<Result<void>(std::string_view event, const boost::json::value& data)> check;
+  /** Optional, used instead of `check` when set: the same check, that also says why a payload
+   *  is refused ("chat.message: /text: expected string, got number"). See schema.hpp. */
+  std::function<Result<void>(std::string_view event, const boost::json::value& data,
+                             std::string& why)>
+      check_with_reason;
 };
 
 class Plugin;

@@ -54,7 +54,14 @@ boost::system::error_code RealtimeCore::check_emit(std::string_view channel,
     if (why) *why = *e;
     return errc::invalid_event;
   }
-  if (options.schema.check) {
+  if (options.schema.check_with_reason) {
+    std::string reason;
+    auto r = options.schema.check_with_reason(event, data, reason);
+    if (!r) {
+      if (why) *why = reason.empty() ? r.error().message() : std::move(reason);
+      return r.error();
+    }
+  } else if (options.schema.check) {
     auto r = options.schema.check(event, data);
     if (!r) {
       if (why) *why = r.error().message();

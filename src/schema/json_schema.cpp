@@ -1,0 +1,293 @@
+// JsonSchemaSet: the schema file's leaves compiled once into valijson schemas, and the check of
+// one JSON payload. A payload that passes costs one validation with no result collection; only
+// a failing one is validated again to collect the first error, which is then turned into a
+// precise text (JSON pointer, expected and actual type) by looking at the schema and the value.
+#include "forrealtime/schema.hpp"
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <unordered_map>
+
+#define VALIJSON_USE_EXCEPTIONS 1
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <valijson/adapters/boost_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validation_results.hpp>
+#include <valijson/validator.hpp>
+
+#include "core/names.hpp"
+
+namespace forrealtime {
+
+namespace json = boost::json;
+
+struct JsonSchemaSet::Impl {
+  struct Entry {
+    json::value source;  // the leaf, for error texts
+    valijson::Schema schema;
+  };
+  json::value file;
+  bool strict = true;
+  // Keyed by `namespace.event`; heterogeneous lookup by string_view.
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::unique_ptr<Entry>, Hash, std::equal_to<>> events;
+};
+
+namespace {
+
+std::string kind_of(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null: return "null";
+    case json::kind::bool_: return "boolean";
+    case json::kind::int64:
+    case json::kind::uint64:
+    case json::kind::double_: return "number";
+    case json::kind::string: return "string";
+    case json::kind::array: return "array";
+    case json::kind::object: return "object";
+  }
+  return "value";
+}
+
+// valijson's context: {"<root>", "[text]", "[0]"} -> segments {"text", "0"}.
+std::vector<std::string> segments_of(const std::vector<std::string>& context) {
+  std::vector<std::string> out;
+  for (std::size_t i = 1; i < context.size(); ++i) {
+    const auto& c = context[i];
+    if (c.size() >= 2 && c.front() == '[' && c.back() == ']')
+      out.push_back(c.substr(1, c.size() - 2));
+    else
+      out.push_back(c);
+  }
+  return out;
+}
+
+std::string pointer_of(const std::vector<std::string>& segments) {
+  std::string p;
+  for (const auto& s : segments) {
+    p.push_back('/');
+    for (char c : s) {
+      if (c == '~') p += "~0";
+      else if (c == '/') p += "~1";
+      else p.push_back(c);
+    }
+  }
+  return p;
+}
+
+// The value at `segments` in `v`, or null when there is none.
+const json::value* value_at(const json::value& v, const std::vector<std::string>& segments) {
+  const json::value* cur = &v;
+  for (const auto& s : segments) {
+    if (auto* o = cur->if_object()) {
+      cur = o->if_contains(s);
+    } else if (auto* a = cur->if_array()) {
+      std::size_t i = 0;
+      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
+      if (ec != std::errc() || i >= a->size()) return nullptr;
+      cur = &(*a)[i];
+    } else {
+      return nullptr;
+    }
+    if (!cur) return nullptr;
+  }
+  return cur;
+}
+
+// The subschema that applies at `segments`, following properties / items / additionalProperties
+// (not $ref or combinators: then there is none and the text is less precise).
+const json::object* schema_at(const json::value& schema, const std::vector<std::string>& segments) {
+  const json::object* cur = schema.if_object();
+  for (const auto& s : segments) {
+    if (!cur) return nullptr;
+    const json::value* next = nullptr;
+    if (auto* props = cur->if_contains("properties"); props && props->is_object())
+      next = props->get_object().if_contains(s);
+    if (!next) {
+      std::size_t i = 0;
+      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
+      bool index = ec == std::errc() && p == s.data() + s.size();
+      const json::value* tuple = cur->if_contains("prefixItems");
+      auto* items = cur->if_contains("items");
+      if (!tuple && items && items->is_array()) tuple = items;
+      if (index && tuple && tuple->is_array() && i < tuple->get_array().size())
+        next = &tuple->get_array()[i];
+      else if (index && items && items->is_object())
+        next = items;
+      else if (auto* ap = cur->if_contains("additionalProperties"); ap && ap->is_object())
+        next = ap;
+    }
+    cur = next ? next->if_object() : nullptr;
+  }
+  return cur;
+}
+
+std::string expected_types(const json::object& schema) {
+  auto* t = schema.if_contains("type");
+  if (!t) return {};
+  if (t->is_string()) return std::string(t->get_string());
+  std::string out;
+  if (auto* a = t->if_array()) {
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      if (!(*a)[i].is_string()) continue;
+      if (!out.empty()) out += i + 1 == a->size() ? " or " : ", ";
+      out += std::string((*a)[i].get_string());
+    }
+  }
+  return out;
+}
+
+std::string lower_first(std::string s) {
+  if (!s.empty() && s.front() >= 'A' && s.front() <= 'Z') s.front() = static_cast<char>(s.front() - 'A' + 'a');
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
+// "chat.message: /text: expected string, got number"
+std::string explain(std::string_view event, const json::value& leaf, const json::value& data,
+                    const valijson::ValidationResults::Error& error) {
+  auto segs = segments_of(error.context);
+  const auto& d = error.description;
+  std::string reason;
+  static constexpr std::string_view missing = "Missing required property '";
+  if (d.starts_with(missing)) {
+    auto name = d.substr(missing.size());
+    if (auto q = name.rfind('\''); q != std::string::npos) name.resize(q);
+    segs.push_back(name);
+    reason = "required property is missing";
+  } else if (d.starts_with("Value type not permitted")) {
+    auto* v = value_at(data, segs);
+    auto* s = schema_at(leaf, segs);
+    std::string want = s ? expected_types(*s) : std::string();
+    std::string got = v ? kind_of(*v) : "value";
+    if (v && v->is_double() && (want == "integer")) got = "number " + json::serialize(*v);
+    reason = want.empty() ? "a " + got + " is not allowed here" : "expected " + want + ", got " + got;
+  } else if (d.starts_with("Failed to match against any enum values")) {
+    auto* s = schema_at(leaf, segs);
+    auto* e = s ? s->if_contains("enum") : nullptr;
+    reason = e ? "expected one of " + json::serialize(*e) : "not one of the allowed values";
+  } else if (d.starts_with("Failed to match expected value set by 'const'")) {
+    auto* s = schema_at(leaf, segs);
+    auto* c = s ? s->if_contains("const") : nullptr;
+    reason = c ? "expected " + json::serialize(*c) : "not the expected constant";
+  } else {
+    reason = lower_first(d);
+  }
+  std::string out(event);
+  out += ": ";
+  if (!segs.empty()) out += pointer_of(segs) + ": ";
+  out += reason;
+  return out;
+}
+
+void fail(const std::string& what) { throw std::invalid_argument(what); }
+
+}  // namespace
+
+JsonSchemaSet::JsonSchemaSet(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+JsonSchemaSet::~JsonSchemaSet() = default;
+
+std::shared_ptr<const JsonSchemaSet> JsonSchemaSet::compile(const json::value& file, bool strict) {
+  auto impl = std::make_unique<Impl>();
+  impl->file = file;
+  impl->strict = strict;
+  if (!file.is_object())
+    fail("a schema file is a JSON object {namespace: {event: JSON Schema}}, not a " + kind_of(file));
+  for (const auto& [ns, events] : file.get_object()) {
+    if (ns.starts_with("$")) continue;  // "$schema", "$comment" at the top are allowed
+    if (!events.is_object())
+      fail("\"" + std::string(ns) + "\" must be an object {event: JSON Schema}, not a " +
+           kind_of(events));
+    for (const auto& [ev, leaf] : events.get_object()) {
+      std::string name = std::string(ns) + "." + std::string(ev);
+      if (ns.find('.') != std::string_view::npos)
+        fail("namespace \"" + std::string(ns) + "\" must not contain a dot");
+      if (auto e = core::check_event_name(name)) fail("\"" + name + "\": " + *e);
+      if (!leaf.is_object() && !leaf.is_bool())
+        fail(name + ": the schema must be a JSON Schema object (or true/false), not a " +
+             kind_of(leaf));
+      auto entry = std::make_unique<Impl::Entry>();
+      entry->source = leaf;
+      try {
+        valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
+        valijson::adapters::BoostJsonAdapter adapter(entry->source);
+        parser.populateSchema(adapter, entry->schema);
+      } catch (const std::exception& e) {
+        fail(name + ": not a valid JSON Schema: " + e.what());
+      }
+      impl->events.emplace(std::move(name), std::move(entry));
+    }
+  }
+  return std::shared_ptr<const JsonSchemaSet>(new JsonSchemaSet(std::move(impl)));
+}
+
+std::shared_ptr<const JsonSchemaSet> JsonSchemaSet::load(const std::string& path, bool strict) {
+  std::ifstream in(path);
+  if (!in) fail("cannot read schema file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  boost::system::error_code ec;
+  auto v = json::parse(ss.str(), ec);
+  if (ec) fail("schema file " + path + " is not valid JSON: " + ec.message());
+  try {
+    return compile(v, strict);
+  } catch (const std::invalid_argument& e) {
+    fail("schema file " + path + ": " + e.what());
+  }
+  return nullptr;
+}
+
+boost::system::error_code JsonSchemaSet::check(std::string_view event, const json::value& data,
+                                               std::string* why) const {
+  auto it = impl_->events.find(event);
+  if (it == impl_->events.end()) {
+    if (!impl_->strict) return {};
+    if (why) *why = std::string(event) + ": unknown event (not in the schema)";
+    return errc::unknown_event;
+  }
+  // The validator only caches compiled regexes (keyed by pattern): one per thread, shared by
+  // every schema, so that concurrent checks share nothing.
+  thread_local valijson::Validator validator;
+  valijson::adapters::BoostJsonAdapter target(data);
+  if (validator.validate(it->second->schema, target, nullptr)) return {};
+  if (why) {
+    valijson::ValidationResults results;
+    validator.validate(it->second->schema, target, &results);
+    valijson::ValidationResults::Error first;
+    if (results.popError(first))
+      *why = explain(event, it->second->source, data, first);
+    else
+      *why = std::string(event) + ": the payload does not match the schema";
+  }
+  return errc::invalid_payload;
+}
+
+bool JsonSchemaSet::contains(std::string_view event) const {
+  return impl_->events.find(event) != impl_->events.end();
+}
+std::size_t JsonSchemaSet::size() const { return impl_->events.size(); }
+bool JsonSchemaSet::strict() const { return impl_->strict; }
+const json::value& JsonSchemaSet::json() const { return impl_->file; }
+
+Schema make_schema(std::shared_ptr<const JsonSchemaSet> set) {
+  Schema s;
+  s.check = [set](std::string_view event, const json::value& data) -> Result<void> {
+    if (auto ec = set->check(event, data)) return ec;
+    return {};
+  };
+  s.check_with_reason = [set](std::string_view event, const json::value& data,
+                              std::string& why) -> Result<void> {
+    if (auto ec = set->check(event, data, &why)) return ec;
+    return {};
+  };
+  return s;
+}
+
+}  // namespace forrealtime
