@@ -18,6 +18,7 @@
 #include "forrealtime/gateway.hpp"
 #include "forrealtime/memory_store.hpp"
 #include "forrealtime/realtime.hpp"
+#include "forrealtime/schema.hpp"
 #ifdef FORREALTIME_HAVE_REDIS
 #include "forrealtime/redis_store.hpp"
 #endif
@@ -48,6 +49,8 @@ struct ServeSettings {
   // The `postgres` section of the config file (postgresSync), and DATABASE_URL.
   boost::json::value postgres;
   std::string database_url;
+  std::string schema;
+  bool strict = true;
 };
 
 // Applies the config file to every setting not given by flag or environment.
@@ -94,6 +97,8 @@ bool apply_config(CLI::App& serve, ServeSettings& s, std::string& error) {
       else if (k == "log_level") { if (!given("--log-level")) s.log_level = str(); }
       else if (k == "log_format") { if (!given("--log-format")) s.log_format = str(); }
       else if (k == "postgres") { s.postgres = val; }
+      else if (k == "schema") { if (!given("--schema")) s.schema = str(); }
+      else if (k == "strict") { if (!given("--strict") && !given("--no-strict")) s.strict = val.as_bool(); }
       else { error = "unknown config key '" + k + "'"; return false; }
     }
   } catch (const std::exception& e) {
@@ -101,6 +106,29 @@ bool apply_config(CLI::App& serve, ServeSettings& s, std::string& error) {
     return false;
   }
   return true;
+}
+
+// `forrealtime codegen ts`: the schema file is checked as `serve` would, then turned into types.
+int run_codegen_ts(const std::string& schema_file, const std::string& out_file) {
+  std::string ts;
+  try {
+    auto set = forrealtime::JsonSchemaSet::load(schema_file);
+    ts = forrealtime::typescript_events(set->json(), schema_file);
+  } catch (const std::exception& e) {
+    std::cerr << "forrealtime codegen ts: " << e.what() << "\n";
+    return 2;
+  }
+  if (out_file.empty()) {
+    std::cout << ts;
+    return 0;
+  }
+  std::ofstream out(out_file, std::ios::binary | std::ios::trunc);
+  out << ts;
+  if (!out.flush()) {
+    std::cerr << "forrealtime codegen ts: cannot write " << out_file << "\n";
+    return 1;
+  }
+  return 0;
 }
 
 bool is_loopback(const std::string& host) {
@@ -143,6 +171,17 @@ int serve(CLI::App& app, ServeSettings& s) {
   }
 #endif
   forrealtime::Options options;
+  if (!s.schema.empty()) {
+    try {
+      auto set = forrealtime::JsonSchemaSet::load(s.schema, s.strict);
+      spdlog::info("schema {}: {} events, {}", s.schema, set->size(),
+                   s.strict ? "unknown events refused" : "unknown events accepted (--no-strict)");
+      options.schema = forrealtime::make_schema(std::move(set));
+    } catch (const std::exception& e) {
+      std::cerr << "forrealtime serve: --schema: " << e.what() << "\n";
+      return 2;
+    }
+  }
   if (!s.redis.empty()) {
 #ifdef FORREALTIME_HAVE_REDIS
     forrealtime::RedisOptions ro;
@@ -259,6 +298,11 @@ int main(int argc, char** argv) {
       ->envname("FORREALTIME_EMIT_TOKEN");
   sv->add_option("--allow-origin", s.allow_origin, "Access-Control-Allow-Origin ('' for none)")
       ->capture_default_str();
+  sv->add_option("--schema", s.schema,
+                 "Check every emit against this schema file: {namespace: {event: JSON Schema}}")
+      ->envname("FORREALTIME_SCHEMA");
+  sv->add_flag("--strict,!--no-strict", s.strict,
+               "With --schema: refuse events the schema does not name (default), or accept them");
   sv->add_option("--database-url", s.database_url,
                  "PostgreSQL of the config file's `postgres` section (postgresSync; overrides "
                  "its url)")
@@ -296,7 +340,16 @@ int main(int argc, char** argv) {
   ta->add_option("--count", max_events, "Stop after this many events (0: never)");
   add_url(ta);
 
+  std::string schema_file, out_file;
+  auto* cg = app.add_subcommand("codegen", "Generate code from a schema file");
+  cg->require_subcommand(1);
+  auto* cg_ts = cg->add_subcommand(
+      "ts", "TypeScript types for @forrealtime/client: export type Events = {ns: {event: T}}");
+  cg_ts->add_option("--schema", schema_file, "The schema file (as for serve --schema)")->required();
+  cg_ts->add_option("--out", out_file, "Write here (default: standard output)");
+
   CLI11_PARSE(app, argc, argv);
+  if (cg_ts->parsed()) return run_codegen_ts(schema_file, out_file);
   if (sv->parsed()) return serve(*sv, s);
   if (em->parsed()) return forrealtime::cli::run_emit(co, channel, event, json);
   if (hi->parsed()) return forrealtime::cli::run_history(co, channel, limit, after);
