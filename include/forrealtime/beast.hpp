@@ -39,7 +39,9 @@ boost::asio::awaitable<void> serve(const Handler& handler, boost::beast::tcp_str
                                    boost::beast::http::request<Body, Fields> req) {
   stream.expires_never();
   int version = static_cast<int>(req.version());
-  co_await handler(request_view(req), make_socket_sink(stream.release_socket(), version));
+  // Named first: GCC 12 destroys temporaries of a co_await expression twice.
+  auto op = handler(request_view(req), make_socket_sink(stream.release_socket(), version));
+  co_await std::move(op);
 }
 
 }  // namespace forrealtime::beast

@@ -214,7 +214,9 @@ struct Gateway::Impl {
       co_return error(req, http::status::bad_request, *why);
     }
     auto n = items.size();
-    auto ids = co_await append_all(core, std::move(items));
+    // Named first: GCC 12 destroys temporaries of a co_await expression twice.
+    auto append_op = append_all(core, std::move(items));
+    auto ids = co_await std::move(append_op);
     if (!ids) {
       metrics.emit_failed++;
       co_return error(req, http::status::service_unavailable,
@@ -381,7 +383,8 @@ struct Gateway::Impl {
       if (path == "/api/realtime") {
         if (req.method() == http::verb::get) {
           metrics.subscribes++;
-          co_await forrealtime::beast::serve(handler, std::move(stream), std::move(req));
+          auto serve_op = forrealtime::beast::serve(handler, std::move(stream), std::move(req));
+          co_await std::move(serve_op);
           co_return;
         }
       }

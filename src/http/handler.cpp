@@ -38,7 +38,8 @@ asio::awaitable<void> Handler::operator()(Request req, std::shared_ptr<SseSink> 
   if (middleware_) {
     std::optional<Response> rejected;
     try {
-      rejected = co_await middleware_(req, sub.channels);
+      auto op = middleware_(req, sub.channels);
+      rejected = co_await std::move(op);
     } catch (const std::exception& e) {
       log.error("subscribe middleware threw: {}", e.what());
       sink->respond(Response::json(500, core::error_body("internal error in middleware")));
