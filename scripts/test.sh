@@ -48,6 +48,10 @@ if [ -x tests/integration/redis/interop/run.sh ]; then
   suite "Redis interop with TypeScript forrealtime" \
     env FORREALTIME_BIN="$root/build/release/src/cli/forrealtime" tests/integration/redis/interop/run.sh
 fi
+if [ "${FORREALTIME_SKIP_JS:-0}" != 1 ]; then
+  suite "Typed events: TypeScript codegen under tsc, Zod schema file against the gateway" \
+    env FORREALTIME_BUILD_DIR="$root/build/release" tests/codegen/run.sh
+fi
 if [ "${FORREALTIME_SKIP_JS:-0}" != 1 ] && [ -x clients/js/scripts/test.sh ]; then
   suite "JS client: unit and browser tests" \
     env FORREALTIME_BIN="$root/build/release/src/cli/forrealtime" clients/js/scripts/test.sh
