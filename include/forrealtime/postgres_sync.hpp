@@ -1,10 +1,9 @@
 // PostgresSync: changes to PostgreSQL tables become realtime events (PROTOCOL.md section 8).
 //
 //   auto& pg = rt.use<forrealtime::PostgresSync>(forrealtime::PostgresSyncOptions{
-//       .connection = std::getenv("DATABASE_URL"),
-//       .tables = {{"posts"}, {.name = "comments", .realtime_channel = "c",
-//                              .filter = [](const boost::json::object& row, PgOp op) {
-//                                return row.at("status") == "published"; }}}});
+//       .connection = "postgresql://app@127.0.0.1/app",
+//       .tables = {"posts", {"comments", "c", [](const boost::json::object& row, PgOp op) {
+//                              return row.at("status") == "published"; }}}});
 //   pg.start();                                    // installs triggers, starts listening
 //   rt.plugin<forrealtime::PostgresSync>().stop();
 //

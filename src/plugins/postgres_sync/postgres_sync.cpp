@@ -30,6 +30,7 @@
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/names.hpp"
 #include "plugins/postgres_sync/pg_connection.hpp"
 #include "plugins/postgres_sync/sql.hpp"
 
@@ -59,6 +60,13 @@ std::optional<std::string> validate(const PostgresSyncOptions& o) {
       if (s == t.name) return "table '" + t.name + "' is listed twice";
     seen.push_back(t.name);
   }
+  // A channel that every emit would refuse would empty the outbox into the void.
+  if (!o.realtime_channel.empty())
+    if (auto e = core::check_channel(o.realtime_channel)) return "realtime_channel: " + *e;
+  for (auto& t : o.tables)
+    if (!t.realtime_channel.empty())
+      if (auto e = core::check_channel(t.realtime_channel))
+        return "realtime_channel of " + t.name + ": " + *e;
   if (o.connection.empty()) return "postgresSync needs a connection string (DATABASE_URL)";
   if (o.batch_size == 0 || o.batch_size > 100000) return "batch_size must be 1-100000";
   return std::nullopt;
@@ -149,6 +157,7 @@ struct PostgresSync::Impl : std::enable_shared_from_this<PostgresSync::Impl> {
       backoff = std::min(backoff * 2, opts.reconnect_max);
     }
     conn.close();
+    force_timer.cancel();  // or io_context::run() would wait for it
     log().info("postgresSync: stopped");
   }
 

@@ -242,3 +242,31 @@ TEST(PostgresSync, ConfigSectionBuildsOptionsAndFilters) {
   EXPECT_THROW(postgres_sync_options_from_json(boost::json::parse(R"({"tabels":[]})")),
                std::invalid_argument);
 }
+
+TEST(PostgresSync, TheReadmeExampleWorks) {
+  Db db(server().url());
+  db.exec("CREATE TABLE posts (id serial PRIMARY KEY, title text);"
+          "CREATE TABLE comments (id serial PRIMARY KEY, status text)");
+  ::setenv("DATABASE_URL", server().url().c_str(), 1);
+  Realtime rt;
+  // As in README.md.
+  auto& pg = rt.use<forrealtime::PostgresSync>(forrealtime::PostgresSyncOptions{
+      .connection = std::getenv("DATABASE_URL"),
+      .tables = {"posts",
+                 {"comments", "c", [](const boost::json::object& row, forrealtime::PgOp op) {
+                    return op != forrealtime::PgOp::del && row.at("status") == "published";
+                  }}},
+      .realtime_channel = "db"});
+  pg.start();
+  ASSERT_TRUE(eventually([&] { return pg.stats().installed; }));
+  db.exec("INSERT INTO posts (title) VALUES ('t'); INSERT INTO comments (status) VALUES ('draft');"
+          "INSERT INTO comments (status) VALUES ('published')");
+  ASSERT_TRUE(eventually([&] { return history(rt, "db").size() == 1 && history(rt, "c").size() == 1; }));
+  EXPECT_EQ(history(rt, "db")[0].event, "posts.insert");
+  rt.plugin<forrealtime::PostgresSync>().stop();
+  EXPECT_FALSE(pg.stats().connected);
+  // A channel every emit would refuse is refused at construction, not at the first change.
+  PostgresSyncOptions o = base_options("public");
+  o.tables = {PgTable("posts", std::string(300, 'c'))};
+  EXPECT_THROW(PostgresSync{o}, std::invalid_argument);
+}
