@@ -270,3 +270,27 @@ TEST(PostgresSync, TheReadmeExampleWorks) {
   o.tables = {PgTable("posts", std::string(300, 'c'))};
   EXPECT_THROW(PostgresSync{o}, std::invalid_argument);
 }
+
+// Outbox ids are taken at INSERT time, not at commit: a transaction that took a smaller id but
+// commits after a later one must still be emitted (a `WHERE id > last` cursor would skip it).
+TEST(PostgresSync, ATransactionThatCommitsLateIsNotSkipped) {
+  Db db(server().url());
+  db.exec("CREATE SCHEMA s7; CREATE TABLE s7.t (id int PRIMARY KEY)");
+  auto o = base_options("s7");
+  o.tables = {"t"};
+  Realtime rt;
+  auto& pg = rt.use<PostgresSync>(o);
+  pg.start();
+  ASSERT_TRUE(eventually([&] { return pg.stats().installed; }));
+  Db slow(server().url());
+  slow.exec("BEGIN; INSERT INTO s7.t VALUES (1)");  // takes outbox id n, not committed
+  db.exec("INSERT INTO s7.t VALUES (2)");            // takes n+1, committed first
+  ASSERT_TRUE(eventually([&] { return history(rt, "t").size() == 1; }));
+  slow.exec("COMMIT");
+  ASSERT_TRUE(eventually([&] { return history(rt, "t").size() == 2; }));
+  auto h = history(rt, "t");
+  EXPECT_EQ(h[0].data.as_object().at("id").as_int64(), 2);  // commit order
+  EXPECT_EQ(h[1].data.as_object().at("id").as_int64(), 1);
+  std::this_thread::sleep_for(700ms);
+  EXPECT_EQ(history(rt, "t").size(), 2u);
+}
