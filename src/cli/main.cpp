@@ -207,6 +207,18 @@ int serve(CLI::App& app, ServeSettings& s) {
   options.allow_origin = s.allow_origin;
 
   forrealtime::Realtime rt(std::move(options));
+  if (!s.redis.empty()) {
+    // Give a reachable Redis a moment, so that "listening" means ready; an unreachable one
+    // does not stop the gateway: it serves 503s and the store keeps retrying.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!rt.store().healthy() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (!rt.store().healthy())
+      spdlog::error(
+          "Redis at {} is unreachable; serving anyway: /healthz answers 503, emits answer 503 and "
+          "subscribers get an error until it is back (retrying with backoff)",
+          s.redis);
+  }
   forrealtime::GatewayOptions go;
   go.host = s.host;
   go.port = static_cast<std::uint16_t>(s.port);

@@ -245,6 +245,12 @@ GatewayProcess::GatewayProcess(std::vector<std::string> args) {
   if (::pipe2(pipefd, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
   std::vector<std::string> argv{FORREALTIME_BIN, "serve", "--host", "127.0.0.1", "--port", "0"};
   argv.insert(argv.end(), args.begin(), args.end());
+  // The same tests on the Redis store: each gateway gets keys of its own.
+  if (const char* url = std::getenv("FORREALTIME_TEST_REDIS_URL")) {
+    static int instance = 0;
+    argv.insert(argv.end(), {"--redis", url, "--key-prefix",
+                             "t" + std::to_string(::getpid()) + "-" + std::to_string(++instance) + ":"});
+  }
   pid_ = ::fork();
   if (pid_ == 0) {
     ::dup2(pipefd[1], 1);

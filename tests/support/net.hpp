@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -63,6 +64,9 @@ class SseClient {
   std::string data_;    // data lines of the current event
   std::vector<std::string> ready_;
 };
+
+/** True when the tests run against the Redis store (FORREALTIME_TEST_REDIS_URL is set). */
+inline bool on_redis() { return std::getenv("FORREALTIME_TEST_REDIS_URL") != nullptr; }
 
 class GatewayProcess {
  public:
