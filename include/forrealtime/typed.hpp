@@ -452,9 +452,24 @@ namespace detail {
  *  spdlog's default logger when `log` is null. */
 void log_undecodable(spdlog::logger* log, const Event& e, const std::string& why);
 
+/** `P` may be passed where `T` is declared: the same type, or for a string or number payload
+ *  anything that converts without narrowing (`emit<"ns.text">("hi")`). */
+template <class T, class P>
+constexpr bool accepts = std::is_same_v<std::remove_cvref_t<P>, T> ||
+                         ((!std::is_class_v<T> || std::is_same_v<T, std::string>) &&
+                          !std::is_class_v<std::remove_cvref_t<P>> &&
+                          requires(const P& p) { T{p}; });
+
 template <class S, fixed_string Name, class P>
-constexpr bool emit_ok =
-    S::template contains<Name> && std::is_same_v<std::remove_cvref_t<P>, payload_t<S, Name>>;
+constexpr bool emit_ok = S::template contains<Name> && accepts<payload_t<S, Name>, P>;
+
+template <class T, class P>
+decltype(auto) as_payload(const P& p) {
+  if constexpr (std::is_same_v<std::remove_cvref_t<P>, T>)
+    return (p);
+  else
+    return T{p};
+}
 
 template <class S, fixed_string Name, class P>
 constexpr void check_emit_types() {
@@ -462,7 +477,7 @@ constexpr void check_emit_types() {
                 "forrealtime: emit<\"namespace.event\">: this event name is not in the schema "
                 "(see the name in `emit<...>` below)");
   using T = payload_t<S, Name>;
-  static_assert(!S::template contains<Name> || std::is_same_v<std::remove_cvref_t<P>, T>,
+  static_assert(!S::template contains<Name> || accepts<T, P>,
                 "forrealtime: emit<\"namespace.event\">(payload): the payload's type is not the "
                 "one the schema declares for this event");
 }
@@ -504,7 +519,7 @@ class TypedChannel : public Channel {
   Result<StreamId> emit(const P& payload) const {
     detail::check_emit_types<S, Name, P>();
     if constexpr (detail::emit_ok<S, Name, P>)
-      return Channel::emit(Name.view(), to_json(payload));
+      return Channel::emit(Name.view(), to_json(detail::as_payload<payload_t<S, Name>>(payload)));
     else
       return make_error_code(errc::unknown_event);
   }
@@ -513,7 +528,8 @@ class TypedChannel : public Channel {
   void async_emit(const P& payload, std::function<void(Result<StreamId>)> handler) const {
     detail::check_emit_types<S, Name, P>();
     if constexpr (detail::emit_ok<S, Name, P>)
-      Channel::async_emit(Name.view(), to_json(payload), std::move(handler));
+      Channel::async_emit(Name.view(), to_json(detail::as_payload<payload_t<S, Name>>(payload)),
+                          std::move(handler));
   }
 
   /** Calls `on_data(payload, event)` (or `on_data(payload)`) for each `Name` event on this
