@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -246,7 +247,8 @@ GatewayProcess::GatewayProcess(std::vector<std::string> args) {
   std::vector<std::string> argv{FORREALTIME_BIN, "serve", "--host", "127.0.0.1", "--port", "0"};
   argv.insert(argv.end(), args.begin(), args.end());
   // The same tests on the Redis store: each gateway gets keys of its own.
-  if (const char* url = std::getenv("FORREALTIME_TEST_REDIS_URL")) {
+  const char* url = std::getenv("FORREALTIME_TEST_REDIS_URL");
+  if (url && std::find(args.begin(), args.end(), "--redis") == args.end()) {
     static int instance = 0;
     argv.insert(argv.end(), {"--redis", url, "--key-prefix",
                              "t" + std::to_string(::getpid()) + "-" + std::to_string(++instance) + ":"});
