@@ -166,7 +166,18 @@ struct ProcSample {
   std::int64_t rss_kib = 0;
   double aux_cpu_s = 0;  // helper processes (the baseline's redis-server), reported apart
   std::int64_t aux_rss_kib = 0;
+  double machine_cpu_s = 0;  // all CPUs, all processes: shows how busy others kept the machine
 };
+
+double machine_busy_s() {
+  std::ifstream st("/proc/stat");
+  std::string cpu;
+  unsigned long long v[8] = {};
+  st >> cpu;
+  for (auto& x : v) st >> x;
+  // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+  return static_cast<double>(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
 
 ProcSample sample_one_group(const std::vector<int>& pids) {
   ProcSample s;
@@ -199,6 +210,7 @@ ProcSample sample_pids(const std::vector<int>& pids) {
   ProcSample a = sample_one_group(g_aux_pids);
   s.aux_cpu_s = a.cpu_s;
   s.aux_rss_kib = a.rss_kib;
+  s.machine_cpu_s = machine_busy_s();
   return s;
 }
 
@@ -781,11 +793,18 @@ void LoadGen::write_rep(Json& j, double wall_s, const ProcSample& p0, const Proc
   j.num("wall_s", wall_s);
   j.num("server_cpu_pct", wall_s > 0 ? 100.0 * (p1.cpu_s - p0.cpu_s) / wall_s : NAN);
   j.num("server_rss_kib", static_cast<double>(p1.rss_kib));
-  j.num("loadgen_cpu_pct", wall_s > 0 ? 100.0 * (self_cpu_s() - self0) / wall_s : NAN);
+  double self_s = self_cpu_s() - self0;
+  j.num("loadgen_cpu_pct", wall_s > 0 ? 100.0 * self_s / wall_s : NAN);
   if (!g_aux_pids.empty()) {
     j.num("aux_cpu_pct", wall_s > 0 ? 100.0 * (p1.aux_cpu_s - p0.aux_cpu_s) / wall_s : NAN);
     j.num("aux_rss_kib", static_cast<double>(p1.aux_rss_kib));
   }
+  // What the rest of the machine used meanwhile (other people's compilers on a shared box):
+  // a run with a high value is a noisy run.
+  double machine = p1.machine_cpu_s - p0.machine_cpu_s;
+  double ours = (p1.cpu_s - p0.cpu_s) + (p1.aux_cpu_s - p0.aux_cpu_s) + self_s;
+  j.num("machine_cpu_pct", wall_s > 0 ? 100.0 * machine / wall_s : NAN);
+  j.num("others_cpu_pct", wall_s > 0 ? std::max(0.0, 100.0 * (machine - ours) / wall_s) : NAN);
 }
 
 // ---------------------------------------------------------------- modes

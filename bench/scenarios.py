@@ -346,7 +346,7 @@ def run_case(server: Server, case: dict, reps: int, out_dir: Path) -> dict | Non
         args += ["--aux-pid", ",".join(map(str, server.aux_pids()))]
     log(f"{server.name}: {case['label']}")
     try:
-        p = subprocess.run(["nice", "-n", "5"] + args, capture_output=True, text=True, timeout=300)
+        p = subprocess.run(args, capture_output=True, text=True, timeout=300)
     except subprocess.TimeoutExpired:
         log(f"{server.name}: {case['label']} did not finish")
         return None
@@ -464,6 +464,7 @@ class Report:
                 runs_metric(self.res(label, s), "server_rss_kib")), fmt),
             ("emit p99 (ms)", g("emit_latency.p99_ms"), fmt),
             ("loadgen CPU %", g("loadgen_cpu_pct"), lambda v: fmt(v, "%", 0)),
+            ("other processes' CPU % (noise)", g("others_cpu_pct"), lambda v: fmt(v, "%", 0)),
         ]
 
     def summary(self, cases: dict):
@@ -562,7 +563,10 @@ class Report:
             L.append(f"- *{s}* not measured: {why}")
         L += ["", "Everything runs on one 2-core machine: server, load generator (one thread) and redis share "
               "the cores, so latency includes time the load generator spends reading the other sockets "
-              "of the same event.", ""]
+              "of the same event. The machine is shared: servers and load generator run at `nice 10`, and "
+              "the row *other processes' CPU %* (all CPU time of the machine minus server, redis and load "
+              "generator, 100% = one core) shows how much others used during the measured phase; where it "
+              "is high, the latencies of that column are mostly waiting for a CPU.", ""]
 
         self.summary(cases)
         L += ["## 1. Fan-out: one channel, many subscribers", ""]
@@ -606,6 +610,7 @@ class Report:
                     ("one event: all have it (ms)", lambda s: (lambda v: v * 1000 if v is not None else None)(
                         m("all_seconds")(s)), fmt, "", True),
                     ("lost", m("lost"), lambda v: fmt(v, digits=0)),
+                    ("other processes' CPU % (noise)", m("others_cpu_pct"), lambda v: fmt(v, "%", 0)),
                 ])
 
         if "private" in cases:
@@ -663,6 +668,7 @@ class Report:
                     ("failed", g("events_failed"), lambda v: fmt(v, digits=0)),
                     ("server CPU %", g("server_cpu_pct"), lambda v: fmt(v, "%", 0)),
                     ("+ redis-server CPU %", g("aux_cpu_pct"), lambda v: fmt(v, "%", 0)),
+                    ("other processes' CPU % (noise)", g("others_cpu_pct"), lambda v: fmt(v, "%", 0)),
                 ])
             L += ["nchan's publisher and the bare broadcaster take one message per request: no batched column.", ""]
 
