@@ -2,6 +2,7 @@
 // of a running gateway. Settings come from flags, then environment variables, then a JSON
 // config file, then defaults; a bad setting stops the program at start with a clear message.
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -113,7 +114,9 @@ int run_codegen_ts(const std::string& schema_file, const std::string& out_file) 
   std::string ts;
   try {
     auto set = forrealtime::JsonSchemaSet::load(schema_file);
-    ts = forrealtime::typescript_events(set->json(), schema_file);
+    // The file name only: generated files are committed, and must not depend on where.
+    ts = forrealtime::typescript_events(set->json(),
+                                        std::filesystem::path(schema_file).filename().string());
   } catch (const std::exception& e) {
     std::cerr << "forrealtime codegen ts: " << e.what() << "\n";
     return 2;
@@ -271,7 +274,8 @@ int main(int argc, char** argv) {
       "  forrealtime serve                        run the gateway on http://127.0.0.1:8787\n"
       "  forrealtime emit room chat.message '{\"text\":\"hi\"}'\n"
       "  forrealtime history room\n"
-      "  forrealtime tail room notifications\n"};
+      "  forrealtime tail room notifications\n"
+      "  forrealtime codegen ts --schema events.json --out events.ts\n"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "forrealtime 0.1.0");
 

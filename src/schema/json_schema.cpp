@@ -101,10 +101,23 @@ const json::value* value_at(const json::value& v, const std::vector<std::string>
   return cur;
 }
 
+// Follows a local `$ref` ("#/$defs/x", within the leaf), a few levels deep at most.
+const json::object* deref(const json::value& root, const json::object* s) {
+  for (int i = 0; s && i < 8; ++i) {
+    auto* ref = s->if_contains("$ref");
+    if (!ref || !ref->is_string() || !ref->get_string().starts_with("#")) return s;
+    boost::system::error_code ec;
+    auto ptr = std::string_view(ref->get_string()).substr(1);
+    auto* target = ptr.empty() ? &root : root.find_pointer(ptr, ec);
+    s = target ? target->if_object() : nullptr;
+  }
+  return s;
+}
+
 // The subschema that applies at `segments`, following properties / items / additionalProperties
-// (not $ref or combinators: then there is none and the text is less precise).
+// and local $refs (not combinators: then there is none and the text is less precise).
 const json::object* schema_at(const json::value& schema, const std::vector<std::string>& segments) {
-  const json::object* cur = schema.if_object();
+  const json::object* cur = deref(schema, schema.if_object());
   for (const auto& s : segments) {
     if (!cur) return nullptr;
     const json::value* next = nullptr;
@@ -124,7 +137,7 @@ const json::object* schema_at(const json::value& schema, const std::vector<std::
       else if (auto* ap = cur->if_contains("additionalProperties"); ap && ap->is_object())
         next = ap;
     }
-    cur = next ? next->if_object() : nullptr;
+    cur = next ? deref(schema, next->if_object()) : nullptr;
   }
   return cur;
 }
@@ -162,6 +175,12 @@ std::string explain(std::string_view event, const json::value& leaf, const json:
     if (auto q = name.rfind('\''); q != std::string::npos) name.resize(q);
     segs.push_back(name);
     reason = "required property is missing";
+  } else if (d.starts_with("Object contains a property that could not be validated")) {
+    // "...: 'extra'." -> /extra
+    auto q2 = d.rfind('\'');
+    auto q1 = q2 == std::string::npos || q2 == 0 ? std::string::npos : d.rfind('\'', q2 - 1);
+    if (q1 != std::string::npos) segs.push_back(d.substr(q1 + 1, q2 - q1 - 1));
+    reason = "property not allowed (additionalProperties)";
   } else if (d.starts_with("Value type not permitted")) {
     auto* v = value_at(data, segs);
     auto* s = schema_at(leaf, segs);

@@ -2,8 +2,11 @@
 // `forrealtime codegen ts --schema` read: how a C++ application hands its event types to its
 // TypeScript clients.
 //
-//   chat_events_schema > events.schema.json
+//   chat_events_schema events.schema.json        (or to standard output with no argument)
 //   forrealtime codegen ts --schema events.schema.json --out web/src/events.ts
+//
+// CMakeLists.txt beside this file does both at build time (target chat_events_ts).
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -54,6 +57,13 @@ using Events = forrealtime::schema<
 
 }  // namespace app
 
-int main() {
-  std::cout << boost::json::serialize(forrealtime::json_schema_file<app::Events>()) << "\n";
+int main(int argc, char** argv) {
+  auto text = boost::json::serialize(forrealtime::json_schema_file<app::Events>()) + "\n";
+  if (argc < 2) {
+    std::cout << text;
+    return 0;
+  }
+  std::ofstream out(argv[1], std::ios::binary | std::ios::trunc);
+  out << text;
+  return out.flush() ? 0 : 1;
 }

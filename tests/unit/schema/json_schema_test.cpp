@@ -64,6 +64,17 @@ TEST(JsonSchemaSet, SaysWhereAndWhat) {
             "notification.alert: expected string, got null");
 }
 
+TEST(JsonSchemaSet, FollowsLocalRefsAndNamesPropertiesThatAreNotAllowed) {
+  auto s = JsonSchemaSet::compile(json::parse(R"({"chat": {"message": {
+      "type": "object", "properties": {"kind": {"$ref": "#/$defs/kind"}},
+      "additionalProperties": false, "$defs": {"kind": {"enum": ["a", "b"]}}}}})"));
+  EXPECT_EQ(why_of(*s, "chat.message", R"({"kind":"a"})"), "ok");
+  EXPECT_EQ(why_of(*s, "chat.message", R"({"kind":"c"})"),
+            R"(chat.message: /kind: expected one of ["a","b"])");
+  EXPECT_EQ(why_of(*s, "chat.message", R"({"kind":"a","extra":1})"),
+            "chat.message: /extra: property not allowed (additionalProperties)");
+}
+
 TEST(JsonSchemaSet, StrictRefusesUnknownEventsAndNonStrictLetsThemThrough) {
   auto strict = JsonSchemaSet::compile(json::parse(kFile));
   std::string why;
