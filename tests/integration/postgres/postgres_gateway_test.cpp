@@ -32,10 +32,17 @@ std::string str(const boost::json::value& v, const char* key) {
   return std::string(v.as_object().at(key).as_string());
 }
 
-std::string write_config(const std::string& name, const boost::json::value& v) {
+// A config file removed at the end of the test, whatever its outcome.
+struct ConfigFile {
+  std::string path;
+  ~ConfigFile() { ::unlink(path.c_str()); }
+  operator const std::string&() const { return path; }  // NOLINT
+};
+
+ConfigFile write_config(const std::string& name, const boost::json::value& v) {
   std::string path = "/tmp/forrealtime-pg-" + std::to_string(::getpid()) + "-" + name + ".json";
   std::ofstream(path) << boost::json::serialize(v);
-  return path;
+  return {path};
 }
 
 bool wait_for_log(GatewayProcess& gw, const std::string& text, std::chrono::seconds timeout = 15s) {
@@ -59,7 +66,7 @@ TEST(PostgresGateway, ConfigFileTablesReachSubscribersFiltered) {
       "tables": ["posts", {"name": "comments", "channel": "c",
                            "filter": {"ops": ["INSERT", "UPDATE"],
                                       "where": {"status": "published"}}}]}})"));
-  GatewayProcess gw({"--config", cfg});
+  GatewayProcess gw({"--config", cfg.path});
   ASSERT_TRUE(wait_for_log(gw, "triggers installed")) << gw.log();
   SseClient sse(gw.port(), "/api/realtime?channel=posts&channel=c");
   ASSERT_EQ(sse.status(), 200);
@@ -82,7 +89,6 @@ TEST(PostgresGateway, ConfigFileTablesReachSubscribersFiltered) {
                                                         {"posts", "posts.delete"}};
   EXPECT_EQ(got, want);
   EXPECT_FALSE(sse.next_user(700ms)) << "filtered changes must not arrive";
-  ::unlink(cfg.c_str());
 }
 
 TEST(PostgresGateway, RowsWrittenWhileTheGatewayIsDownArriveOnceAfterRestart) {
@@ -93,7 +99,7 @@ TEST(PostgresGateway, RowsWrittenWhileTheGatewayIsDownArriveOnceAfterRestart) {
       "tables": ["posts"], "mode": "durable"}})"));
   ::setenv("DATABASE_URL", server().url().c_str(), 1);
   {
-    GatewayProcess gw({"--config", cfg});
+    GatewayProcess gw({"--config", cfg.path});
     ASSERT_TRUE(wait_for_log(gw, "triggers installed")) << gw.log();
     EXPECT_EQ(gw.stop(), 0);
   }
@@ -104,7 +110,7 @@ TEST(PostgresGateway, RowsWrittenWhileTheGatewayIsDownArriveOnceAfterRestart) {
   EXPECT_EQ(db.try_exec("UPDATE g2.posts SET body = repeat('z', 20000) WHERE id = 1000"), "");
   EXPECT_EQ(db.exec("SELECT count(*) FROM g2.forrealtime_outbox"), "1001");
 
-  GatewayProcess gw({"--config", cfg});
+  GatewayProcess gw({"--config", cfg.path});
   SseClient sse(gw.port(), "/api/realtime?channel=posts&last_ack_posts=0-0");
   ASSERT_EQ(sse.status(), 200);
   std::set<std::int64_t> inserted;
@@ -145,12 +151,10 @@ TEST(PostgresGateway, RowsWrittenWhileTheGatewayIsDownArriveOnceAfterRestart) {
   EXPECT_EQ(stored, 1001u);
   EXPECT_EQ(db.exec("SELECT count(*) FROM g2.forrealtime_outbox"), "0");
   ::unsetenv("DATABASE_URL");
-  ::unlink(cfg.c_str());
 }
 
 TEST(PostgresGateway, BadTableNameStopsTheProgramAtStart) {
   auto cfg = write_config("g3", boost::json::parse(R"({"postgres": {
       "url": "postgresql://127.0.0.1:1/none", "tables": ["posts;drop table x"]}})"));
-  EXPECT_THROW(GatewayProcess({"--config", cfg}), std::runtime_error);
-  ::unlink(cfg.c_str());
+  EXPECT_THROW(GatewayProcess({"--config", cfg.path}), std::runtime_error);
 }
