@@ -337,7 +337,33 @@ def scenario_cases(quick: bool, reps: int) -> dict[str, list[dict]]:
     }
 
 
-def run_case(server: Server, case: dict, reps: int, out_dir: Path) -> dict | None:
+STEP_FIELDS = ("ready", "failed", "connect_seconds", "rss_kib", "rss_per_conn_kib")
+
+
+def merge_result(per_server: dict, sname: str, res: dict) -> None:
+    """Adds one round's result: runs are concatenated; idle steps keep every round's values."""
+    for st in res.get("steps", []):
+        for f in STEP_FIELDS:
+            st["all_" + f] = [st.get(f)]
+    old = per_server.get(sname)
+    if old is None:
+        per_server[sname] = res
+        return
+    old["runs"] = old.get("runs", []) + res.get("runs", [])
+    for st in res.get("steps", []):
+        mine = next((x for x in old.get("steps", []) if x["target"] == st["target"]), None)
+        if mine is None:
+            old.setdefault("steps", []).append(st)
+            continue
+        mine["runs"] = mine.get("runs", []) + st.get("runs", [])
+        for f in STEP_FIELDS:
+            mine["all_" + f].append(st.get(f))
+        mine["all"] = mine.get("all") and st.get("all")
+    if "connect" in res:
+        old.setdefault("all_connect", [old["connect"]]).append(res["connect"])
+
+
+def run_case(server: Server, case: dict, reps: int, out_dir: Path, tag: str = "") -> dict | None:
     args = [str(server.loadgen_dir / "forrealtime-loadgen")] + [str(a) for a in case["args"]]
     args += ["--sub-url", server.sub_url(), "--emit-url", server.emit_url(), "--emit-format", server.emit_format,
              "--ready", server.ready, "--reps", str(reps), "--pipeline", "on" if server.pipeline else "off", "--label", case["label"],
@@ -350,13 +376,14 @@ def run_case(server: Server, case: dict, reps: int, out_dir: Path) -> dict | Non
     except subprocess.TimeoutExpired:
         log(f"{server.name}: {case['label']} did not finish")
         return None
-    (out_dir / f"{case['label']}.{server.name}.log").write_text(p.stderr)
+    base = f"{case['label']}.{server.name}{'.' + tag if tag else ''}"
+    (out_dir / f"{base}.log").write_text(p.stderr)
     try:
         result = json.loads(p.stdout)
     except json.JSONDecodeError:
         log(f"{server.name}: {case['label']} gave no JSON (exit {p.returncode}); see log")
         return None
-    (out_dir / f"{case['label']}.{server.name}.json").write_text(json.dumps(result, indent=1))
+    (out_dir / f"{base}.json").write_text(json.dumps(result, indent=1))
     return result
 
 
@@ -446,7 +473,11 @@ class Report:
             return s
         def conn(s):
             r = self.res(label, s)
-            return r and r.get("connect")
+            if not r or "connect" not in r:
+                return None
+            cs = r.get("all_connect", [r["connect"]])
+            return dict(ready=min(c["ready"] for c in cs), failed=max(c["failed"] for c in cs),
+                        all=all(c["all"] for c in cs), seconds=med([c["seconds"] for c in cs]))
         def fc(c):
             if not c:
                 return "—"
@@ -508,9 +539,10 @@ class Report:
             bare = get("bare") if "bare" in cols else None
             row("one event to 10,000 idle subscribers: p99", get, lambda v: fmt(v, " ms"), "≤ 1.3× bare epoll",
                 lambda v: bare is not None and v <= 1.3 * bare, lambda v: v)
-            get = lambda s: (lambda st: st and (st["rss_per_conn_kib"], st["ready"]))(idle_top(s))
+            sf = lambda st, f: med(st["all_" + f]) if "all_" + f in st else st.get(f)
+            get = lambda s: (lambda st: st and (sf(st, "rss_per_conn_kib"), sf(st, "ready")))(idle_top(s))
             row("idle memory per connection (RSS), at the largest step", get,
-                lambda v: "—" if not v else f"{fmt(v[0], ' KiB')} ({v[1]:,} conns)", "≤ 2 KiB; 100k held",
+                lambda v: "—" if not v else f"{fmt(v[0], ' KiB')} ({int(v[1]):,} conns)", "≤ 2 KiB; 100k held",
                 lambda v: ("yes" if v[0] <= 2 else "**no**") + ("" if v[1] >= 100000 else
                                                                    f"; 100k not testable here (fd limit)"),
                 lambda v: v[0])
@@ -549,7 +581,8 @@ class Report:
         L = self.lines
         L += ["# Benchmark results", "",
               f"Written by `bench/run.sh{' --quick' if self.quick else ''}` on {self.started} "
-              f"({self.wall / 60:.1f} min). Medians of {self.reps} runs (repetitions on the same connections); "
+              f"({self.wall / 60:.1f} min). Medians of {self.reps} rounds: each round starts every server afresh "
+              "for every case, servers in rotated order; "
               "latency = receive time − send time stamped in the payload, one clock, microseconds.", "",
               "| machine | |", "|---|---|",
               f"| CPU | {cpu_model()} × {os.cpu_count()} (nproc {nproc()}); shared with other work |",
@@ -596,6 +629,8 @@ class Report:
                         st = step(s)
                         if not st:
                             return None
+                        if "all_" + path in st:
+                            return med(st["all_" + path])
                         if path in st:
                             return st[path]
                         return runs_metric(st, path)
@@ -739,28 +774,33 @@ def main() -> int:
             _ours_copy = copy
             log(f"our gateway: {ours_binary()} (copied from "
                 f"{os.environ.get('FORREALTIME_BIN', ROOT / 'build/release/src/cli/forrealtime')})")
-        for scen, cs in cases.items():
-            for case in cs:
-                for sname in servers:
-                    cls = SERVERS[sname]
-                    need = case.get("needs")
-                    if need and not getattr(cls, need):
-                        continue
-                    server = cls(Path(tmp), Path(a.loadgen_dir))
-                    try:
-                        server.start()
-                        time.sleep(0.3)
-                        res = run_case(server, case, a.reps, out_dir)
-                        if res is not None:
-                            results.setdefault(case["label"], {})[sname] = res
-                    except Exception as e:  # one server failing must not stop the others
-                        log(f"{sname}: {case['label']}: {e}")
-                    finally:
-                        server.stop()
-                    # Keep the partial report current: a long run interrupted still leaves data.
-                    Report(servers, results, titles, a.quick, a.reps, started, time.time() - t0, skipped).write(
-                        Path(a.results), cases)
-                    (out_dir / "all.json").write_text(json.dumps(results))
+        # Rounds outermost: on a shared machine the load of others changes by the minute, so
+        # each server gets one run of every case per round, in a rotated order, and the
+        # medians are over rounds: noise lands on every column alike.
+        for rnd in range(a.reps):
+            order = servers[rnd % len(servers):] + servers[:rnd % len(servers)] if servers else []
+            for scen, cs in cases.items():
+                for case in cs:
+                    for sname in order:
+                        cls = SERVERS[sname]
+                        need = case.get("needs")
+                        if need and not getattr(cls, need):
+                            continue
+                        server = cls(Path(tmp), Path(a.loadgen_dir))
+                        try:
+                            server.start()
+                            time.sleep(0.3)
+                            res = run_case(server, case, 1, out_dir, f"r{rnd}")
+                            if res is not None:
+                                merge_result(results.setdefault(case["label"], {}), sname, res)
+                        except Exception as e:  # one server failing must not stop the others
+                            log(f"{sname}: {case['label']}: {e}")
+                        finally:
+                            server.stop()
+                        # Keep the partial report current: a long run interrupted still leaves data.
+                        Report(servers, results, titles, a.quick, rnd + 1, started, time.time() - t0,
+                               skipped).write(Path(a.results), cases)
+                        (out_dir / "all.json").write_text(json.dumps(results))
     log(f"done in {(time.time() - t0) / 60:.1f} min: {a.results}, raw data in {out_dir}")
     return 0
 
