@@ -20,6 +20,7 @@
 #include <valijson/validator.hpp>
 
 #include "core/names.hpp"
+#include "schema/fast_check.hpp"
 
 namespace forrealtime {
 
@@ -29,6 +30,7 @@ struct JsonSchemaSet::Impl {
   struct Entry {
     json::value source;  // the leaf, for error texts
     valijson::Schema schema;
+    std::unique_ptr<schema_detail::FastCheck> fast;  // null when the leaf is outside its subset
   };
   json::value file;
   bool strict = true;
@@ -241,6 +243,7 @@ std::shared_ptr<const JsonSchemaSet> JsonSchemaSet::compile(const json::value& f
       } catch (const std::exception& e) {
         fail(name + ": not a valid JSON Schema: " + e.what());
       }
+      entry->fast = schema_detail::FastCheck::compile(entry->source);
       impl->events.emplace(std::move(name), std::move(entry));
     }
   }
@@ -273,17 +276,25 @@ boost::system::error_code JsonSchemaSet::check(std::string_view event, const jso
   }
   // The validator only caches compiled regexes (keyed by pattern): one per thread, shared by
   // every schema, so that concurrent checks share nothing.
+  const auto& entry = *it->second;
+  if (entry.fast && entry.fast->passes(data)) return {};
   thread_local valijson::Validator validator;
   valijson::adapters::BoostJsonAdapter target(data);
-  if (validator.validate(it->second->schema, target, nullptr)) return {};
-  if (why) {
-    valijson::ValidationResults results;
-    validator.validate(it->second->schema, target, &results);
-    valijson::ValidationResults::Error first;
-    if (results.popError(first))
-      *why = explain(event, it->second->source, data, first);
-    else
-      *why = std::string(event) + ": the payload does not match the schema";
+  // valijson throws on a few values it cannot convert (an unsigned beyond int64 under a
+  // minimum): untrusted input is answered, never thrown through the emit path.
+  try {
+    if (validator.validate(entry.schema, target, nullptr)) return {};
+    if (why) {
+      valijson::ValidationResults results;
+      validator.validate(entry.schema, target, &results);
+      valijson::ValidationResults::Error first;
+      if (results.popError(first))
+        *why = explain(event, entry.source, data, first);
+      else
+        *why = std::string(event) + ": the payload does not match the schema";
+    }
+  } catch (const std::exception& e) {
+    if (why) *why = std::string(event) + ": the payload cannot be checked: " + e.what();
   }
   return errc::invalid_payload;
 }
