@@ -80,7 +80,8 @@ class SseSink {
   /** Starts the stream: `head` gives the status and headers (its body is ignored). From now on
    *  `listener` hears when the peer goes away. */
   virtual void open(const Response& head, Listener& listener) = 0;
-  /** Writes the buffers, whose memory stays valid until `on_written`. One write at a time. */
+  /** Writes the buffers, whose memory stays valid until `on_written`. One write at a time.
+   *  `on_written` may be called before `write` returns (a write that completed at once). */
   virtual void write(std::span<const boost::asio::const_buffer> buffers) = 0;
   /** Closes the connection. */
   virtual void close() = 0;

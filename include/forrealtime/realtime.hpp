@@ -98,6 +98,9 @@ struct Schema {
 
 class Plugin;
 
+/** How much the library logs; mirrors spdlog's levels without including spdlog. */
+enum class LogLevel { trace, debug, info, warn, error, critical, off };
+
 struct Options {
   /** Where events are kept; the embedded memory store when null. */
   std::shared_ptr<Store> store;
@@ -109,6 +112,8 @@ struct Options {
   std::chrono::milliseconds ping_interval{30000};
   /** Where logs go; spdlog's default logger when null. */
   std::shared_ptr<spdlog::logger> logger;
+  /** When set, the logger's level is set to it. */
+  std::optional<LogLevel> verbosity;
   Limits limits;
   /** The `Access-Control-Allow-Origin` of the stream; empty sends none. */
   std::string allow_origin = "*";

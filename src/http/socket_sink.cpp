@@ -55,21 +55,28 @@ class SocketSink final : public SseSink, public std::enable_shared_from_this<Soc
   void write(std::span<const asio::const_buffer> buffers) override {
     bufs_.clear();
     if (!head_.empty()) bufs_.emplace_back(head_.data(), head_.size());
+    std::size_t total = 0;
+    for (auto& b : buffers) total += b.size();
     if (chunked_) {
-      std::size_t total = 0;
-      for (auto& b : buffers) total += b.size();
       int n = std::snprintf(chunk_, sizeof chunk_, "%zx\r\n", total);
       bufs_.emplace_back(chunk_, static_cast<std::size_t>(n));
     }
     bufs_.insert(bufs_.end(), buffers.begin(), buffers.end());
     if (chunked_) bufs_.emplace_back("\r\n", 2);
+    // Most writes to a reader that keeps up fit in the socket buffer at once: write them now,
+    // like a hand-written epoll server would, and go through the reactor only for the rest.
+    error_code ec;
+    if (!non_blocking_) {
+      socket_.non_blocking(true, ec);
+      non_blocking_ = !ec;
+    }
+    std::size_t sent = 0;
+    if (non_blocking_) sent = socket_.write_some(bufs_, ec);
+    if (non_blocking_ && !ec && sent == asio::buffer_size(bufs_)) return written({});
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return written(ec);
+    consume(sent);
     asio::async_write(socket_, bufs_, [self = shared_from_this()](error_code ec, std::size_t) {
-      if (!self->listener_) return;
-      if (!self->head_.empty()) {
-        self->head_.clear();
-        self->head_.shrink_to_fit();
-      }
-      self->listener_->on_written(ec);
+      self->written(ec);
     });
   }
 
@@ -93,6 +100,23 @@ class SocketSink final : public SseSink, public std::enable_shared_from_this<Soc
     out.append(detail::reason_phrase(status)).append("\r\n");
   }
 
+  void written(error_code ec) {
+    if (!listener_) return;
+    if (!head_.empty()) {
+      head_.clear();
+      head_.shrink_to_fit();
+    }
+    listener_->on_written(ec);
+  }
+
+  // Drops the first `n` bytes of bufs_ (a partial write).
+  void consume(std::size_t n) {
+    std::size_t i = 0;
+    while (i < bufs_.size() && n >= bufs_[i].size()) n -= bufs_[i++].size();
+    bufs_.erase(bufs_.begin(), bufs_.begin() + static_cast<std::ptrdiff_t>(i));
+    if (n && !bufs_.empty()) bufs_[0] += n;
+  }
+
   void read_loop() {
     socket_.async_read_some(asio::buffer(rbuf_),
                             [self = shared_from_this()](error_code ec, std::size_t) {
@@ -105,6 +129,7 @@ class SocketSink final : public SseSink, public std::enable_shared_from_this<Soc
   tcp::socket socket_;
   int version_;
   bool chunked_ = false;
+  bool non_blocking_ = false;
   Listener* listener_ = nullptr;
   std::string head_;
   std::vector<asio::const_buffer> bufs_;

@@ -253,7 +253,9 @@ void SseSession::finish() {
   shard_.remove_client(this);
   sink_->close();
   pending_.clear();
-  self_.reset();
+  // Released later, never inside the call chain that got here (a delivery loop, a write that
+  // failed at once): those frames still use `this` after finish() returns.
+  asio::post(shard_.executor(), [last = std::move(self_)] {});
 }
 
 }  // namespace forrealtime::detail

@@ -12,6 +12,8 @@
 #include "realtime/core.hpp"
 
 namespace forrealtime {
+static_assert(static_cast<int>(LogLevel::warn) == spdlog::level::warn &&
+              static_cast<int>(LogLevel::off) == spdlog::level::off);
 namespace detail {
 
 RealtimeCore::RealtimeCore(Options opts)
@@ -20,6 +22,8 @@ RealtimeCore::RealtimeCore(Options opts)
       work_(boost::asio::make_work_guard(*internal)) {
   store = options.store ? options.store : make_memory_store();
   log = options.logger ? options.logger : spdlog::default_logger();
+  if (options.verbosity)
+    log->set_level(static_cast<spdlog::level::level_enum>(static_cast<int>(*options.verbosity)));
   hub = std::make_unique<Hub>(store, options.ping_interval, log);
   unsigned n = std::max(1u, options.internal_threads);
   if (n == 1) hub->register_worker(*internal);
