@@ -72,8 +72,9 @@ int main(int argc, char** argv) {
 
   // Middleware: runs after the channel list is parsed, before anything is streamed.
   auto handler = forrealtime::handle(
-      rt, [](const forrealtime::Request& req, const std::vector<std::string>& channels)
-              -> std::optional<forrealtime::Response> {
+      rt,
+      [](const forrealtime::Request& req,
+         const std::vector<std::string>& channels) -> std::optional<forrealtime::Response> {
         if (req.target.find("token=demo") == std::string_view::npos)
           return forrealtime::Response::json(401, R"({"error":"add ?token=demo"})");
         return std::nullopt;

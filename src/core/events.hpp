@@ -50,8 +50,8 @@ std::uint64_t now_ms();
 
 /** One encoded SSE frame shared by every subscriber of its channel. */
 struct Frame {
-  StreamId id;           // 0-0 for system frames
-  std::string bytes;     // `data: ...\n\n`
+  StreamId id;        // 0-0 for system frames
+  std::string bytes;  // `data: ...\n\n`
 };
 using FramePtr = std::shared_ptr<const Frame>;
 

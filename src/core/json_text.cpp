@@ -48,16 +48,45 @@ struct Builder {
   bool on_document_begin(ec_t&) { return true; }
   bool on_document_end(ec_t&) { return true; }
   bool on_object_begin(ec_t&) { return true; }
-  bool on_object_end(std::size_t n, ec_t&) { st.push_object(n); return true; }
+  bool on_object_end(std::size_t n, ec_t&) {
+    st.push_object(n);
+    return true;
+  }
   bool on_array_begin(ec_t&) { return true; }
-  bool on_array_end(std::size_t n, ec_t&) { st.push_array(n); return true; }
-  bool on_key_part(sv s, std::size_t, ec_t&) { st.push_chars(s); return true; }
-  bool on_key(sv s, std::size_t, ec_t&) { st.push_key(s); return true; }
-  bool on_string_part(sv s, std::size_t, ec_t&) { st.push_chars(s); return true; }
-  bool on_string(sv s, std::size_t, ec_t&) { st.push_string(s); return true; }
-  bool on_number_part(sv s, ec_t&) { number.append(s.data(), s.size()); return true; }
-  bool on_int64(std::int64_t i, sv, ec_t&) { number.clear(); st.push_int64(i); return true; }
-  bool on_uint64(std::uint64_t u, sv, ec_t&) { number.clear(); st.push_uint64(u); return true; }
+  bool on_array_end(std::size_t n, ec_t&) {
+    st.push_array(n);
+    return true;
+  }
+  bool on_key_part(sv s, std::size_t, ec_t&) {
+    st.push_chars(s);
+    return true;
+  }
+  bool on_key(sv s, std::size_t, ec_t&) {
+    st.push_key(s);
+    return true;
+  }
+  bool on_string_part(sv s, std::size_t, ec_t&) {
+    st.push_chars(s);
+    return true;
+  }
+  bool on_string(sv s, std::size_t, ec_t&) {
+    st.push_string(s);
+    return true;
+  }
+  bool on_number_part(sv s, ec_t&) {
+    number.append(s.data(), s.size());
+    return true;
+  }
+  bool on_int64(std::int64_t i, sv, ec_t&) {
+    number.clear();
+    st.push_int64(i);
+    return true;
+  }
+  bool on_uint64(std::uint64_t u, sv, ec_t&) {
+    number.clear();
+    st.push_uint64(u);
+    return true;
+  }
   bool on_double(double d, sv s, ec_t&) {
     number.append(s.data(), s.size());
     double exact = d;
@@ -67,8 +96,14 @@ struct Builder {
     st.push_double(exact);
     return true;
   }
-  bool on_bool(bool b, ec_t&) { st.push_bool(b); return true; }
-  bool on_null(ec_t&) { st.push_null(); return true; }
+  bool on_bool(bool b, ec_t&) {
+    st.push_bool(b);
+    return true;
+  }
+  bool on_null(ec_t&) {
+    st.push_null();
+    return true;
+  }
   bool on_comment_part(sv, ec_t&) { return true; }
   bool on_comment(sv, ec_t&) { return true; }
 };
@@ -102,13 +137,27 @@ void write_json_string(std::string_view s, std::string& out) {
     out.append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\b': out.append("\\b"); break;
-      case '\f': out.append("\\f"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\b':
+        out.append("\\b");
+        break;
+      case '\f':
+        out.append("\\f");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
       default:
         out.append("\\u00");
         out.push_back(kHex[c >> 4]);
@@ -169,12 +218,24 @@ void write_json_number(double d, std::string& out) {
 
 void write_json(const boost::json::value& v, std::string& out) {
   switch (v.kind()) {
-    case boost::json::kind::null: out.append("null"); break;
-    case boost::json::kind::bool_: out.append(v.get_bool() ? "true" : "false"); break;
-    case boost::json::kind::int64: write_int(v.get_int64(), out); break;
-    case boost::json::kind::uint64: write_uint(v.get_uint64(), out); break;
-    case boost::json::kind::double_: write_json_number(v.get_double(), out); break;
-    case boost::json::kind::string: write_json_string(v.get_string(), out); break;
+    case boost::json::kind::null:
+      out.append("null");
+      break;
+    case boost::json::kind::bool_:
+      out.append(v.get_bool() ? "true" : "false");
+      break;
+    case boost::json::kind::int64:
+      write_int(v.get_int64(), out);
+      break;
+    case boost::json::kind::uint64:
+      write_uint(v.get_uint64(), out);
+      break;
+    case boost::json::kind::double_:
+      write_json_number(v.get_double(), out);
+      break;
+    case boost::json::kind::string:
+      write_json_string(v.get_string(), out);
+      break;
     case boost::json::kind::array: {
       out.push_back('[');
       bool first = true;

@@ -46,7 +46,8 @@ std::optional<std::vector<std::pair<std::string, std::string>>> parse_form(std::
     if (piece.empty()) continue;
     auto eq = piece.find('=');
     auto name = form_decode(piece.substr(0, eq));
-    auto value = form_decode(eq == std::string_view::npos ? std::string_view{} : piece.substr(eq + 1));
+    auto value =
+        form_decode(eq == std::string_view::npos ? std::string_view{} : piece.substr(eq + 1));
     if (!name || !value) return std::nullopt;
     out.emplace_back(std::move(*name), std::move(*value));
   }
@@ -90,8 +91,7 @@ std::variant<SubscribeRequest, QueryError> parse_subscribe(std::string_view quer
     auto it = std::find(req.channels.begin(), req.channels.end(), channel);
     if (it == req.channels.end()) continue;  // an ack for a channel not asked for: ignored
     auto id = StreamId::parse(value);
-    if (!id)
-      return QueryError{"invalid " + name + ": expected a stream id like 1700000000000-0"};
+    if (!id) return QueryError{"invalid " + name + ": expected a stream id like 1700000000000-0"};
     req.last_acks[it - req.channels.begin()] = *id;
   }
   return req;

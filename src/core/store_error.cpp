@@ -9,10 +9,14 @@ class StoreCategory final : public boost::system::error_category {
   const char* name() const noexcept override { return "forrealtime.store"; }
   std::string message(int ev) const override {
     switch (static_cast<store_errc>(ev)) {
-      case store_errc::unavailable: return "the store is unavailable";
-      case store_errc::timeout: return "the store did not answer in time";
-      case store_errc::protocol: return "the store answered something unexpected";
-      case store_errc::stopped: return "the store was stopped";
+      case store_errc::unavailable:
+        return "the store is unavailable";
+      case store_errc::timeout:
+        return "the store did not answer in time";
+      case store_errc::protocol:
+        return "the store answered something unexpected";
+      case store_errc::stopped:
+        return "the store was stopped";
     }
     return "unknown store error";
   }

@@ -1,8 +1,8 @@
 // handle(): the subscribe endpoint of PROTOCOL.md over any SseSink.
 #include "forrealtime/handler.hpp"
 
-#include <boost/asio/dispatch.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/dispatch.hpp>
 
 #include "core/events.hpp"
 #include "core/query.hpp"
@@ -23,8 +23,8 @@ asio::awaitable<void> Handler::operator()(Request req, std::shared_ptr<SseSink> 
     sink->respond(std::move(r));
     co_return;
   }
-  auto parsed =
-      core::parse_subscribe(core::query_of(req.target), core.options.limits.max_channels_per_connection);
+  auto parsed = core::parse_subscribe(core::query_of(req.target),
+                                      core.options.limits.max_channels_per_connection);
   if (auto* err = std::get_if<core::QueryError>(&parsed)) {
     log.info("subscribe refused (400): {}", err->message);
     sink->respond(Response::json(400, core::error_body(err->message)));
@@ -61,8 +61,7 @@ asio::awaitable<void> Handler::operator()(Request req, std::shared_ptr<SseSink> 
                                   core.options.limits.queue_hard_bytes};
   auto session = std::make_shared<detail::SseSession>(*core.hub, shard, std::move(sink),
                                                       std::move(sub), settings);
-  asio::dispatch(shard.executor(),
-                 [session, head = std::move(head)] { session->start(head); });
+  asio::dispatch(shard.executor(), [session, head = std::move(head)] { session->start(head); });
 }
 
 Handler handle(Realtime& realtime, Middleware middleware) {

@@ -3,10 +3,10 @@
 
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
-#include <spdlog/spdlog.h>
 
 namespace forrealtime::detail {
 
@@ -120,8 +120,8 @@ void Hub::add(Shard& shard, Subscriber* sub, const std::string& channel, std::ui
       ++it->second;
   }
   // The store completes `armed` on its own thread; bring it back to the shard.
-  store_->watch(channel, [ex = shard.executor(), armed = std::move(armed)](
-                             boost::system::error_code ec) mutable {
+  store_->watch(channel, [ex = shard.executor(),
+                          armed = std::move(armed)](boost::system::error_code ec) mutable {
     asio::post(ex, [armed = std::move(armed), ec] { armed(ec); });
   });
 }
@@ -140,7 +140,8 @@ void Hub::remove(Shard& shard, Subscriber* sub, const std::string& channel) {
     auto r = routes_.find(channel);
     if (r != routes_.end()) {
       auto& shards = r->second.shards;
-      auto p = std::find_if(shards.begin(), shards.end(), [&](auto& x) { return x.first == &shard; });
+      auto p =
+          std::find_if(shards.begin(), shards.end(), [&](auto& x) { return x.first == &shard; });
       if (p != shards.end() && --p->second == 0) {
         *p = shards.back();
         shards.pop_back();

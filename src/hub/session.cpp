@@ -1,12 +1,12 @@
 // One SSE stream; see session.hpp for the sequence and the output policy.
 #include "hub/session.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
 #include "store/await.hpp"
 
@@ -32,13 +32,16 @@ SseSession::SseSession(Hub& hub, Shard& shard, std::shared_ptr<SseSink> sink,
   hub_.streams().fetch_add(1, std::memory_order_relaxed);
 }
 
-SseSession::~SseSession() { hub_.streams().fetch_sub(1, std::memory_order_relaxed); }
+SseSession::~SseSession() {
+  hub_.streams().fetch_sub(1, std::memory_order_relaxed);
+}
 
 void SseSession::start(const Response& head) {
   self_ = shared_from_this();  // owned by itself until finish()
   shard_.add_client(this);
   if (settings_.max_duration.count() > 0)
-    deadline_ms_ = core::now_ms() + static_cast<std::uint64_t>(settings_.max_duration.count()) * 1000;
+    deadline_ms_ =
+        core::now_ms() + static_cast<std::uint64_t>(settings_.max_duration.count()) * 1000;
   sink_->open(head, *this);
   enqueue(core::make_frame({}, "retry: 1000\n\n"));
   asio::co_spawn(shard_.executor(), run_start(shared_from_this()), asio::detached);
@@ -49,13 +52,12 @@ asio::awaitable<void> SseSession::run_start(std::shared_ptr<SseSession> self) {
   // 1. Watch every channel: from `armed` on, live entries are buffered in pending_.
   for (std::uint32_t i = 0; i < req_.channels.size(); ++i) {
     auto armed = co_await await_store<StreamId>([&](auto cb) {
-      hub_.add(shard_, this, req_.channels[i], i,
-               [cb = std::move(cb)](error_code ec) mutable {
-                 if (ec)
-                   cb(ec);
-                 else
-                   cb(StreamId{});
-               });
+      hub_.add(shard_, this, req_.channels[i], i, [cb = std::move(cb)](error_code ec) mutable {
+        if (ec)
+          cb(ec);
+        else
+          cb(StreamId{});
+      });
       ++watched_;
     });
     if (state_ == State::closed) co_return;

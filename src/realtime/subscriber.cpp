@@ -1,11 +1,11 @@
 // Server-side subscribe: a Subscriber on the Realtime's internal shard that calls a user
 // callback with decoded events, with the same replay/live merge as an SSE stream.
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
 #include "core/query.hpp"
 #include "realtime/core.hpp"
@@ -65,10 +65,11 @@ class CallbackSubscriber final : public Subscriber,
   asio::awaitable<void> run(std::shared_ptr<CallbackSubscriber> self) {
     auto& hub = *core_->hub;
     auto armed = co_await await_store<StreamId>([&](auto cb) {
-      hub.add(shard_, this, channel_, 0, [cb = std::move(cb)](boost::system::error_code ec) mutable {
-        if (ec) return cb(ec);
-        cb(StreamId{});
-      });
+      hub.add(shard_, this, channel_, 0,
+              [cb = std::move(cb)](boost::system::error_code ec) mutable {
+                if (ec) return cb(ec);
+                cb(StreamId{});
+              });
       added_ = true;
     });
     if (!armed) core_->log->warn("subscribe to '{}': {}", channel_, armed.error().message());

@@ -69,7 +69,8 @@ TEST(Gateway, SubscribeEmitAndReplayAfterADroppedConnection) {
     }
   }  // the connection drops
   std::vector<std::string> missed;
-  for (int i = 3; i < 6; ++i) missed.push_back(emit(gw.port(), "room", "chat.message", std::to_string(i)));
+  for (int i = 3; i < 6; ++i)
+    missed.push_back(emit(gw.port(), "room", "chat.message", std::to_string(i)));
 
   SseClient c(gw.port(), "/api/realtime?channel=room&last_ack_room=" + last);
   auto connected = c.next();
@@ -134,7 +135,8 @@ TEST(Gateway, DefaultChannelAndSpecialNames) {
   auto e = def.next_user();
   ASSERT_TRUE(e);
   EXPECT_EQ(str(*e, "channel"), "default");
-  auto r2 = http(gw.port(), "POST", "/api/emit", R"({"channel":"频道 1/?&","event":"a.b","data":null})");
+  auto r2 =
+      http(gw.port(), "POST", "/api/emit", R"({"channel":"频道 1/?&","event":"a.b","data":null})");
   ASSERT_EQ(r2.status, 200);
   auto e2 = odd.next_user();
   ASSERT_TRUE(e2);
@@ -148,7 +150,8 @@ TEST(Gateway, HistoryPagesWithAfter) {
   std::vector<std::string> seen;
   std::string after;
   for (int page = 0; page < 5; ++page) {
-    auto r = http(gw.port(), "GET", "/api/history?channel=h&limit=10" + (after.empty() ? "" : "&after=" + after));
+    auto r = http(gw.port(), "GET",
+                  "/api/history?channel=h&limit=10" + (after.empty() ? "" : "&after=" + after));
     ASSERT_EQ(r.status, 200) << r.body;
     auto arr = r.json().as_array();
     for (auto& e : arr) {
@@ -162,7 +165,9 @@ TEST(Gateway, HistoryPagesWithAfter) {
   EXPECT_EQ(seen, ids);
   // A time window by milliseconds and the limit cap.
   auto ms = StreamId::parse(ids[0])->ms;
-  auto r = http(gw.port(), "GET", "/api/history?channel=h&start=" + std::to_string(ms) + "&end=" + std::to_string(ms) + "&limit=5000");
+  auto r = http(gw.port(), "GET",
+                "/api/history?channel=h&start=" + std::to_string(ms) +
+                    "&end=" + std::to_string(ms) + "&limit=5000");
   ASSERT_EQ(r.status, 200);
   auto window = r.json();
   for (auto& e : window.as_array()) EXPECT_EQ(StreamId::parse(str(e, "id"))->ms, ms);
@@ -183,20 +188,34 @@ TEST(Gateway, BadInputGetsAPreciseErrorAndHurtsNoOne) {
   std::vector<BadCase> cases = {
       {"malformed JSON", "POST", "/api/emit", "{nope", "", 400, "malformed JSON"},
       {"missing event", "POST", "/api/emit", R"({"data":1})", "", 400, "missing event"},
-      {"non-string event", "POST", "/api/emit", R"({"event":5,"data":1})", "", 400, "event must be a string"},
-      {"no namespace", "POST", "/api/emit", R"({"event":"message","data":1})", "", 400, "namespace.event"},
+      {"non-string event", "POST", "/api/emit", R"({"event":5,"data":1})", "", 400,
+       "event must be a string"},
+      {"no namespace", "POST", "/api/emit", R"({"event":"message","data":1})", "", 400,
+       "namespace.event"},
       {"missing data", "POST", "/api/emit", R"({"event":"a.b"})", "", 400, "missing data"},
-      {"empty channel (emit)", "POST", "/api/emit", R"({"channel":"","event":"a.b","data":1})", "", 400, "channel name is empty"},
-      {"control char channel (emit)", "POST", "/api/emit", R"({"channel":"a\nb","event":"a.b","data":1})", "", 400, "control character"},
-      {"oversized channel (emit)", "POST", "/api/emit", R"({"channel":")" + std::string(300, 'c') + R"(","event":"a.b","data":1})", "", 400, "longer than 256"},
-      {"bad batch item", "POST", "/api/emit", R"([{"event":"a.b","data":1},{"event":"bad","data":1}])", "", 400, "item 1"},
-      {"empty channel (subscribe)", "GET", "/api/realtime?channel=", "", "", 400, "channel name is empty"},
-      {"oversized channel (subscribe)", "GET", "/api/realtime?channel=" + std::string(300, 'c'), "", "", 400, "longer than 256"},
-      {"control char channel (subscribe)", "GET", "/api/realtime?channel=a%01", "", "", 400, "control character"},
-      {"too many channels", "GET", "/api/realtime?channel=a&channel=b&channel=c&channel=d", "", "", 400, "too many channels"},
-      {"bad last_ack", "GET", "/api/realtime?channel=a&last_ack_a=yesterday", "", "", 400, "invalid last_ack_a"},
+      {"empty channel (emit)", "POST", "/api/emit", R"({"channel":"","event":"a.b","data":1})", "",
+       400, "channel name is empty"},
+      {"control char channel (emit)", "POST", "/api/emit",
+       R"({"channel":"a\nb","event":"a.b","data":1})", "", 400, "control character"},
+      {"oversized channel (emit)", "POST", "/api/emit",
+       R"({"channel":")" + std::string(300, 'c') + R"(","event":"a.b","data":1})", "", 400,
+       "longer than 256"},
+      {"bad batch item", "POST", "/api/emit",
+       R"([{"event":"a.b","data":1},{"event":"bad","data":1}])", "", 400, "item 1"},
+      {"empty channel (subscribe)", "GET", "/api/realtime?channel=", "", "", 400,
+       "channel name is empty"},
+      {"oversized channel (subscribe)", "GET", "/api/realtime?channel=" + std::string(300, 'c'), "",
+       "", 400, "longer than 256"},
+      {"control char channel (subscribe)", "GET", "/api/realtime?channel=a%01", "", "", 400,
+       "control character"},
+      {"too many channels", "GET", "/api/realtime?channel=a&channel=b&channel=c&channel=d", "", "",
+       400, "too many channels"},
+      {"bad last_ack", "GET", "/api/realtime?channel=a&last_ack_a=yesterday", "", "", 400,
+       "invalid last_ack_a"},
       {"bad percent-encoding", "GET", "/api/realtime?channel=%G1", "", "", 400, "percent-encoding"},
-      {"body over the limit", "POST", "/api/emit", R"({"event":"a.b","data":")" + std::string(5000, 'x') + R"("})", "", 413, "larger than 2000"},
+      {"body over the limit", "POST", "/api/emit",
+       R"({"event":"a.b","data":")" + std::string(5000, 'x') + R"("})", "", 413,
+       "larger than 2000"},
       {"wrong method (emit)", "GET", "/api/emit", "", "", 405, "use POST"},
       {"wrong method (subscribe)", "POST", "/api/realtime", "{}", "", 405, "use GET"},
       {"wrong method (history)", "DELETE", "/api/history", "", "", 405, "use GET"},
@@ -204,7 +223,8 @@ TEST(Gateway, BadInputGetsAPreciseErrorAndHurtsNoOne) {
       {"unknown file", "GET", "/nothing.html", "", "", 404, "not found"},
       {"bad history limit", "GET", "/api/history?channel=a&limit=-1", "", "", 400, "limit"},
       {"bad history after", "GET", "/api/history?channel=a&after=x", "", "", 400, "after"},
-      {"headers over the limit", "GET", "/healthz", "", "X-Big: " + std::string(10000, 'h') + "\r\n", 431, "headers are too large"},
+      {"headers over the limit", "GET", "/healthz", "",
+       "X-Big: " + std::string(10000, 'h') + "\r\n", 431, "headers are too large"},
   };
   for (auto& c : cases) {
     auto r = http(gw.port(), c.method, c.target, c.body, c.headers);
@@ -231,18 +251,22 @@ TEST(Gateway, EmitTokenIsRequiredWhenSet) {
   auto body = std::string(R"({"event":"a.b","data":1})");
   auto r = http(gw.port(), "POST", "/api/emit", body);
   EXPECT_EQ(r.status, 401);
-  EXPECT_EQ(http(gw.port(), "POST", "/api/emit", body, "Authorization: Bearer wrong\r\n").status, 401);
-  EXPECT_EQ(http(gw.port(), "POST", "/api/emit", body, "Authorization: Bearer s3cret\r\n").status, 200);
+  EXPECT_EQ(http(gw.port(), "POST", "/api/emit", body, "Authorization: Bearer wrong\r\n").status,
+            401);
+  EXPECT_EQ(http(gw.port(), "POST", "/api/emit", body, "Authorization: Bearer s3cret\r\n").status,
+            200);
 }
 
 TEST(Gateway, BatchEmitReturnsIdsInOrder) {
   GatewayProcess gw;
-  auto r = http(gw.port(), "POST", "/api/emit",
-                R"([{"channel":"a","event":"x.y","data":1},{"channel":"b","event":"x.y","data":2},{"channel":"a","event":"x.y","data":3}])");
+  auto r = http(
+      gw.port(), "POST", "/api/emit",
+      R"([{"channel":"a","event":"x.y","data":1},{"channel":"b","event":"x.y","data":2},{"channel":"a","event":"x.y","data":3}])");
   ASSERT_EQ(r.status, 200);
   auto ids = r.json().at("ids").as_array();
   ASSERT_EQ(ids.size(), 3u);
-  EXPECT_LT(*StreamId::parse(std::string(ids[0].as_string())), *StreamId::parse(std::string(ids[2].as_string())));
+  EXPECT_LT(*StreamId::parse(std::string(ids[0].as_string())),
+            *StreamId::parse(std::string(ids[2].as_string())));
   auto h = http(gw.port(), "GET", "/api/history?channel=a").json().as_array();
   ASSERT_EQ(h.size(), 2u);
   EXPECT_EQ(h[1].at("data").as_int64(), 3);
@@ -253,12 +277,18 @@ TEST(Gateway, ManyConcurrentSubscribersOnSeveralThreads) {
   constexpr int kClients = 200, kEvents = 20;
   std::vector<std::unique_ptr<SseClient>> clients;
   for (int i = 0; i < kClients; ++i) {
-    clients.push_back(std::make_unique<SseClient>(gw.port(), "/api/realtime?channel=fan&channel=own" + std::to_string(i)));
+    clients.push_back(std::make_unique<SseClient>(
+        gw.port(), "/api/realtime?channel=fan&channel=own" + std::to_string(i)));
     ASSERT_TRUE(clients.back()->next());  // connected fan
   }
   for (auto& c : clients) ASSERT_TRUE(c->next());  // connected own
-  std::thread t1([&] { for (int i = 0; i < kEvents; ++i) emit(gw.port(), "fan", "f.n", std::to_string(i)); });
-  std::thread t2([&] { for (int i = 0; i < kClients; ++i) emit(gw.port(), "own" + std::to_string(i), "f.own", std::to_string(i)); });
+  std::thread t1([&] {
+    for (int i = 0; i < kEvents; ++i) emit(gw.port(), "fan", "f.n", std::to_string(i));
+  });
+  std::thread t2([&] {
+    for (int i = 0; i < kClients; ++i)
+      emit(gw.port(), "own" + std::to_string(i), "f.own", std::to_string(i));
+  });
   t1.join();
   t2.join();
   for (int k = 0; k < kClients; ++k) {
@@ -284,7 +314,9 @@ TEST(Gateway, ConcurrentEmittersToOneChannelGiveOneOrder) {
   ASSERT_TRUE(c.next());
   std::vector<std::thread> ts;
   for (int t = 0; t < 4; ++t)
-    ts.emplace_back([&] { for (int i = 0; i < 50; ++i) emit(gw.port(), "hot", "h.h", "1"); });
+    ts.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) emit(gw.port(), "hot", "h.h", "1");
+    });
   for (auto& t : ts) t.join();
   StreamId prev{};
   for (int i = 0; i < 200; ++i) {
@@ -344,7 +376,8 @@ TEST(Gateway, GracefulShutdownTellsEveryStreamToReconnect) {
   GatewayProcess gw({"--threads", "2"});
   std::vector<std::unique_ptr<SseClient>> cs;
   for (int i = 0; i < 20; ++i) {
-    cs.push_back(std::make_unique<SseClient>(gw.port(), "/api/realtime?channel=s" + std::to_string(i % 3)));
+    cs.push_back(
+        std::make_unique<SseClient>(gw.port(), "/api/realtime?channel=s" + std::to_string(i % 3)));
     ASSERT_TRUE(cs.back()->next());
   }
   EXPECT_EQ(gw.stop(SIGTERM), 0);
@@ -418,7 +451,8 @@ TEST(Gateway, BadConfigStopsTheProgramAtStart) {
 }
 
 TEST(Gateway, RedisLostMidStreamThenBack) {
-  forrealtime::testing::RedisServer redis(forrealtime::testing::RedisServer::Options{.appendonly = true});
+  forrealtime::testing::RedisServer redis(
+      forrealtime::testing::RedisServer::Options{.appendonly = true});
   GatewayProcess gw({"--redis", redis.url(), "--key-prefix", "lost:"});
   auto before = emit(gw.port(), "r", "a.b", "1");
   SseClient c(gw.port(), "/api/realtime?channel=r");

@@ -6,10 +6,10 @@
 #include <mutex>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <gtest/gtest.h>
 
 #include "forrealtime/gateway.hpp"
 #include "forrealtime/memory_store.hpp"
@@ -44,7 +44,9 @@ class FlakyStore final : public Store {
     if (fail_latest) return h(make_error_code(store_errc::unavailable));
     inner->async_latest(c, std::move(h));
   }
-  void async_info(std::string_view c, InfoHandler h) override { inner->async_info(c, std::move(h)); }
+  void async_info(std::string_view c, InfoHandler h) override {
+    inner->async_info(c, std::move(h));
+  }
   void start_tail(TailSink& s) override { inner->start_tail(s); }
   void watch(std::string_view c, ArmedHandler a) override { inner->watch(c, std::move(a)); }
   void unwatch(std::string_view c) override { inner->unwatch(c); }
@@ -77,7 +79,8 @@ TEST(Library, SyncMiddlewareRejectsBeforeAnythingIsStreamed) {
   auto r = http(gw.port(), "GET", "/api/realtime?channel=room");
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(r.body, R"({"error":"log in first"})");
-  r = http(gw.port(), "GET", "/api/realtime?channel=room&channel=admin:x", "", "Authorization: Bearer user\r\n");
+  r = http(gw.port(), "GET", "/api/realtime?channel=room&channel=admin:x", "",
+           "Authorization: Bearer user\r\n");
   EXPECT_EQ(r.status, 403);
   SseClient ok(gw.port(), "/api/realtime?channel=admin:x");
   EXPECT_EQ(ok.status(), 401);
@@ -87,17 +90,19 @@ TEST(Library, SyncMiddlewareRejectsBeforeAnythingIsStreamed) {
 TEST(Library, HandleAcceptsSynchronousMiddleware) {
   Realtime rt;
   std::atomic<int> calls{0};
-  auto h = handle(rt, [&](const Request& req, const std::vector<std::string>& ch) -> std::optional<Response> {
-    ++calls;
-    if (ch.size() > 1) return Response::json(403, R"({"error":"one channel only"})");
-    return std::nullopt;
-  });
+  auto h = handle(
+      rt, [&](const Request& req, const std::vector<std::string>& ch) -> std::optional<Response> {
+        ++calls;
+        if (ch.size() > 1) return Response::json(403, R"({"error":"one channel only"})");
+        return std::nullopt;
+      });
   (void)h;
   GatewayOptions go;
   go.port = 0;
   go.threads = 1;
-  go.middleware = [&](const Request& req, const std::vector<std::string>& ch)
-      -> boost::asio::awaitable<std::optional<Response>> {
+  go.middleware =
+      [&](const Request& req,
+          const std::vector<std::string>& ch) -> boost::asio::awaitable<std::optional<Response>> {
     ++calls;
     if (ch.size() > 1) co_return Response::json(403, R"({"error":"one channel only"})");
     co_return std::nullopt;

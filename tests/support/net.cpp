@@ -17,8 +17,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 #ifndef FORREALTIME_BIN
 #error "FORREALTIME_BIN must name the program under test"
@@ -84,9 +84,11 @@ HttpResult http(std::uint16_t port, const std::string& method, const std::string
                 const std::string& body, const std::string& raw_headers,
                 const std::string& version) {
   int fd = connect_to(port);
-  std::string req = method + " " + target + " " + version + "\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  std::string req =
+      method + " " + target + " " + version + "\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   if (!body.empty() || method == "POST")
-    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    req +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   req += raw_headers;
   req += "\r\n";
   req += body;
@@ -111,8 +113,9 @@ HttpResult http(std::uint16_t port, const std::string& method, const std::string
 
 std::string emit(std::uint16_t port, const std::string& channel, const std::string& event,
                  const std::string& data_json) {
-  auto r = http(port, "POST", "/api/emit",
-                R"({"channel":")" + channel + R"(","event":")" + event + R"(","data":)" + data_json + "}");
+  auto r = http(
+      port, "POST", "/api/emit",
+      R"({"channel":")" + channel + R"(","event":")" + event + R"(","data":)" + data_json + "}");
   EXPECT_EQ(r.status, 200) << r.body;
   if (r.status != 200) return "";
   return std::string(r.json().at("id").as_string());
@@ -130,10 +133,13 @@ SseClient::SseClient(std::uint16_t port, const std::string& target, int recv_buf
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
     throw std::runtime_error("connect failed");
-  send_all(fd_, "GET " + target + " " + version + "\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n");
+  send_all(fd_, "GET " + target + " " + version +
+                    "\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n");
 }
 
-SseClient::~SseClient() { close(); }
+SseClient::~SseClient() {
+  close();
+}
 
 void SseClient::close() {
   if (fd_ >= 0) ::close(fd_);
@@ -142,7 +148,8 @@ void SseClient::close() {
 
 bool SseClient::fill(std::chrono::steady_clock::time_point deadline) {
   if (closed_ || fd_ < 0) return false;
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
   if (left.count() <= 0) return false;
   pollfd p{fd_, POLLIN, 0};
   if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
@@ -228,7 +235,8 @@ std::optional<boost::json::value> SseClient::next(std::chrono::milliseconds time
 std::optional<boost::json::value> SseClient::next_user(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
     auto v = next(left);
     if (!v) return v;
@@ -250,8 +258,9 @@ GatewayProcess::GatewayProcess(std::vector<std::string> args) {
   const char* url = std::getenv("FORREALTIME_TEST_REDIS_URL");
   if (url && std::find(args.begin(), args.end(), "--redis") == args.end()) {
     static int instance = 0;
-    argv.insert(argv.end(), {"--redis", url, "--key-prefix",
-                             "t" + std::to_string(::getpid()) + "-" + std::to_string(++instance) + ":"});
+    argv.insert(argv.end(),
+                {"--redis", url, "--key-prefix",
+                 "t" + std::to_string(::getpid()) + "-" + std::to_string(++instance) + ":"});
   }
   pid_ = ::fork();
   if (pid_ == 0) {

@@ -4,8 +4,8 @@
 #pragma once
 
 #include <chrono>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <string>
@@ -43,9 +43,11 @@ class SseClient {
   int status();
   const std::string& head() const { return head_; }
   /** The next `data:` payload as JSON, or nothing on timeout / end of stream. */
-  std::optional<boost::json::value> next(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  std::optional<boost::json::value> next(
+      std::chrono::milliseconds timeout = std::chrono::seconds(5));
   /** The next user event (skipping system events except those in `keep_types`). */
-  std::optional<boost::json::value> next_user(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  std::optional<boost::json::value> next_user(
+      std::chrono::milliseconds timeout = std::chrono::seconds(5));
   /** True once the server closed the stream. */
   bool closed() const { return closed_; }
   void close();
@@ -59,18 +61,21 @@ class SseClient {
   bool chunked_ = false;
   bool closed_ = false;
   std::string head_;
-  std::string raw_;     // bytes not yet de-chunked
-  std::string body_;    // de-chunked bytes not yet split into lines
-  std::string data_;    // data lines of the current event
+  std::string raw_;   // bytes not yet de-chunked
+  std::string body_;  // de-chunked bytes not yet split into lines
+  std::string data_;  // data lines of the current event
   std::vector<std::string> ready_;
 };
 
 /** True when the tests run against the Redis store (FORREALTIME_TEST_REDIS_URL is set). */
-inline bool on_redis() { return std::getenv("FORREALTIME_TEST_REDIS_URL") != nullptr; }
+inline bool on_redis() {
+  return std::getenv("FORREALTIME_TEST_REDIS_URL") != nullptr;
+}
 
 class GatewayProcess {
  public:
-  /** Starts the program with `serve --port 0 --host 127.0.0.1 <args>` and waits until it listens. */
+  /** Starts the program with `serve --port 0 --host 127.0.0.1 <args>` and waits until it listens.
+   */
   explicit GatewayProcess(std::vector<std::string> args = {});
   ~GatewayProcess();
   std::uint16_t port() const { return port_; }

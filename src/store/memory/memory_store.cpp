@@ -59,9 +59,10 @@ class MemoryStore final : public Store {
     {
       std::lock_guard lock(mu_);
       if (auto* s = find(channel)) {
-        auto it = std::lower_bound(
-            s->entries.begin(), s->entries.end(), q.start,
-            [&](const StoredEntry& e, StreamId id) { return q.start_exclusive ? e.id <= id : e.id < id; });
+        auto it = std::lower_bound(s->entries.begin(), s->entries.end(), q.start,
+                                   [&](const StoredEntry& e, StreamId id) {
+                                     return q.start_exclusive ? e.id <= id : e.id < id;
+                                   });
         for (; it != s->entries.end() && it->id <= q.end && out.size() < q.limit; ++it)
           out.push_back(*it);
       }
@@ -141,6 +142,8 @@ class MemoryStore final : public Store {
 
 }  // namespace
 
-std::shared_ptr<Store> make_memory_store() { return std::make_shared<MemoryStore>(); }
+std::shared_ptr<Store> make_memory_store() {
+  return std::make_shared<MemoryStore>();
+}
 
 }  // namespace forrealtime

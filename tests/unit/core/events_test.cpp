@@ -9,7 +9,8 @@ using forrealtime::StreamId;
 
 TEST(Events, StoredMessageFormatIsExact) {
   // PROTOCOL.md section 6: the TypeScript peer's JSON.stringify({channel, event, data}).
-  EXPECT_EQ(encode_message("room:1", "chat.message", boost::json::parse(R"({"text":"hi \"x\"","n":1.5})")),
+  EXPECT_EQ(encode_message("room:1", "chat.message",
+                           boost::json::parse(R"({"text":"hi \"x\"","n":1.5})")),
             R"({"channel":"room:1","event":"chat.message","data":{"text":"hi \"x\"","n":1.5}})");
 }
 
@@ -19,9 +20,9 @@ TEST(Events, DecodeAcceptsPeersAndRejectsGarbage) {
   EXPECT_EQ(m->channel, "c");
   EXPECT_EQ(m->event, "a.b");
   EXPECT_TRUE(m->data.is_null());
-  for (const char* bad : {"", "{", "[]", "1", R"({"channel":"c","event":"a.b"})",
-                          R"({"channel":1,"event":"a.b","data":1})",
-                          R"({"channel":"c","event":null,"data":1})"})
+  for (const char* bad :
+       {"", "{", "[]", "1", R"({"channel":"c","event":"a.b"})",
+        R"({"channel":1,"event":"a.b","data":1})", R"({"channel":"c","event":null,"data":1})"})
     EXPECT_FALSE(decode_message(bad)) << bad;
 }
 

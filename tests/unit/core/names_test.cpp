@@ -13,9 +13,9 @@ TEST(Names, Channels) {
   EXPECT_TRUE(check_channel("a\nb"));
   EXPECT_TRUE(check_channel(std::string("a\0b", 3)));
   EXPECT_TRUE(check_channel("a\x7f"));
-  EXPECT_TRUE(check_channel("a\xc2\x85"));  // U+0085, a C1 control
-  EXPECT_TRUE(check_channel("\xff\xfe"));   // not UTF-8
-  EXPECT_TRUE(check_channel("\xc0\xaf"));   // overlong
+  EXPECT_TRUE(check_channel("a\xc2\x85"));     // U+0085, a C1 control
+  EXPECT_TRUE(check_channel("\xff\xfe"));      // not UTF-8
+  EXPECT_TRUE(check_channel("\xc0\xaf"));      // overlong
   EXPECT_TRUE(check_channel("\xed\xa0\x80"));  // a surrogate
   EXPECT_EQ(*check_channel(""), "channel name is empty");
 }
@@ -34,6 +34,6 @@ TEST(Names, Events) {
 TEST(Names, Utf8) {
   EXPECT_TRUE(is_valid_utf8("plain"));
   EXPECT_TRUE(is_valid_utf8("\xf0\x9f\x98\x80"));
-  EXPECT_FALSE(is_valid_utf8("\xf0\x9f\x98"));  // truncated
+  EXPECT_FALSE(is_valid_utf8("\xf0\x9f\x98"));      // truncated
   EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
 }

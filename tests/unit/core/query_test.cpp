@@ -39,7 +39,9 @@ TEST(Query, DefaultChannel) {
 
 TEST(Query, ChannelsDeduplicatedInOrderWithAcks) {
   // As URLSearchParams writes it: ':' encoded, '+' for spaces.
-  auto r = ok("channel=room%3A1&channel=b&channel=room%3A1&channel=a+b&last_ack_room%3A1=17-3&last_ack_a+b=5-0&last_ack_zzz=1-1");
+  auto r =
+      ok("channel=room%3A1&channel=b&channel=room%3A1&channel=a+b&last_ack_room%3A1=17-3&last_ack_"
+         "a+b=5-0&last_ack_zzz=1-1");
   ASSERT_EQ(r.channels, (std::vector<std::string>{"room:1", "b", "a b"}));
   EXPECT_EQ(r.last_acks[0], (StreamId{17, 3}));
   EXPECT_FALSE(r.last_acks[1]);
