@@ -589,6 +589,16 @@ class TypedRealtime : public Realtime {
       return make_error_code(errc::unknown_event);
   }
 
+  /** Typed subscribe on channel `default` (see TypedChannel::subscribe). */
+  template <fixed_string Name, class F>
+  Subscription subscribe(F on_data, std::optional<HistoryQuery> history = std::nullopt) const {
+    detail::check_subscribe_types<S, Name, F>();
+    if constexpr (S::template contains<Name>)
+      return channel("default").template subscribe<Name>(std::move(on_data), std::move(history));
+    else
+      return {};
+  }
+
  private:
   static Options with_schema(Options o) {
     if (!o.schema.check && !o.schema.check_with_reason) o.schema = make_schema<S>();

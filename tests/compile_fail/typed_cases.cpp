@@ -39,6 +39,7 @@ void use(forrealtime::TypedRealtime<Events>& rt) {
   (void)room.emit("chat.typing", {{"user", "ann"}});
   auto s1 = room.subscribe<"chat.message">([](const Message&, const forrealtime::Event&) {});
   auto s2 = room.subscribe<"chat.typing">([](const Typing&) {});
+  auto s4 = rt.subscribe<"chat.typing">([](const Typing&) {}, forrealtime::HistoryQuery{.limit = 10});
   (void)forrealtime::json_schema_file<Bad>();
 #if defined(CASE_WRONG_EVENT_NAME)
   (void)rt.emit<"chat.mesage">(Message{"hi"});
@@ -50,5 +51,7 @@ void use(forrealtime::TypedRealtime<Events>& rt) {
   auto s3 = room.subscribe<"chat.messages">([](const Message&) {});
 #elif defined(CASE_SUBSCRIBE_WRONG_TYPE)
   auto s3 = room.subscribe<"chat.message">([](const Typing&, const forrealtime::Event&) {});
+#elif defined(CASE_SUBSCRIBE_DEFAULT_WRONG_NAME)
+  auto s3 = rt.subscribe<"chat.typin">([](const Typing&) {});
 #endif
 }

@@ -164,6 +164,26 @@ TEST(TypedRealtime, TypedEmitStoresTheJsonAndTypedSubscribeGetsTheStruct) {
   end(sub, rt);
 }
 
+TEST(TypedRealtime, SubscribeOnTheDefaultChannelWithHistory) {
+  forrealtime::TypedRealtime<Events> rt;
+  ASSERT_TRUE(rt.emit<"chat.typing">({.user = "early", .typing = true}));
+  std::mutex mu;
+  std::vector<std::string> users;
+  std::promise<void> two;
+  auto sub = rt.subscribe<"chat.typing">(
+      [&](const Typing& t) {
+        std::lock_guard lock(mu);
+        users.push_back(t.user);
+        if (users.size() == 2) two.set_value();
+      },
+      forrealtime::HistoryQuery{.limit = 10});
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(rt.emit<"chat.typing">({.user = "late", .typing = false}));
+  ASSERT_EQ(two.get_future().wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  end(sub, rt);
+  EXPECT_EQ(users, (std::vector<std::string>{"early", "late"}));
+}
+
 TEST(TypedRealtime, JsonEmitsAreCheckedAgainstTheDerivedSchema) {
   forrealtime::TypedRealtime<Events> rt;
   auto room = rt.channel("room");
