@@ -31,15 +31,15 @@
 
 #include <algorithm>
 #include <array>
-#include <limits>
-#include <utility>
 #include <cstddef>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <boost/describe/enum_from_string.hpp>
@@ -126,7 +126,8 @@ struct ns {
                 "forrealtime: a namespace name must be non-empty, without dots, spaces or "
                 "control characters");
   static_assert(sizeof...(Events) > 0, "forrealtime: a namespace needs at least one event");
-  static_assert(detail::all_distinct(std::array<std::string_view, sizeof...(Events)>{Events::name...}),
+  static_assert(detail::all_distinct(std::array<std::string_view, sizeof...(Events)>{
+                    Events::name...}),
                 "forrealtime: an event name appears twice in one namespace");
   static constexpr std::string_view name = Name.view();
   static constexpr std::size_t size = sizeof...(Events);
@@ -136,9 +137,8 @@ struct ns {
 
   template <fixed_string Full>
   using payload = typename detail::first_match<
-      detail::not_in_schema,
-      detail::when<detail::full_name_is(Full.view(), name, Events::name),
-                   typename Events::payload>...>::type;
+      detail::not_in_schema, detail::when<detail::full_name_is(Full.view(), name, Events::name),
+                                          typename Events::payload>...>::type;
 
   /** Calls `f.template operator()<Event>(full_name)` for each event. */
   template <class F>
@@ -147,13 +147,12 @@ struct ns {
   }
 };
 
-
 /** The whole schema: namespaces of events. */
 template <class... Namespaces>
 struct schema {
   static_assert(sizeof...(Namespaces) > 0, "forrealtime: a schema needs at least one namespace");
-  static_assert(detail::all_distinct(
-                    std::array<std::string_view, sizeof...(Namespaces)>{Namespaces::name...}),
+  static_assert(detail::all_distinct(std::array<std::string_view, sizeof...(Namespaces)>{
+                    Namespaces::name...}),
                 "forrealtime: a namespace appears twice in the schema");
 
   /** True when `Full` ("namespace.event") is in the schema. */
@@ -162,9 +161,8 @@ struct schema {
 
   template <fixed_string Full>
   using payload = typename detail::first_match<
-      detail::not_in_schema,
-      detail::when<Namespaces::template contains<Full>,
-                   typename Namespaces::template payload<Full>>...>::type;
+      detail::not_in_schema, detail::when<Namespaces::template contains<Full>,
+                                          typename Namespaces::template payload<Full>>...>::type;
 
   /** Calls `f.template operator()<Event>(std::string full_name)` for each event, in order. */
   template <class F>
@@ -201,15 +199,15 @@ struct is_string_map<std::unordered_map<std::string, T, H, E, A>> : std::true_ty
 
 template <class T>
 constexpr bool is_described_struct =
-    std::is_class_v<T> && boost::describe::has_describe_members<T>::value;
+    std::is_class_v<T>&& boost::describe::has_describe_members<T>::value;
 template <class T>
 constexpr bool is_described_enum =
-    std::is_enum_v<T> && boost::describe::has_describe_enumerators<T>::value;
+    std::is_enum_v<T>&& boost::describe::has_describe_enumerators<T>::value;
 
 template <class T>
-constexpr bool is_payload_leaf = std::is_same_v<T, std::string> || std::is_same_v<T, bool> ||
-                                 std::is_integral_v<T> || std::is_floating_point_v<T> ||
-                                 is_described_enum<T>;
+constexpr bool is_payload_leaf =
+    std::is_same_v<T, std::string> || std::is_same_v<T, bool> || std::is_integral_v<T> ||
+    std::is_floating_point_v<T> || is_described_enum<T>;
 
 template <class T>
 struct is_payload_type;
@@ -218,8 +216,7 @@ template <class T>
 constexpr bool is_payload = is_payload_type<T>::value;
 
 template <class T>
-struct is_payload_type
-    : std::bool_constant<is_payload_leaf<T> || is_described_struct<T>> {};
+struct is_payload_type : std::bool_constant<is_payload_leaf<T> || is_described_struct<T>> {};
 template <class T>
 struct is_payload_type<std::optional<T>> : is_payload_type<T> {};
 template <class T, class A>
@@ -230,9 +227,8 @@ template <class T, class H, class E, class A>
 struct is_payload_type<std::unordered_map<std::string, T, H, E, A>> : is_payload_type<T> {};
 
 template <class T>
-using members_of =
-    boost::describe::describe_members<T, boost::describe::mod_public |
-                                             boost::describe::mod_inherited>;
+using members_of = boost::describe::describe_members<T, boost::describe::mod_public |
+                                                            boost::describe::mod_inherited>;
 
 template <class T>
 void require_payload() {
@@ -273,7 +269,8 @@ boost::json::value json_schema_of() {
   } else if constexpr (detail::is_vector<T>::value) {
     return {{"type", "array"}, {"items", json_schema_of<typename T::value_type>()}};
   } else if constexpr (detail::is_string_map<T>::value) {
-    return {{"type", "object"}, {"additionalProperties", json_schema_of<typename T::mapped_type>()}};
+    return {{"type", "object"},
+            {"additionalProperties", json_schema_of<typename T::mapped_type>()}};
   } else {
     json::object props;
     json::array required;
@@ -455,13 +452,14 @@ void log_undecodable(spdlog::logger* log, const Event& e, const std::string& why
 /** `P` may be passed where `T` is declared: the same type, or for a string or number payload
  *  anything that converts without narrowing (`emit<"ns.text">("hi")`). */
 template <class T, class P>
-constexpr bool accepts = std::is_same_v<std::remove_cvref_t<P>, T> ||
-                         ((!std::is_class_v<T> || std::is_same_v<T, std::string>) &&
-                          !std::is_class_v<std::remove_cvref_t<P>> &&
-                          requires(const P& p) { T{p}; });
+constexpr bool accepts =
+    std::is_same_v<std::remove_cvref_t<P>, T> ||
+    ((!std::is_class_v<T> ||
+      std::is_same_v<T, std::string>)&&!std::is_class_v<std::remove_cvref_t<P>> &&
+     requires(const P& p) { T{p}; });
 
 template <class S, fixed_string Name, class P>
-constexpr bool emit_ok = S::template contains<Name> && accepts<payload_t<S, Name>, P>;
+constexpr bool emit_ok = S::template contains<Name>&& accepts<payload_t<S, Name>, P>;
 
 template <class T, class P>
 decltype(auto) as_payload(const P& p) {
@@ -488,8 +486,7 @@ constexpr void check_subscribe_types() {
                 "forrealtime: subscribe<\"namespace.event\">: this event name is not in the "
                 "schema (see the name in `subscribe<...>` below)");
   using T = payload_t<S, Name>;
-  static_assert(!S::template contains<Name> ||
-                    std::is_invocable_v<F&, const T&, const Event&> ||
+  static_assert(!S::template contains<Name> || std::is_invocable_v<F&, const T&, const Event&> ||
                     std::is_invocable_v<F&, const T&>,
                 "forrealtime: subscribe<\"namespace.event\">(callback): the callback must take "
                 "(const Payload&, const forrealtime::Event&) or (const Payload&), with the "

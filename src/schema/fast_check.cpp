@@ -40,14 +40,22 @@ bool is_annotation(std::string_view k) {
 // valijson (strict): an integer is an int64, a number an int64 or a double (uint64: see passes).
 bool has_type(unsigned types, const json::value& v) {
   switch (v.kind()) {
-    case json::kind::null: return types & t_null;
-    case json::kind::bool_: return types & t_boolean;
-    case json::kind::int64: return types & (t_integer | t_number);
-    case json::kind::double_: return types & t_number;
-    case json::kind::uint64: return false;
-    case json::kind::string: return types & t_string;
-    case json::kind::array: return types & t_array;
-    case json::kind::object: return types & t_object;
+    case json::kind::null:
+      return types & t_null;
+    case json::kind::bool_:
+      return types & t_boolean;
+    case json::kind::int64:
+      return types & (t_integer | t_number);
+    case json::kind::double_:
+      return types & t_number;
+    case json::kind::uint64:
+      return false;
+    case json::kind::string:
+      return types & t_string;
+    case json::kind::array:
+      return types & t_array;
+    case json::kind::object:
+      return types & t_object;
   }
   return false;
 }
@@ -114,9 +122,12 @@ bool FastCheck::compile_into(const json::value& schema) {
       if (!items_) return false;
     } else if (k == "enum" || k == "const") {
       json::array values;
-      if (k == "const") values.push_back(val);
-      else if (val.is_array()) values = val.get_array();
-      else return false;
+      if (k == "const")
+        values.push_back(val);
+      else if (val.is_array())
+        values = val.get_array();
+      else
+        return false;
       // Only strings, booleans and null compare the same way everywhere.
       for (auto& v : values)
         if (!v.is_string() && !v.is_bool() && !v.is_null()) return false;

@@ -46,14 +46,20 @@ namespace {
 
 std::string kind_of(const json::value& v) {
   switch (v.kind()) {
-    case json::kind::null: return "null";
-    case json::kind::bool_: return "boolean";
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "boolean";
     case json::kind::int64:
     case json::kind::uint64:
-    case json::kind::double_: return "number";
-    case json::kind::string: return "string";
-    case json::kind::array: return "array";
-    case json::kind::object: return "object";
+    case json::kind::double_:
+      return "number";
+    case json::kind::string:
+      return "string";
+    case json::kind::array:
+      return "array";
+    case json::kind::object:
+      return "object";
   }
   return "value";
 }
@@ -76,9 +82,12 @@ std::string pointer_of(const std::vector<std::string>& segments) {
   for (const auto& s : segments) {
     p.push_back('/');
     for (char c : s) {
-      if (c == '~') p += "~0";
-      else if (c == '/') p += "~1";
-      else p.push_back(c);
+      if (c == '~')
+        p += "~0";
+      else if (c == '/')
+        p += "~1";
+      else
+        p.push_back(c);
     }
   }
   return p;
@@ -160,7 +169,8 @@ std::string expected_types(const json::object& schema) {
 }
 
 std::string lower_first(std::string s) {
-  if (!s.empty() && s.front() >= 'A' && s.front() <= 'Z') s.front() = static_cast<char>(s.front() - 'A' + 'a');
+  if (!s.empty() && s.front() >= 'A' && s.front() <= 'Z')
+    s.front() = static_cast<char>(s.front() - 'A' + 'a');
   if (!s.empty() && s.back() == '.') s.pop_back();
   return s;
 }
@@ -189,7 +199,8 @@ std::string explain(std::string_view event, const json::value& leaf, const json:
     std::string want = s ? expected_types(*s) : std::string();
     std::string got = v ? kind_of(*v) : "value";
     if (v && v->is_double() && (want == "integer")) got = "number " + json::serialize(*v);
-    reason = want.empty() ? "a " + got + " is not allowed here" : "expected " + want + ", got " + got;
+    reason =
+        want.empty() ? "a " + got + " is not allowed here" : "expected " + want + ", got " + got;
   } else if (d.starts_with("Failed to match against any enum values")) {
     auto* s = schema_at(leaf, segs);
     auto* e = s ? s->if_contains("enum") : nullptr;
@@ -208,7 +219,9 @@ std::string explain(std::string_view event, const json::value& leaf, const json:
   return out;
 }
 
-void fail(const std::string& what) { throw std::invalid_argument(what); }
+void fail(const std::string& what) {
+  throw std::invalid_argument(what);
+}
 
 }  // namespace
 
@@ -220,7 +233,8 @@ std::shared_ptr<const JsonSchemaSet> JsonSchemaSet::compile(const json::value& f
   impl->file = file;
   impl->strict = strict;
   if (!file.is_object())
-    fail("a schema file is a JSON object {namespace: {event: JSON Schema}}, not a " + kind_of(file));
+    fail("a schema file is a JSON object {namespace: {event: JSON Schema}}, not a " +
+         kind_of(file));
   for (const auto& [ns, events] : file.get_object()) {
     if (ns.starts_with("$")) continue;  // "$schema", "$comment" at the top are allowed
     if (!events.is_object())
@@ -302,9 +316,15 @@ boost::system::error_code JsonSchemaSet::check(std::string_view event, const jso
 bool JsonSchemaSet::contains(std::string_view event) const {
   return impl_->events.find(event) != impl_->events.end();
 }
-std::size_t JsonSchemaSet::size() const { return impl_->events.size(); }
-bool JsonSchemaSet::strict() const { return impl_->strict; }
-const json::value& JsonSchemaSet::json() const { return impl_->file; }
+std::size_t JsonSchemaSet::size() const {
+  return impl_->events.size();
+}
+bool JsonSchemaSet::strict() const {
+  return impl_->strict;
+}
+const json::value& JsonSchemaSet::json() const {
+  return impl_->file;
+}
 
 Schema make_schema(std::shared_ptr<const JsonSchemaSet> set) {
   Schema s;

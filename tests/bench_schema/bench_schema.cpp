@@ -32,7 +32,9 @@ const json::value& body() {
   static const json::value v = json::parse(kBody);
   return v;
 }
-const json::value& data() { return body().at("data"); }
+const json::value& data() {
+  return body().at("data");
+}
 
 std::shared_ptr<const forrealtime::JsonSchemaSet> set() {
   static const auto s =
@@ -81,7 +83,8 @@ BENCHMARK(ValidatePassValijsonOnly);
 
 void ValidateFailWithReason(benchmark::State& st) {
   auto s = set();
-  auto bad = json::parse(R"({"text":42,"user":"ann","room":"r1","ts":1700000000000,"urgent":false})");
+  auto bad =
+      json::parse(R"({"text":42,"user":"ann","room":"r1","ts":1700000000000,"urgent":false})");
   for (auto _ : st) {
     std::string why;
     auto ec = s->check("chat.message", bad, &why);

@@ -49,11 +49,11 @@ struct Counter {
 };
 BOOST_DESCRIBE_STRUCT(Counter, (), (value, rate))
 
-using Events = forrealtime::schema<
-    forrealtime::ns<"chat", forrealtime::event<"message", Message>,
-                    forrealtime::event<"status", Status>>,
-    forrealtime::ns<"metrics", forrealtime::event<"counter", Counter>,
-                    forrealtime::event<"note", std::string>>>;
+using Events =
+    forrealtime::schema<forrealtime::ns<"chat", forrealtime::event<"message", Message>,
+                                        forrealtime::event<"status", Status>>,
+                        forrealtime::ns<"metrics", forrealtime::event<"counter", Counter>,
+                                        forrealtime::event<"note", std::string>>>;
 
 }  // namespace app
 

@@ -22,10 +22,11 @@ using Events = forrealtime::schema<forrealtime::ns<"chat", forrealtime::event<"m
 #if defined(CASE_UNSUPPORTED_PAYLOAD)
 using Bad = forrealtime::schema<forrealtime::ns<"chat", forrealtime::event<"set", std::set<int>>>>;
 #elif defined(CASE_DUPLICATE_EVENT)
-using Bad = forrealtime::schema<
-    forrealtime::ns<"chat", forrealtime::event<"message", Message>, forrealtime::event<"message", Typing>>>;
+using Bad = forrealtime::schema<forrealtime::ns<"chat", forrealtime::event<"message", Message>,
+                                                forrealtime::event<"message", Typing>>>;
 #elif defined(CASE_DOTTED_NAMESPACE)
-using Bad = forrealtime::schema<forrealtime::ns<"chat.room", forrealtime::event<"message", Message>>>;
+using Bad =
+    forrealtime::schema<forrealtime::ns<"chat.room", forrealtime::event<"message", Message>>>;
 #else
 using Bad = Events;
 #endif
@@ -39,7 +40,8 @@ void use(forrealtime::TypedRealtime<Events>& rt) {
   (void)room.emit("chat.typing", {{"user", "ann"}});
   auto s1 = room.subscribe<"chat.message">([](const Message&, const forrealtime::Event&) {});
   auto s2 = room.subscribe<"chat.typing">([](const Typing&) {});
-  auto s4 = rt.subscribe<"chat.typing">([](const Typing&) {}, forrealtime::HistoryQuery{.limit = 10});
+  auto s4 =
+      rt.subscribe<"chat.typing">([](const Typing&) {}, forrealtime::HistoryQuery{.limit = 10});
   (void)forrealtime::json_schema_file<Bad>();
 #if defined(CASE_WRONG_EVENT_NAME)
   (void)rt.emit<"chat.mesage">(Message{"hi"});

@@ -1,13 +1,13 @@
 // The real program with a schema file: `serve --schema` checks every JSON emit (400 with the
 // event, the JSON pointer and the reason; nothing of a refused batch is stored), `--no-strict`
 // lets unknown events through, a bad file stops the start, and `codegen ts` writes the types.
-#include <cstdio>
-#include <fstream>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cstdio>
+#include <fstream>
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 #include "support/net.hpp"
 
@@ -70,8 +70,8 @@ TEST(GatewaySchema, ChecksEveryEmit) {
   EXPECT_EQ(missing.status, 400);
   EXPECT_EQ(missing.body, R"({"error":"chat.message: /text: required property is missing"})");
 
-  auto unknown = http(gw.port(), "POST", "/api/emit",
-                      R"({"channel":"room","event":"chat.typing","data":{}})");
+  auto unknown =
+      http(gw.port(), "POST", "/api/emit", R"({"channel":"room","event":"chat.typing","data":{}})");
   EXPECT_EQ(unknown.status, 400);
   EXPECT_EQ(unknown.body, R"x({"error":"chat.typing: unknown event (not in the schema)"})x");
 
@@ -90,8 +90,10 @@ TEST(GatewaySchema, ChecksEveryEmit) {
 TEST(GatewaySchema, NoStrictAcceptsUnknownEventsButChecksKnownOnes) {
   TempDir dir;
   GatewayProcess gw({"--schema", dir.write("events.json", kSchema), "--no-strict"});
-  EXPECT_EQ(http(gw.port(), "POST", "/api/emit", R"({"event":"other.thing","data":1})").status, 200);
-  EXPECT_EQ(http(gw.port(), "POST", "/api/emit", R"({"event":"chat.message","data":1})").status, 400);
+  EXPECT_EQ(http(gw.port(), "POST", "/api/emit", R"({"event":"other.thing","data":1})").status,
+            200);
+  EXPECT_EQ(http(gw.port(), "POST", "/api/emit", R"({"event":"chat.message","data":1})").status,
+            400);
 }
 
 TEST(GatewaySchema, ConfigFileNamesTheSchema) {
@@ -99,13 +101,15 @@ TEST(GatewaySchema, ConfigFileNamesTheSchema) {
   auto schema = dir.write("events.json", kSchema);
   auto config = dir.write("config.json", R"({"schema": ")" + schema + R"(", "strict": false})");
   GatewayProcess gw({"--config", config});
-  EXPECT_EQ(http(gw.port(), "POST", "/api/emit", R"({"event":"chat.message","data":{}})").status, 400);
+  EXPECT_EQ(http(gw.port(), "POST", "/api/emit", R"({"event":"chat.message","data":{}})").status,
+            400);
   EXPECT_EQ(http(gw.port(), "POST", "/api/emit", R"({"event":"x.y","data":{}})").status, 200);
 }
 
 TEST(GatewaySchema, ABadSchemaFileStopsTheStart) {
   TempDir dir;
-  auto [code, out] = run("serve --port 0 --schema " + dir.write("bad.json", R"({"chat": {"message": "string"}})"));
+  auto [code, out] =
+      run("serve --port 0 --schema " + dir.write("bad.json", R"({"chat": {"message": "string"}})"));
   EXPECT_EQ(code, 2);
   EXPECT_NE(out.find("forrealtime serve: --schema: schema file " + dir.path() +
                      "/bad.json: chat.message: the schema must be a JSON Schema object (or "

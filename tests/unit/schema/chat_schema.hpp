@@ -44,10 +44,10 @@ struct Alert {
 };
 BOOST_DESCRIBE_STRUCT(Alert, (), (level, body, counts))
 
-using Events = forrealtime::schema<
-    forrealtime::ns<"chat", forrealtime::event<"message", Message>,
-                    forrealtime::event<"typing", Typing>>,
-    forrealtime::ns<"notification", forrealtime::event<"alert", Alert>,
-                    forrealtime::event<"text", std::string>>>;
+using Events =
+    forrealtime::schema<forrealtime::ns<"chat", forrealtime::event<"message", Message>,
+                                        forrealtime::event<"typing", Typing>>,
+                        forrealtime::ns<"notification", forrealtime::event<"alert", Alert>,
+                                        forrealtime::event<"text", std::string>>>;
 
 }  // namespace chat_test

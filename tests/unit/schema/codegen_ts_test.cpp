@@ -1,6 +1,6 @@
 // `forrealtime codegen ts`: the TypeScript written for a schema file, exactly.
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 #include "chat_schema.hpp"
 #include "forrealtime/schema.hpp"

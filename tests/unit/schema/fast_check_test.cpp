@@ -4,9 +4,9 @@
 #include <random>
 
 #define VALIJSON_USE_EXCEPTIONS 1
+#include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <gtest/gtest.h>
 #include <valijson/adapters/boost_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
@@ -39,15 +39,24 @@ class Gen {
   explicit Gen(std::vector<std::string> keys) : keys_(std::move(keys)) {}
   json::value any(int depth = 0) {
     switch (pick(depth > 3 ? 9 : 12)) {
-      case 0: return nullptr;
-      case 1: return pick(2) == 1;
-      case 2: return static_cast<std::int64_t>(pick(2000)) - 1000;
-      case 3: return std::uint64_t(18446744073709551615ull);
-      case 4: return static_cast<double>(pick(2000)) / 8 - 100;
-      case 5: return 2.0;
-      case 6: return std::int64_t(2147483648);
-      case 7: return str();
-      case 8: return json::string(keys_[pick(keys_.size())]);
+      case 0:
+        return nullptr;
+      case 1:
+        return pick(2) == 1;
+      case 2:
+        return static_cast<std::int64_t>(pick(2000)) - 1000;
+      case 3:
+        return std::uint64_t(18446744073709551615ull);
+      case 4:
+        return static_cast<double>(pick(2000)) / 8 - 100;
+      case 5:
+        return 2.0;
+      case 6:
+        return std::int64_t(2147483648);
+      case 7:
+        return str();
+      case 8:
+        return json::string(keys_[pick(keys_.size())]);
       case 9: {
         json::array a;
         for (std::size_t i = 0, n = pick(4); i < n; ++i) a.push_back(any(depth + 1));
@@ -71,7 +80,8 @@ class Gen {
     if (auto* c = o->if_contains("const")) return *c;
     std::string type;
     if (auto* t = o->if_contains("type")) {
-      if (t->is_string()) type = t->get_string();
+      if (t->is_string())
+        type = t->get_string();
       else if (t->is_array() && !t->get_array().empty())
         type = t->get_array()[pick(t->get_array().size())].as_string();
     }
@@ -101,10 +111,14 @@ class Gen {
       if (auto* m = o->if_contains("minimum")) lo = m->to_number<double>();
       if (auto* m = o->if_contains("maximum")) hi = m->to_number<double>();
       switch (pick(4)) {
-        case 0: return static_cast<std::int64_t>(lo);
-        case 1: return static_cast<std::int64_t>(hi);
-        case 2: return type == "number" ? json::value(lo + 0.25) : json::value(std::int64_t(1));
-        default: return std::int64_t(0);
+        case 0:
+          return static_cast<std::int64_t>(lo);
+        case 1:
+          return static_cast<std::int64_t>(hi);
+        case 2:
+          return type == "number" ? json::value(lo + 0.25) : json::value(std::int64_t(1));
+        default:
+          return std::int64_t(0);
       }
     }
     if (type == "string") return str();
@@ -114,7 +128,9 @@ class Gen {
   }
 
  private:
-  std::size_t pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_); }
+  std::size_t pick(std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_);
+  }
   json::string str() {
     static const char* pieces[] = {"a", "hello", "\xc3\xa9", "\xf0\x9f\x98\x80", "info", "sad"};
     json::string s;
@@ -168,17 +184,18 @@ TEST(FastCheck, AgreesWithValijsonOnTheDerivedCppSchemas) {
 }
 
 TEST(FastCheck, AgreesWithValijsonOnHandMadeSchemas) {
-  for (const char* s : {
-           R"({"type":"object","properties":{"text":{"type":"string","minLength":2,"maxLength":6},
+  for (
+      const char* s : {
+          R"({"type":"object","properties":{"text":{"type":"string","minLength":2,"maxLength":6},
                "n":{"type":["integer","null"],"minimum":-5,"maximum":100}},
                "required":["text"],"additionalProperties":false})",
-           R"({"type":"object","additionalProperties":{"type":"array","items":{"type":"number"}}})",
-           R"({"type":"array","items":{"enum":["info","sad",null,true]}})",
-           R"({"properties":{"a":{"const":"hello"},"b":false,"c":true},"required":["c"]})",
-           R"({"type":"string","$schema":"http://json-schema.org/draft-07/schema#","description":"d"})",
-           R"({"type":"number","minimum":0.5,"maximum":2})",
-           R"(true)",
-       })
+          R"({"type":"object","additionalProperties":{"type":"array","items":{"type":"number"}}})",
+          R"({"type":"array","items":{"enum":["info","sad",null,true]}})",
+          R"({"properties":{"a":{"const":"hello"},"b":false,"c":true},"required":["c"]})",
+          R"({"type":"string","$schema":"http://json-schema.org/draft-07/schema#","description":"d"})",
+          R"({"type":"number","minimum":0.5,"maximum":2})",
+          R"(true)",
+      })
     EXPECT_GT(never_passes_what_valijson_refuses(json::parse(s)), 100) << s;
 }
 
@@ -197,12 +214,12 @@ TEST(FastCheck, TakesTheCommonPayloadsAndDeclinesTheRest) {
   auto cpp = forrealtime::json_schema_file<chat_test::Events>();
   auto msg = FastCheck::compile(cpp.at("chat").at("message"));
   ASSERT_TRUE(msg);
-  EXPECT_TRUE(msg->passes(json::parse(
-      R"({"text":"t","author":{"name":"n"},"tags":["a"],"reply_to":1,"score":1.5})")));
+  EXPECT_TRUE(msg->passes(
+      json::parse(R"({"text":"t","author":{"name":"n"},"tags":["a"],"reply_to":1,"score":1.5})")));
   // Outside the subset: valijson alone.
-  for (const char* s : {R"({"anyOf":[{"type":"string"}]})", R"({"$ref":"#/x"})",
-                        R"({"pattern":"a+"})", R"({"items":[{"type":"string"}]})",
-                        R"({"enum":[1,2]})", R"({"type":"strin"})"})
+  for (const char* s :
+       {R"({"anyOf":[{"type":"string"}]})", R"({"$ref":"#/x"})", R"({"pattern":"a+"})",
+        R"({"items":[{"type":"string"}]})", R"({"enum":[1,2]})", R"({"type":"strin"})"})
     EXPECT_FALSE(FastCheck::compile(json::parse(s))) << s;
 }
 

@@ -1,7 +1,7 @@
 // JsonSchemaSet: a schema file compiled once; every JSON payload checked, with the event name, the
 // JSON pointer of the first failing value and a precise reason.
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 #include "forrealtime/schema.hpp"
 
@@ -37,7 +37,8 @@ TEST(JsonSchemaSet, AcceptsWhatMatches) {
   EXPECT_EQ(s->size(), 3u);
   EXPECT_TRUE(s->contains("chat.message"));
   EXPECT_FALSE(s->contains("chat"));
-  EXPECT_EQ(why_of(*s, "chat.message", R"({"text":"hi","user":{"id":1},"tags":["a"],"n":null})"), "ok");
+  EXPECT_EQ(why_of(*s, "chat.message", R"({"text":"hi","user":{"id":1},"tags":["a"],"n":null})"),
+            "ok");
   EXPECT_EQ(why_of(*s, "chat.typing", R"([1,2,3])"), "ok");
   EXPECT_EQ(why_of(*s, "notification.alert", R"("fire")"), "ok");
 }
@@ -46,7 +47,8 @@ TEST(JsonSchemaSet, SaysWhereAndWhat) {
   auto s = JsonSchemaSet::compile(json::parse(kFile));
   EXPECT_EQ(why_of(*s, "chat.message", R"({"text":42})"),
             "chat.message: /text: expected string, got number");
-  EXPECT_EQ(why_of(*s, "chat.message", R"({})"), "chat.message: /text: required property is missing");
+  EXPECT_EQ(why_of(*s, "chat.message", R"({})"),
+            "chat.message: /text: required property is missing");
   EXPECT_EQ(why_of(*s, "chat.message", R"({"text":"a","user":{}})"),
             "chat.message: /user/id: required property is missing");
   EXPECT_EQ(why_of(*s, "chat.message", R"({"text":"a","user":{"id":1.5}})"),
@@ -104,7 +106,8 @@ TEST(JsonSchemaSet, BadFilesAreRefusedWithAClearMessage) {
   EXPECT_EQ(error_of(R"({"a.b": {"c": {}}})"), "namespace \"a.b\" must not contain a dot");
   EXPECT_EQ(error_of(R"({"chat": {"bad name": {}}})"),
             "\"chat.bad name\": event name contains a space");
-  EXPECT_TRUE(error_of(R"({"chat": {"m": {"type": 5}}})").starts_with("chat.m: not a valid JSON Schema"))
+  EXPECT_TRUE(
+      error_of(R"({"chat": {"m": {"type": 5}}})").starts_with("chat.m: not a valid JSON Schema"))
       << error_of(R"({"chat": {"m": {"type": 5}}})");
   EXPECT_EQ(error_of(R"({"$schema": "x", "chat": {"m": {}}})"), "compiled");
 }

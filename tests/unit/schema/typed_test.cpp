@@ -4,10 +4,10 @@
 #include <future>
 #include <set>
 
+#include <gtest/gtest.h>
 #include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <gtest/gtest.h>
 
 #include "chat_schema.hpp"
 #include "forrealtime/memory_store.hpp"
@@ -39,7 +39,8 @@ static_assert(std::is_same_v<forrealtime::events_of<forrealtime::TypedChannel<Ev
 template <class R>
 std::vector<std::string> event_names(const R&) {
   std::vector<std::string> out;
-  forrealtime::events_of<R>::for_each([&]<class E>(const std::string& full) { out.push_back(full); });
+  forrealtime::events_of<R>::for_each(
+      [&]<class E>(const std::string& full) { out.push_back(full); });
   return out;
 }
 
@@ -113,8 +114,8 @@ TEST(TypedSchema, DecodingIgnoresExtraMembersAndSaysWhatIsWrong) {
   Message m;
   std::string why;
   EXPECT_TRUE(forrealtime::from_json(
-      json::parse(R"({"text":"t","author":{"name":"n","extra":1},"tags":[],"score":2,"new":1})"),
-      m, why))
+      json::parse(R"({"text":"t","author":{"name":"n","extra":1},"tags":[],"score":2,"new":1})"), m,
+      why))
       << why;
   EXPECT_FALSE(m.reply_to);
   EXPECT_FALSE(forrealtime::from_json(
@@ -154,10 +155,12 @@ TEST(TypedRealtime, TypedEmitStoresTheJsonAndTypedSubscribeGetsTheStruct) {
   auto data = (*h)[0].data.as_object();
   EXPECT_EQ(data["score"].to_number<double>(), 2.0);
   data.erase("score");
-  EXPECT_EQ(json::value(data), json::parse(R"({"text":"hello","author":{"name":"ann"},"tags":[]})"));
+  EXPECT_EQ(json::value(data),
+            json::parse(R"({"text":"hello","author":{"name":"ann"},"tags":[]})"));
   EXPECT_TRUE(rt.emit<"notification.text">(std::string("on default")));
   EXPECT_TRUE(rt.emit<"notification.text">("a literal converts to the declared std::string"));
-  EXPECT_EQ(rt.channel("default").history()->back().data, "a literal converts to the declared std::string");
+  EXPECT_EQ(rt.channel("default").history()->back().data,
+            "a literal converts to the declared std::string");
   EXPECT_TRUE(emit_default<"chat.typing">(rt));
   EXPECT_EQ(event_names(rt), (std::vector<std::string>{"chat.message", "chat.typing",
                                                        "notification.alert", "notification.text"}));
@@ -217,11 +220,12 @@ TEST(TypedRealtime, SubscriberSkipsPayloadsThatDoNotConvert) {
   auto store = forrealtime::make_memory_store();
   forrealtime::TypedRealtime<Events> rt({.store = store});
   std::promise<Typing> got;
-  auto sub = rt.channel("room").subscribe<"chat.typing">([&](const Typing& t) { got.set_value(t); });
+  auto sub =
+      rt.channel("room").subscribe<"chat.typing">([&](const Typing& t) { got.set_value(t); });
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   // Through the untyped check-free path of the core: append an entry the schema would refuse.
-  rt.core()->async_append_encoded("room", R"({"channel":"room","event":"chat.typing","data":{"user":5}})",
-                                  [](auto) {});
+  rt.core()->async_append_encoded(
+      "room", R"({"channel":"room","event":"chat.typing","data":{"user":5}})", [](auto) {});
   ASSERT_TRUE(rt.channel("room").emit<"chat.typing">({.user = "bob", .typing = true}));
   auto f = got.get_future();
   ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
