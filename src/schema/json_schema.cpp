@@ -4,6 +4,7 @@
 // precise text (JSON pointer, expected and actual type) by looking at the schema and the value.
 #include "forrealtime/schema.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -153,19 +154,35 @@ const json::object* schema_at(const json::value& schema, const std::vector<std::
   return cur;
 }
 
-std::string expected_types(const json::object& schema) {
+// The names in a schema's "type" (a string or a list), added to `out` once each.
+void add_type_names(const json::object& schema, std::vector<std::string>& out) {
+  auto add = [&](const json::value& t) {
+    if (!t.is_string()) return;
+    std::string name(t.get_string());
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
+  };
   auto* t = schema.if_contains("type");
-  if (!t) return {};
-  if (t->is_string()) return std::string(t->get_string());
+  if (!t) return;
+  if (auto* a = t->if_array())
+    for (const auto& one : *a) add(one);
+  else
+    add(*t);
+}
+
+// "string", "string or null", "string, number or null"
+std::string format_types(const std::vector<std::string>& names) {
   std::string out;
-  if (auto* a = t->if_array()) {
-    for (std::size_t i = 0; i < a->size(); ++i) {
-      if (!(*a)[i].is_string()) continue;
-      if (!out.empty()) out += i + 1 == a->size() ? " or " : ", ";
-      out += std::string((*a)[i].get_string());
-    }
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i) out += i + 1 == names.size() ? " or " : ", ";
+    out += names[i];
   }
   return out;
+}
+
+std::string expected_types(const json::object& schema) {
+  std::vector<std::string> names;
+  add_type_names(schema, names);
+  return format_types(names);
 }
 
 std::string lower_first(std::string s) {
@@ -173,6 +190,26 @@ std::string lower_first(std::string s) {
     s.front() = static_cast<char>(s.front() - 'A' + 'a');
   if (!s.empty() && s.back() == '.') s.pop_back();
   return s;
+}
+
+bool is_combinator_error(const std::string& d) {
+  return d.starts_with("Failed to validate against any schemas allowed by anyOf") ||
+         d.starts_with("Failed to validate against any child schemas allowed by oneOf");
+}
+
+// valijson lists the errors of anyOf/oneOf branches before the combinator's own: the first
+// error then speaks of one branch only ("/a: required property is missing" when the value was
+// meant for another). The outermost combinator that encloses the first error speaks for all.
+const valijson::ValidationResults::Error& pick_error(
+    const std::vector<valijson::ValidationResults::Error>& errors) {
+  const auto& first = errors.front();
+  for (const auto& e : errors) {
+    if (!is_combinator_error(e.description)) continue;
+    if (e.context.size() <= first.context.size() &&
+        std::equal(e.context.begin(), e.context.end(), first.context.begin()))
+      return e;
+  }
+  return first;
 }
 
 // "chat.message: /text: expected string, got number"
@@ -201,6 +238,32 @@ std::string explain(std::string_view event, const json::value& leaf, const json:
     if (v && v->is_double() && (want == "integer")) got = "number " + json::serialize(*v);
     reason =
         want.empty() ? "a " + got + " is not allowed here" : "expected " + want + ", got " + got;
+  } else if (is_combinator_error(d)) {
+    // "expected string or null, got number" when every branch names its types.
+    auto* s = schema_at(leaf, segs);
+    const json::value* branches = nullptr;
+    if (s) branches = s->if_contains(d.find("anyOf") != std::string::npos ? "anyOf" : "oneOf");
+    std::vector<std::string> want;
+    bool every_branch_typed = branches && branches->is_array();
+    if (every_branch_typed) {
+      for (const auto& b : branches->get_array()) {
+        auto* bs = deref(leaf, b.if_object());
+        if (bs) add_type_names(*bs, want);
+        // A branch without "type" may take anything: types say nothing then.
+        if (!bs || !bs->contains("type")) every_branch_typed = false;
+      }
+    }
+    auto* v = value_at(data, segs);
+    std::string got = v ? kind_of(*v) : "value";
+    auto named = [&](std::string_view t) {
+      return std::find(want.begin(), want.end(), t) != want.end();
+    };
+    // A value of a type some branch takes failed inside that branch: types say nothing then.
+    bool type_fits = named(got) || (got == "number" && named("integer"));
+    std::string which = d.find("anyOf") != std::string::npos ? "anyOf" : "oneOf";
+    reason = !every_branch_typed || want.empty() || type_fits
+                 ? "matches none of the " + which + " alternatives"
+                 : "expected " + format_types(want) + ", got " + got;
   } else if (d.starts_with("Failed to match against any enum values")) {
     auto* s = schema_at(leaf, segs);
     auto* e = s ? s->if_contains("enum") : nullptr;
@@ -301,9 +364,10 @@ boost::system::error_code JsonSchemaSet::check(std::string_view event, const jso
     if (why) {
       valijson::ValidationResults results;
       validator.validate(entry.schema, target, &results);
-      valijson::ValidationResults::Error first;
-      if (results.popError(first))
-        *why = explain(event, entry.source, data, first);
+      std::vector<valijson::ValidationResults::Error> errors;
+      for (valijson::ValidationResults::Error e; results.popError(e);) errors.push_back(e);
+      if (!errors.empty())
+        *why = explain(event, entry.source, data, pick_error(errors));
       else
         *why = std::string(event) + ": the payload does not match the schema";
     }

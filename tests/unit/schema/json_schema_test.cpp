@@ -77,6 +77,23 @@ TEST(JsonSchemaSet, FollowsLocalRefsAndNamesPropertiesThatAreNotAllowed) {
             "chat.message: /extra: property not allowed (additionalProperties)");
 }
 
+TEST(JsonSchemaSet, AnUnionFailureSpeaksForAllItsBranches) {
+  auto s = JsonSchemaSet::compile(json::parse(R"({"chat": {"message": {
+      "type": "object", "properties": {
+        "id": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+        "who": {"oneOf": [{"type": "object", "properties": {"name": {"type": "string"}},
+                           "required": ["name"]},
+                          {"type": "object", "properties": {"bot": {"type": "boolean"}},
+                           "required": ["bot"]}]}}}}})"));
+  EXPECT_EQ(why_of(*s, "chat.message", R"({"id":null,"who":{"bot":true}})"), "ok");
+  EXPECT_EQ(why_of(*s, "chat.message", R"({"id":5})"),
+            "chat.message: /id: expected string or null, got number");
+  EXPECT_EQ(why_of(*s, "chat.message", R"({"who":{"bot":"yes"}})"),
+            "chat.message: /who: matches none of the oneOf alternatives");
+  EXPECT_EQ(why_of(*s, "chat.message", R"({"who":[]})"),
+            "chat.message: /who: expected object, got array");
+}
+
 TEST(JsonSchemaSet, StrictRefusesUnknownEventsAndNonStrictLetsThemThrough) {
   auto strict = JsonSchemaSet::compile(json::parse(kFile));
   std::string why;
