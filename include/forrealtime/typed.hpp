@@ -436,12 +436,16 @@ boost::json::value json_schema_file() {
   return file;
 }
 
-/** An `Options::schema` for the JSON that reaches a typed Realtime (strict: names outside `S`
- *  are refused). The validators are compiled once per process. */
+/** An `Options::schema` for the JSON that reaches a typed Realtime: `strict` refuses names
+ *  outside `S`, otherwise they pass unchecked. The validators are compiled once per process. */
 template <class S>
-Schema make_schema() {
-  static const auto set = JsonSchemaSet::compile(json_schema_file<S>(), true);
-  return make_schema(set);
+Schema make_schema(bool strict = true) {
+  if (strict) {
+    static const auto set = JsonSchemaSet::compile(json_schema_file<S>(), true);
+    return make_schema(set);
+  }
+  static const auto loose = JsonSchemaSet::compile(json_schema_file<S>(), false);
+  return make_schema(loose);
 }
 
 namespace detail {

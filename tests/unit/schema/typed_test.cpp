@@ -215,6 +215,12 @@ TEST(TypedRealtime, JsonEmitsAreCheckedAgainstTheDerivedSchema) {
   EXPECT_EQ(room.history()->size(), 1u);  // only the good one
 }
 
+TEST(TypedRealtime, ANonStrictSchemaLetsOtherNamesThrough) {
+  forrealtime::TypedRealtime<Events> rt({.schema = forrealtime::make_schema<Events>(false)});
+  EXPECT_TRUE(rt.emit("legacy.event", {{"any", "thing"}}));
+  EXPECT_FALSE(rt.emit("chat.typing", {{"user", 1}}));  // names of the schema are still checked
+}
+
 TEST(TypedRealtime, SubscriberSkipsPayloadsThatDoNotConvert) {
   // Another peer, with no schema, shares the store and writes a payload of the wrong shape.
   auto store = forrealtime::make_memory_store();
