@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <unordered_map>
@@ -286,6 +287,32 @@ void fail(const std::string& what) {
   throw std::invalid_argument(what);
 }
 
+// valijson compiles `pattern` and `patternProperties` regexes when it first meets a string:
+// a bad one would refuse every payload at run time. Compile them here, so the start fails.
+void check_patterns(const json::value& v, const std::string& name) {
+  auto try_regex = [&](std::string_view re) {
+    try {
+      std::regex r{std::string(re)};
+    } catch (const std::regex_error& e) {
+      fail(name + ": the pattern \"" + std::string(re) + "\" is not a valid regular expression (" +
+           e.what() + ")");
+    }
+  };
+  if (auto* a = v.if_array()) {
+    for (const auto& x : *a) check_patterns(x, name);
+    return;
+  }
+  auto* o = v.if_object();
+  if (!o) return;
+  for (const auto& [k, x] : *o) {
+    if (k == "enum" || k == "const" || k == "default" || k == "examples") continue;  // data
+    if (k == "pattern" && x.is_string()) try_regex(x.get_string());
+    if (k == "patternProperties" && x.is_object())
+      for (const auto& [re, sub] : x.get_object()) try_regex(re);
+    check_patterns(x, name);
+  }
+}
+
 }  // namespace
 
 JsonSchemaSet::JsonSchemaSet(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -320,6 +347,7 @@ std::shared_ptr<const JsonSchemaSet> JsonSchemaSet::compile(const json::value& f
       } catch (const std::exception& e) {
         fail(name + ": not a valid JSON Schema: " + e.what());
       }
+      check_patterns(entry->source, name);
       entry->fast = schema_detail::FastCheck::compile(entry->source);
       impl->events.emplace(std::move(name), std::move(entry));
     }

@@ -127,6 +127,12 @@ TEST(JsonSchemaSet, BadFilesAreRefusedWithAClearMessage) {
       error_of(R"({"chat": {"m": {"type": 5}}})").starts_with("chat.m: not a valid JSON Schema"))
       << error_of(R"({"chat": {"m": {"type": 5}}})");
   EXPECT_EQ(error_of(R"({"$schema": "x", "chat": {"m": {}}})"), "compiled");
+  EXPECT_TRUE(error_of(R"({"chat": {"m": {"properties": {"a": {"pattern": "("}}}}})")
+                  .starts_with(R"(chat.m: the pattern "(" is not a valid regular expression)"))
+      << error_of(R"({"chat": {"m": {"properties": {"a": {"pattern": "("}}}}})");
+  EXPECT_EQ(error_of(R"({"chat": {"m": {"enum": [{"pattern": "("}]}}})"), "compiled");
+  EXPECT_TRUE(
+      error_of(R"({"chat": {"m": {"$ref": "#/nope"}}})").starts_with("chat.m: not a valid"));
 }
 
 TEST(JsonSchemaSet, LoadNamesTheFile) {
