@@ -8,18 +8,28 @@
 #include "core/json_text.hpp"
 
 namespace forrealtime::core {
+namespace {
 
-std::string encode_message(std::string_view channel, std::string_view event,
-                           const boost::json::value& data) {
-  std::string out;
-  out.reserve(channel.size() + event.size() + 40);
-  out.append("{\"channel\":");
+// `"channel":C,"event":E,"data":D}`: the tail shared by stored messages and user events.
+void write_event_tail(std::string_view channel, std::string_view event,
+                      const boost::json::value& data, std::string& out) {
+  out.append("\"channel\":");
   write_json_string(channel, out);
   out.append(",\"event\":");
   write_json_string(event, out);
   out.append(",\"data\":");
   write_json(data, out);
   out.push_back('}');
+}
+
+}  // namespace
+
+std::string encode_message(std::string_view channel, std::string_view event,
+                           const boost::json::value& data) {
+  std::string out;
+  out.reserve(channel.size() + event.size() + 40);
+  out.push_back('{');
+  write_event_tail(channel, event, data, out);
   return out;
 }
 
@@ -44,13 +54,8 @@ void write_event_json(StreamId id, std::string_view channel, std::string_view ev
                       const boost::json::value& data, std::string& out) {
   out.append("{\"id\":\"");
   id.append_to(out);
-  out.append("\",\"channel\":");
-  write_json_string(channel, out);
-  out.append(",\"event\":");
-  write_json_string(event, out);
-  out.append(",\"data\":");
-  write_json(data, out);
-  out.push_back('}');
+  out.append("\",");
+  write_event_tail(channel, event, data, out);
 }
 
 std::string sse_frame(std::string_view json) {
