@@ -500,6 +500,13 @@ constexpr void check_subscribe_types() {
 
 // --- typed Realtime and Channel ------------------------------------------------------------------
 
+/** A stored event and its payload as the schema's type. */
+template <class T>
+struct TypedEvent {
+  Event event;
+  T data;
+};
+
 /** A Channel whose `emit<"ns.event">` and `subscribe<"ns.event">` are checked against `S` at
  *  compile time. The untyped members stay (their JSON is checked at run time). */
 template <class S>
@@ -531,6 +538,37 @@ class TypedChannel : public Channel {
     if constexpr (detail::emit_ok<S, Name, P>)
       Channel::async_emit(Name.view(), to_json(detail::as_payload<payload_t<S, Name>>(payload)),
                           std::move(handler));
+  }
+
+  using Channel::history;
+
+  /** The stored `Name` events of this channel, oldest first, each with its typed payload.
+   *  `query.limit` counts every stored event (other names are read, then left out); a payload
+   *  that does not convert is logged and left out. */
+  template <fixed_string Name>
+  Result<std::vector<TypedEvent<payload_t<S, Name>>>> history(HistoryQuery query = {}) const {
+    static_assert(S::template contains<Name>,
+                  "forrealtime: history<\"namespace.event\">: this event name is not in the "
+                  "schema (see the name in `history<...>` below)");
+    using T = payload_t<S, Name>;
+    if constexpr (!S::template contains<Name>) {
+      return make_error_code(errc::unknown_event);
+    } else {
+      auto all = Channel::history(query);
+      if (!all) return all.error();
+      std::vector<TypedEvent<T>> out;
+      for (auto& e : *all) {
+        if (e.event != Name.view()) continue;
+        TypedEvent<T> t{std::move(e), T{}};
+        std::string why;
+        if (!from_json(t.event.data, t.data, why)) {
+          detail::log_undecodable(log_, t.event, why);
+          continue;
+        }
+        out.push_back(std::move(t));
+      }
+      return out;
+    }
   }
 
   /** Calls `on_data(payload, event)` (or `on_data(payload)`) for each `Name` event on this

@@ -43,6 +43,8 @@ void use(forrealtime::TypedRealtime<Events>& rt) {
   auto s4 =
       rt.subscribe<"chat.typing">([](const Typing&) {}, forrealtime::HistoryQuery{.limit = 10});
   (void)forrealtime::json_schema_file<Bad>();
+  auto h = room.history<"chat.message">();
+  (void)room.history();
 #if defined(CASE_WRONG_EVENT_NAME)
   (void)rt.emit<"chat.mesage">(Message{"hi"});
 #elif defined(CASE_WRONG_PAYLOAD)
@@ -53,6 +55,8 @@ void use(forrealtime::TypedRealtime<Events>& rt) {
   auto s3 = room.subscribe<"chat.messages">([](const Message&) {});
 #elif defined(CASE_SUBSCRIBE_WRONG_TYPE)
   auto s3 = room.subscribe<"chat.message">([](const Typing&, const forrealtime::Event&) {});
+#elif defined(CASE_HISTORY_WRONG_NAME)
+  auto h2 = room.history<"chat.mesages">();
 #elif defined(CASE_SUBSCRIBE_DEFAULT_WRONG_NAME)
   auto s3 = rt.subscribe<"chat.typin">([](const Typing&) {});
 #endif

@@ -215,6 +215,28 @@ TEST(TypedRealtime, JsonEmitsAreCheckedAgainstTheDerivedSchema) {
   EXPECT_EQ(room.history()->size(), 1u);  // only the good one
 }
 
+TEST(TypedRealtime, TypedHistoryKeepsOneNameAndDecodesIt) {
+  forrealtime::TypedRealtime<Events> rt;
+  auto room = rt.channel("room");
+  ASSERT_TRUE(room.emit<"chat.typing">({.user = "a", .typing = true}));
+  ASSERT_TRUE(room.emit<"notification.text">("between"));
+  ASSERT_TRUE(room.emit<"chat.typing">({.user = "b", .typing = false}));
+  // Written by a peer without the schema: skipped, not fatal.
+  std::promise<void> appended;
+  rt.core()->async_append_encoded("room",
+                                  R"({"channel":"room","event":"chat.typing","data":{"user":[]}})",
+                                  [&](auto) { appended.set_value(); });
+  appended.get_future().wait();
+  auto h = room.history<"chat.typing">();
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->size(), 2u);
+  EXPECT_EQ((*h)[0].data.user, "a");
+  EXPECT_TRUE((*h)[0].data.typing);
+  EXPECT_EQ((*h)[1].data.user, "b");
+  EXPECT_EQ((*h)[1].event.event, "chat.typing");
+  EXPECT_EQ(room.history()->size(), 4u);  // the untyped history is still all of it
+}
+
 TEST(TypedRealtime, ANonStrictSchemaLetsOtherNamesThrough) {
   forrealtime::TypedRealtime<Events> rt({.schema = forrealtime::make_schema<Events>(false)});
   EXPECT_TRUE(rt.emit("legacy.event", {{"any", "thing"}}));
