@@ -1,10 +1,12 @@
 // `forrealtime codegen ts`: TypeScript types from a schema file. Each JSON Schema leaf becomes a
 // TypeScript type: object/properties/required -> `{ a: T; b?: U }`, arrays and tuples, enum and
 // const -> literal unions, anyOf/oneOf -> unions, allOf -> intersections, type lists -> unions.
-// What TypeScript cannot say ($ref, patterns, conditionals) becomes `unknown`, never a lie.
+// Local $refs are expanded in place. What TypeScript cannot say (remote refs, recursion,
+// patterns, conditionals) becomes `unknown`, never a lie.
 #include <algorithm>
 #include <cctype>
 #include <stdexcept>
+#include <vector>
 
 #include <boost/json/serialize.hpp>
 
@@ -36,6 +38,28 @@ std::string indent(int level) {
 }
 
 std::string ts_type(const json::value& schema, int level);
+
+// The leaf being written, for local `$ref`s ("#/$defs/x"), and the refs being expanded (a
+// recursive type becomes `unknown` where it recurs: no named types in the output).
+struct Leaf {
+  const json::value* root = nullptr;
+  std::vector<std::string_view> expanding;
+};
+thread_local Leaf* current_leaf = nullptr;
+
+std::string ref_type(std::string_view ref, int level) {
+  if (!current_leaf || !ref.starts_with("#")) return "unknown";
+  auto& leaf = *current_leaf;
+  if (std::find(leaf.expanding.begin(), leaf.expanding.end(), ref) != leaf.expanding.end())
+    return "unknown";
+  boost::system::error_code ec;
+  auto* target = ref.size() == 1 ? leaf.root : leaf.root->find_pointer(ref.substr(1), ec);
+  if (!target) return "unknown";
+  leaf.expanding.push_back(ref);
+  auto t = ts_type(*target, level);
+  leaf.expanding.pop_back();
+  return t;
+}
 
 std::string join(const json::array& parts, std::string_view sep, int level) {
   std::string out;
@@ -106,7 +130,9 @@ std::string ts_type(const json::value& schema, int level) {
     for (auto& v : e->get_array()) out += (out.empty() ? "" : " | ") + json::serialize(v);
     return out.empty() ? "never" : out;
   }
-  if (s->contains("$ref") || s->contains("if") || s->contains("not")) return "unknown";
+  if (auto* r = s->if_contains("$ref"))
+    return r->is_string() ? ref_type(r->get_string(), level) : "unknown";
+  if (s->contains("if") || s->contains("not")) return "unknown";
   std::string base;
   if (auto* t = s->if_contains("type")) {
     if (t->is_string()) {
@@ -156,7 +182,10 @@ std::string typescript_events(const json::value& file, std::string_view source) 
         for (std::size_t p; (p = text.find("*/")) != std::string::npos;) text.replace(p, 2, "* /");
         out += indent(2) + "/** " + text + " */\n";
       }
+      Leaf context{&leaf, {}};
+      current_leaf = &context;
       out += indent(2) + key(ev) + ": " + ts_type(leaf, 2) + ";\n";
+      current_leaf = nullptr;
     }
     out += indent(1) + "};\n";
   }

@@ -59,6 +59,27 @@ export type Events = {
 )");
 }
 
+TEST(CodegenTs, ExpandsLocalRefsAndStopsAtRecursion) {
+  auto file = json::parse(R"({"tree": {"node": {
+      "type": "object",
+      "properties": {"kind": {"$ref": "#/$defs/kind"},
+                     "children": {"type": "array", "items": {"$ref": "#"}},
+                     "remote": {"$ref": "other.json#/x"}},
+      "required": ["kind"],
+      "$defs": {"kind": {"enum": ["leaf", "branch"]}}}}})");
+  auto ts = forrealtime::typescript_events(file);
+  EXPECT_NE(ts.find(R"(      kind: "leaf" | "branch";
+      children?: Array<{
+        kind: "leaf" | "branch";
+        children?: unknown[];
+        remote?: unknown;
+      }>;
+      remote?: unknown;
+)"),
+            std::string::npos)
+      << ts;
+}
+
 TEST(CodegenTs, WorksOnTheFileOfACppSchema) {
   auto ts = forrealtime::typescript_events(forrealtime::json_schema_file<chat_test::Events>());
   EXPECT_NE(ts.find("      author: {\n        name: string;\n        avatar?: string;\n      };\n"),
