@@ -67,6 +67,17 @@ std::string sse_frame(std::string_view json) {
   return out;
 }
 
+std::string sse_frame(std::string_view json, StreamId id) {
+  std::string out;
+  out.reserve(json.size() + 52);
+  out.append("id: ");
+  id.append_to(out);
+  out.append("\ndata: ");
+  out.append(json);
+  out.append("\n\n");
+  return out;
+}
+
 std::string connected_json(std::string_view channel, StreamId cursor) {
   std::string out = "{\"type\":\"connected\",\"channel\":";
   write_json_string(channel, out);

@@ -35,6 +35,9 @@ void write_event_json(StreamId id, std::string_view channel, std::string_view ev
 
 /** A complete SSE message: `data: <json>\n\n`. `json` must hold no newline. */
 std::string sse_frame(std::string_view json);
+/** A user event's SSE message, `id: <id>\ndata: <json>\n\n`: the `id:` lets a plain
+ *  EventSource resume with `Last-Event-ID` (PROTOCOL.md section 4); old clients ignore it. */
+std::string sse_frame(std::string_view json, StreamId id);
 
 std::string connected_json(std::string_view channel, StreamId cursor);
 std::string ping_json(std::uint64_t now_ms);

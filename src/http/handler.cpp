@@ -31,6 +31,14 @@ asio::awaitable<void> Handler::operator()(Request req, std::shared_ptr<SseSink> 
     co_return;
   }
   auto& sub = std::get<core::SubscribeRequest>(parsed);
+  // A plain EventSource resumes with the last `id:` it saw. Ids are per channel, so it
+  // stands for an ack only when the stream has one channel; the later of it and the URL's.
+  if (sub.channels.size() == 1 && req.header) {
+    if (auto h = req.header("last-event-id")) {
+      if (auto id = StreamId::parse(*h); id && (!sub.last_acks[0] || *sub.last_acks[0] < *id))
+        sub.last_acks[0] = *id;
+    }
+  }
   if (core.shutting_down.load()) {
     sink->respond(Response::json(503, core::error_body("the server is shutting down")));
     co_return;

@@ -22,7 +22,7 @@ HubEntryPtr make_hub_entry(std::string_view channel, const StoredEntry& entry) {
   e->id = entry.id;
   e->event = std::move(msg->event);
   e->data = std::move(msg->data);
-  e->frame = core::make_frame(entry.id, core::sse_frame(json));
+  e->frame = core::make_frame(entry.id, core::sse_frame(json, entry.id));
   return e;
 }
 

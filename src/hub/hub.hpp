@@ -39,7 +39,7 @@ struct HubEntry {
   StreamId id;
   std::string event;
   boost::json::value data;
-  core::FramePtr frame;  // the SSE bytes of `{"id","channel","event","data"}`
+  core::FramePtr frame;  // `id: ID` and `data: {"id","channel","event","data"}`
 };
 using HubEntryPtr = std::shared_ptr<const HubEntry>;
 

@@ -110,6 +110,39 @@ TEST(Gateway, ReplayMeetsLiveWithNoGapAndNoDuplicateUnderLoad) {
   for (std::size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], static_cast<std::int64_t>(i + 1));
 }
 
+TEST(Gateway, PlainEventSourceResumesWithLastEventId) {
+  GatewayProcess gw;
+  std::vector<std::string> ids;
+  std::string seen;
+  {
+    SseClient c(gw.port(), "/api/realtime?channel=plain");
+    ASSERT_TRUE(c.next());
+    for (int i = 0; i < 3; ++i) ids.push_back(emit(gw.port(), "plain", "a.b", std::to_string(i)));
+    ASSERT_TRUE(c.next_user());
+    seen = c.last_event_id();
+    EXPECT_EQ(seen, ids[0]) << "each user event carries its id";
+  }
+  // What a browser's EventSource does on its own: the same URL, plus Last-Event-ID.
+  SseClient again(gw.port(), "/api/realtime?channel=plain", 0, "HTTP/1.1",
+                  "Last-Event-ID: " + seen + "\r\n");
+  ASSERT_TRUE(again.next());
+  for (int i = 1; i < 3; ++i) {
+    auto e = again.next_user();
+    ASSERT_TRUE(e);
+    EXPECT_EQ(str(*e, "id"), ids[i]);
+  }
+  EXPECT_FALSE(again.next_user(200ms));
+  // A stale last_ack in the URL loses to a newer Last-Event-ID; garbage is ignored.
+  SseClient both(gw.port(), "/api/realtime?channel=plain&last_ack_plain=" + ids[0], 0, "HTTP/1.1",
+                 "Last-Event-ID: " + ids[1] + "\r\n");
+  ASSERT_TRUE(both.next());
+  auto e = both.next_user();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(str(*e, "id"), ids[2]);
+  SseClient junk(gw.port(), "/api/realtime?channel=plain", 0, "HTTP/1.1", "Last-Event-ID: x\r\n");
+  EXPECT_EQ(junk.status(), 200);
+}
+
 TEST(Gateway, ConnectedEventsFollowTheChannelOrder) {
   GatewayProcess gw;
   auto id = emit(gw.port(), "b", "x.y", "1");

@@ -124,7 +124,7 @@ std::string emit(std::uint16_t port, const std::string& channel, const std::stri
 // --- SseClient -----------------------------------------------------------------------------------
 
 SseClient::SseClient(std::uint16_t port, const std::string& target, int recv_buffer,
-                     const std::string& version) {
+                     const std::string& version, const std::string& raw_headers) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (recv_buffer > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &recv_buffer, sizeof recv_buffer);
   sockaddr_in a{};
@@ -134,7 +134,7 @@ SseClient::SseClient(std::uint16_t port, const std::string& target, int recv_buf
   if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
     throw std::runtime_error("connect failed");
   send_all(fd_, "GET " + target + " " + version +
-                    "\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n");
+                    "\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n" + raw_headers + "\r\n");
 }
 
 SseClient::~SseClient() {
@@ -189,8 +189,9 @@ std::optional<boost::json::value> SseClient::next(std::chrono::milliseconds time
   if (!read_head(deadline)) return std::nullopt;
   for (;;) {
     if (!ready_.empty()) {
-      auto s = ready_.front();
+      auto [s, id] = ready_.front();
       ready_.erase(ready_.begin());
+      last_event_id_ = id;
       boost::system::error_code ec;
       auto v = boost::json::parse(s, ec);
       if (ec) {
@@ -220,8 +221,10 @@ std::optional<boost::json::value> SseClient::next(std::chrono::milliseconds time
       std::string line = body_.substr(0, nl);
       body_.erase(0, nl + 1);
       if (line.empty()) {
-        if (!data_.empty()) ready_.push_back(data_);
+        if (!data_.empty()) ready_.emplace_back(data_, current_id_);
         data_.clear();
+      } else if (line.rfind("id: ", 0) == 0) {
+        current_id_ = line.substr(4);
       } else if (line.rfind("data: ", 0) == 0) {
         if (!data_.empty()) data_ += "\n";
         data_ += line.substr(6);

@@ -35,7 +35,7 @@ class SseClient {
  public:
   /** Connects and sends `GET target`; `recv_buffer` > 0 shrinks SO_RCVBUF (slow consumers). */
   SseClient(std::uint16_t port, const std::string& target, int recv_buffer = 0,
-            const std::string& version = "HTTP/1.1");
+            const std::string& version = "HTTP/1.1", const std::string& raw_headers = "");
   ~SseClient();
   SseClient(const SseClient&) = delete;
 
@@ -48,6 +48,8 @@ class SseClient {
   /** The next user event (skipping system events except those in `keep_types`). */
   std::optional<boost::json::value> next_user(
       std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  /** The last `id:` field seen, as EventSource keeps it for `Last-Event-ID`. */
+  const std::string& last_event_id() const { return last_event_id_; }
   /** True once the server closed the stream. */
   bool closed() const { return closed_; }
   void close();
@@ -64,7 +66,9 @@ class SseClient {
   std::string raw_;   // bytes not yet de-chunked
   std::string body_;  // de-chunked bytes not yet split into lines
   std::string data_;  // data lines of the current event
-  std::vector<std::string> ready_;
+  std::string last_event_id_;
+  std::string current_id_;                                  // the id field as of the current event
+  std::vector<std::pair<std::string, std::string>> ready_;  // data, id
 };
 
 /** True when the tests run against the Redis store (FORREALTIME_TEST_REDIS_URL is set). */

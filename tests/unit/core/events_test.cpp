@@ -36,6 +36,7 @@ TEST(Events, SystemEventsAndFrames) {
   EXPECT_EQ(history_lost_json("c", {1, 0}, {9, 2}),
             R"({"type":"history_lost","channel":"c","last_ack":"1-0","oldest":"9-2"})");
   EXPECT_EQ(sse_frame(R"({"a":1})"), "data: {\"a\":1}\n\n");
+  EXPECT_EQ(sse_frame(R"({"a":1})", StreamId{17, 3}), "id: 17-3\ndata: {\"a\":1}\n\n");
   std::string out;
   write_event_json({5, 1}, "c", "a.b", boost::json::parse("[1]"), out);
   EXPECT_EQ(out, R"({"id":"5-1","channel":"c","event":"a.b","data":[1]})");
