@@ -12,7 +12,7 @@ pkgs=(g++ cmake ninja-build ccache pkg-config git curl ca-certificates
       libgtest-dev libgmock-dev libbenchmark-dev)
 command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 if [ "$what" = test ]; then
-  pkgs+=(redis-server redis-tools postgresql chromium procps psmisc)
+  pkgs+=(redis-server redis-tools postgresql chromium procps psmisc clang libclang-rt-14-dev)
 fi
 
 missing=()

@@ -44,6 +44,7 @@ if [ "${FORREALTIME_SKIP_ASAN:-0}" != 1 ]; then
   suite "C++ tests (ASan + UBSan)" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --preset asan -j2 --timeout 600 --no-tests=error
 fi
+suite "fuzz: libFuzzer on the query, JSON and static-path parsers" tests/fuzz/run.sh
 if [ -x tests/integration/redis/interop/run.sh ]; then
   suite "Redis interop with TypeScript forrealtime" \
     env FORREALTIME_BIN="$root/build/release/src/cli/forrealtime" tests/integration/redis/interop/run.sh

@@ -42,6 +42,11 @@ class RealtimeCore final : public PluginContext {
   /** Runs server-side subscribers and internal timers. */
   std::unique_ptr<boost::asio::io_context> internal;
   std::atomic<bool> shutting_down{false};
+  /** Set by close(): internal threads are gone, server-side subscribe is refused. */
+  std::atomic<bool> closed{false};
+
+  /** Stops plugins and internal threads and the store; idempotent. */
+  void close();
 
   std::mutex plugins_mu;
   std::vector<std::pair<std::type_index, std::shared_ptr<Plugin>>> plugins;

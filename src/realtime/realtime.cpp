@@ -2,13 +2,13 @@
 #include <future>
 #include <variant>
 
-#include <boost/json/parse.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/json/parse.hpp>
 
 #include "core/events.hpp"
 #include "core/json_text.hpp"
-#include "forrealtime/memory_store.hpp"
 #include "core/names.hpp"
+#include "forrealtime/memory_store.hpp"
 #include "realtime/core.hpp"
 
 namespace forrealtime {
@@ -31,23 +31,34 @@ RealtimeCore::RealtimeCore(Options opts)
 }
 
 RealtimeCore::~RealtimeCore() {
+  close();
+  hub.reset();
+}
+
+void RealtimeCore::close() {
+  if (closed.exchange(true)) return;
   {
     std::lock_guard lock(plugins_mu);
     for (auto& [type, p] : plugins) p->shutdown();
   }
   work_.reset();
   internal->stop();
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads_) {
+    // The last reference may be dropped by a handler on an internal thread: never join it.
+    if (t.get_id() == std::this_thread::get_id())
+      t.detach();
+    else
+      t.join();
+  }
   // Order matters: timers before their io_context, the io_context (and the handlers it still
-  // holds, which may hold sessions) before the hub they point to, the store last.
+  // holds, which may hold sessions and subscribers) before the hub they point to, the store
+  // after everything that can still call it.
   hub->stop_timers();
   internal.reset();
   store->stop();
-  hub.reset();
 }
 
-boost::system::error_code RealtimeCore::check_emit(std::string_view channel,
-                                                   std::string_view event,
+boost::system::error_code RealtimeCore::check_emit(std::string_view channel, std::string_view event,
                                                    const boost::json::value& data,
                                                    std::string* why) const {
   if (auto e = core::check_channel(channel)) {
@@ -117,8 +128,8 @@ void RealtimeCore::async_history(std::string_view channel, HistoryQuery query,
   auto q = std::get<RangeQuery>(range);
   if (q.limit == 0) return handler(std::vector<Event>{});
   store->async_range(channel, q,
-                     [handler = std::move(handler), ch = std::string(channel), log = log](
-                         Store::Result<std::vector<StoredEntry>> r) {
+                     [handler = std::move(handler), ch = std::string(channel),
+                      log = log](Store::Result<std::vector<StoredEntry>> r) {
                        if (!r) {
                          log->warn("history of '{}' failed: {}", ch, r.error().message());
                          return handler(make_error_code(errc::store_failed));
@@ -184,13 +195,24 @@ Realtime::Realtime(Options options)
 
 Realtime::~Realtime() {
   shutdown();
+  // Stop the internal threads here, while this reference keeps the core alive: otherwise the
+  // last reference could be dropped on one of them, which cannot join itself.
+  core_->close();
 }
 
-Channel Realtime::channel(std::string name) const { return Channel(core_, std::move(name)); }
+Channel Realtime::channel(std::string name) const {
+  return Channel(core_, std::move(name));
+}
 
-const Options& Realtime::options() const { return core_->options; }
-Store& Realtime::store() const { return *core_->store; }
-spdlog::logger& Realtime::logger() const { return *core_->log; }
+const Options& Realtime::options() const {
+  return core_->options;
+}
+Store& Realtime::store() const {
+  return *core_->store;
+}
+spdlog::logger& Realtime::logger() const {
+  return *core_->log;
+}
 
 void Realtime::shutdown() {
   if (core_->shutting_down.exchange(true)) return;

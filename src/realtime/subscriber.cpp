@@ -36,10 +36,13 @@ class CallbackSubscriber final : public Subscriber,
       std::lock_guard lock(mu_);
       stopped_ = true;
     }
-    asio::post(shard_.executor(), [self = shared_from_this()] {
+    // From here only the posted handler keeps this alive: if the Realtime goes away before it
+    // runs, destroying the handler releases the subscriber (no cycle through self_).
+    auto self = std::move(self_);
+    if (core_->closed.load()) return;  // the Realtime is gone, and its threads with it
+    asio::post(shard_.executor(), [self = std::move(self)] {
       if (self->added_) self->core_->hub->remove(self->shard_, self.get(), self->channel_);
       self->added_ = false;
-      self->self_.reset();
     });
   }
 
@@ -146,6 +149,10 @@ class CallbackSubscriber final : public Subscriber,
 }  // namespace detail
 
 Subscription Channel::subscribe(SubscribeOptions options) const {
+  if (core_->closed.load()) {
+    core_->log->warn("subscribe to '{}' after the Realtime was destroyed: ignored", name_);
+    return Subscription();
+  }
   auto sub = std::make_shared<detail::CallbackSubscriber>(core_, name_, std::move(options));
   sub->self_ = sub;
   sub->start();

@@ -260,3 +260,20 @@ TEST(Library, PluginsKeepTheirType) {
   EXPECT_EQ((*h)[1].event, "system.announce");
   EXPECT_THROW(rt.use<Announcer>("twice"), std::logic_error);
 }
+
+TEST(Library, DestroyingARealtimeRightAfterUnsubscribingIsSafe) {
+  // Once crashed with "Resource deadlock avoided": the last reference to the core was dropped
+  // on its own internal thread, which then tried to join itself.
+  for (int i = 0; i < 300; ++i) {
+    Realtime rt;
+    auto sub = rt.channel("x").subscribe({.on_data = [](const Event&) {}});
+    sub.unsubscribe();
+  }
+  // A subscription may also outlive its Realtime.
+  Subscription late;
+  {
+    Realtime rt;
+    late = rt.channel("y").subscribe({.on_data = [](const Event&) {}});
+  }
+  late.unsubscribe();
+}
