@@ -38,6 +38,26 @@ void Shard::remove_client(ShardClient* c) {
   clients_.pop_back();
 }
 
+void Shard::push(Batch batch) {
+  {
+    std::lock_guard lock(inbox_mu_);
+    inbox_.push_back(std::move(batch));
+    if (drain_scheduled_) return;
+    drain_scheduled_ = true;
+  }
+  asio::post(executor_, [this] { drain(); });
+}
+
+void Shard::drain() {
+  {
+    std::lock_guard lock(inbox_mu_);
+    draining_.swap(inbox_);
+    drain_scheduled_ = false;
+  }
+  for (auto& b : draining_) deliver(b->first, b->second);
+  draining_.clear();
+}
+
 void Shard::deliver(std::string_view channel, std::span<const HubEntryPtr> entries) {
   auto it = channels_.find(channel);
   if (it == channels_.end()) return;
@@ -173,9 +193,7 @@ void Hub::on_entries(std::string_view channel, std::span<const StoredEntry> entr
       logger_->warn("skipping undecodable entry {} on channel '{}'", e.id.to_string(), channel);
   }
   if (batch->second.empty()) return;
-  for (Shard* shard : targets) {
-    asio::post(shard->executor(), [shard, batch] { shard->deliver(batch->first, batch->second); });
-  }
+  for (Shard* shard : targets) shard->push(batch);
 }
 
 void Hub::on_tail_error(boost::system::error_code ec) {

@@ -84,6 +84,10 @@ class Shard {
 
  private:
   friend class Hub;
+  using Batch = std::shared_ptr<const std::pair<std::string, std::vector<HubEntryPtr>>>;
+  /** From any thread, in id order per channel: queues a batch and schedules one drain. */
+  void push(Batch batch);
+  void drain();
   void deliver(std::string_view channel, std::span<const HubEntryPtr> entries);
   void tick();
   void start_ticker();
@@ -97,6 +101,13 @@ class Shard {
       channels_;
   std::vector<ShardClient*> clients_;
   bool shutting_down_ = false;
+  // Batches cross threads through this inbox, not one post each: Asio runs what a thread posts
+  // to its own io_context after what other threads post meanwhile, which would reorder two
+  // entries of one channel appended on different threads (and the merge rule would drop one).
+  std::mutex inbox_mu_;
+  std::vector<Batch> inbox_;
+  std::vector<Batch> draining_;
+  bool drain_scheduled_ = false;
 };
 
 class Hub final : public TailSink {
