@@ -22,7 +22,15 @@ import {
   type RealtimeClient,
   type RealtimeClientOptions,
 } from "./client.js";
-import type { AnyEvents, ConnectionStatus, EventName, HistoryLost, RealtimeEvent } from "./types.js";
+import type {
+  AnyEvents,
+  ConnectionStatus,
+  EventName,
+  HistoryLost,
+  RealtimeEvent,
+  UseRealtimeOptions,
+} from "./types.js";
+export type { UseRealtimeOptions } from "./types.js";
 
 const RealtimeContext = createContext<RealtimeClient<any> | null>(null);
 
@@ -58,17 +66,6 @@ export function useRealtimeClient<E = AnyEvents>(): RealtimeClient<E> {
     throw new Error("forrealtime: useRealtime needs a <RealtimeProvider> above this component");
   }
   return client as RealtimeClient<E>;
-}
-
-export interface UseRealtimeOptions<E = AnyEvents, K extends EventName<E> = EventName<E>> {
-  /** Default `["default"]`. */
-  channels?: readonly string[];
-  /** Only these event names; all when absent. */
-  events?: readonly K[];
-  onData?: (event: RealtimeEvent<E, K>) => void;
-  onHistoryLost?: (info: HistoryLost) => void;
-  /** Subscribe only while true. Default true. */
-  enabled?: boolean;
 }
 
 /** Subscribes while mounted (and enabled); returns the connection status. */

@@ -13,7 +13,15 @@ import {
   type RealtimeClient,
   type RealtimeClientOptions,
 } from "./client.js";
-import type { AnyEvents, ConnectionStatus, EventName, HistoryLost, RealtimeEvent } from "./types.js";
+import type {
+  AnyEvents,
+  ConnectionStatus,
+  EventName,
+  HistoryLost,
+  RealtimeEvent,
+  UseRealtimeOptions,
+} from "./types.js";
+export type { UseRealtimeOptions } from "./types.js";
 
 const CONTEXT_KEY = Symbol.for("forrealtime.client");
 
@@ -37,17 +45,6 @@ export function getRealtimeContext<E = AnyEvents>(): RealtimeClient<E> {
     );
   }
   return client;
-}
-
-export interface UseRealtimeOptions<E = AnyEvents, K extends EventName<E> = EventName<E>> {
-  /** Default `["default"]`. */
-  channels?: readonly string[];
-  /** Only these event names; all when absent. */
-  events?: readonly K[];
-  onData?: (event: RealtimeEvent<E, K>) => void;
-  onHistoryLost?: (info: HistoryLost) => void;
-  /** Subscribe only while true. Default true. */
-  enabled?: boolean;
 }
 
 /** Status of a client as a readable store. */

@@ -49,3 +49,15 @@ export interface HistoryLost {
 
 /** The connection's state. `error`: the last attempt failed and a retry is scheduled. */
 export type ConnectionStatus = "connecting" | "connected" | "disconnected" | "error";
+
+/** What `useRealtime` takes, in the React and the Svelte binding alike. */
+export interface UseRealtimeOptions<E = AnyEvents, K extends EventName<E> = EventName<E>> {
+  /** Default `["default"]`. */
+  channels?: readonly string[];
+  /** Only these event names; all when absent. */
+  events?: readonly K[];
+  onData?: (event: RealtimeEvent<E, K>) => void;
+  onHistoryLost?: (info: HistoryLost) => void;
+  /** Subscribe only while true. Default true. */
+  enabled?: boolean;
+}
