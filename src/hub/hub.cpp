@@ -56,6 +56,9 @@ void Shard::drain() {
   }
   for (auto& b : draining_) deliver(b->first, b->second);
   draining_.clear();
+  // One write per subscriber per drain, however many batches it got.
+  for (auto* sub : dirty_) sub->flush();
+  dirty_.clear();
 }
 
 void Shard::deliver(std::string_view channel, std::span<const HubEntryPtr> entries) {

@@ -58,6 +58,9 @@ class Subscriber {
   virtual void on_entries(std::uint32_t channel_index, std::span<const HubEntryPtr> entries) = 0;
   /** The store's tail failed: live delivery has a hole until it resumes. */
   virtual void on_tail_lost() = 0;
+  /** After a drain of the shard's inbox, for subscribers that asked with `Shard::flush_later`:
+   *  write what the drain queued in one go. */
+  virtual void flush() {}
 };
 
 class Shard;
@@ -79,6 +82,8 @@ class Shard {
 
   // On the shard's executor only:
   void add_client(ShardClient* c) { clients_.push_back(c); }
+  /** Inside a delivery: call `sub->flush()` once the current drain has delivered everything. */
+  void flush_later(Subscriber* sub) { dirty_.push_back(sub); }
   void remove_client(ShardClient* c);
   std::size_t client_count() const { return clients_.size(); }
 
@@ -107,6 +112,7 @@ class Shard {
   std::mutex inbox_mu_;
   std::vector<Batch> inbox_;
   std::vector<Batch> draining_;
+  std::vector<Subscriber*> dirty_;
   bool drain_scheduled_ = false;
 };
 

@@ -107,8 +107,9 @@ asio::awaitable<void> SseSession::run_start(std::shared_ptr<SseSession> self) {
         }
         for (auto& e : *page) {
           if (!merge_.accept(i, e.id)) continue;
-          if (auto h = make_hub_entry(channel, e)) enqueue(h->frame);
+          if (auto h = make_hub_entry(channel, e)) push(h->frame);
         }
+        write_some();
         if (page->size() < kReplayPage) break;
         from = page->back().id;
         if (state_ != State::starting) co_return;  // ended by the queue limit during replay
@@ -124,7 +125,8 @@ void SseSession::go_live() {
   auto pending = std::move(pending_);
   pending_bytes_ = 0;
   for (auto& [i, e] : pending)
-    if (merge_.accept(i, e->id)) enqueue(e->frame);
+    if (merge_.accept(i, e->id)) push(e->frame);
+  write_some();
 }
 
 void SseSession::on_entries(std::uint32_t i, std::span<const HubEntryPtr> entries) {
@@ -140,9 +142,19 @@ void SseSession::on_entries(std::uint32_t i, std::span<const HubEntryPtr> entrie
     return;
   }
   if (state_ != State::live) return;
+  // Queue now, write when the shard's drain is done: a burst becomes one gathered write.
   for (auto& e : entries)
-    if (merge_.accept(i, e->id)) enqueue(e->frame);
+    if (merge_.accept(i, e->id)) push(e->frame);
+  if (!flush_pending_) {
+    flush_pending_ = true;
+    shard_.flush_later(this);
+  }
   hub_.delivered().fetch_add(entries.size(), std::memory_order_relaxed);
+}
+
+void SseSession::flush() {
+  flush_pending_ = false;
+  write_some();
 }
 
 void SseSession::on_tail_lost() {
@@ -172,6 +184,11 @@ void SseSession::enqueue_text(const std::string& json) {
 }
 
 void SseSession::enqueue(core::FramePtr frame) {
+  push(std::move(frame));
+  write_some();
+}
+
+void SseSession::push(core::FramePtr frame) {
   if (state_ == State::closed || state_ == State::ending) return;
   queued_bytes_ += frame->bytes.size();
   queue_.push_back(std::move(frame));
@@ -186,7 +203,6 @@ void SseSession::enqueue(core::FramePtr frame) {
     hub_.logger().info("slow subscriber: {} bytes unsent (soft limit {})", queued_bytes_,
                        settings_.queue_soft_bytes);
   }
-  write_some();
 }
 
 void SseSession::end_with(core::FramePtr last) {

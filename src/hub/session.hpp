@@ -48,6 +48,7 @@ class SseSession final : public std::enable_shared_from_this<SseSession>,
   // Subscriber
   void on_entries(std::uint32_t channel_index, std::span<const HubEntryPtr> entries) override;
   void on_tail_lost() override;
+  void flush() override;
   // ShardClient
   void on_tick(std::uint64_t now_ms, const core::FramePtr& ping) override;
   void on_shutdown(const core::FramePtr& reconnect) override;
@@ -57,7 +58,10 @@ class SseSession final : public std::enable_shared_from_this<SseSession>,
 
  private:
   boost::asio::awaitable<void> run_start(std::shared_ptr<SseSession> self);
+  /** Queues a frame and writes. */
   void enqueue(core::FramePtr frame);
+  /** Queues a frame without writing (the caller writes once after a batch). */
+  void push(core::FramePtr frame);
   void enqueue_text(const std::string& json);
   void go_live();
   void write_some();
@@ -83,6 +87,7 @@ class SseSession final : public std::enable_shared_from_this<SseSession>,
   std::size_t in_flight_ = 0;  // frames of the write under way
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;
+  bool flush_pending_ = false;  // registered with the shard for a write after its drain
   bool warned_soft_ = false;
   std::vector<boost::asio::const_buffer> buffers_;
 
