@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 scripts/install-deps.sh build
-cmake --preset release -DFORREALTIME_TESTS=OFF -DFORREALTIME_BENCH=OFF >/dev/null
+cmake --preset release >/dev/null
 cmake --build --preset release --target forrealtime-bin
 
 static="$root/web"
