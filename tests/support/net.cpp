@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -267,6 +268,7 @@ GatewayProcess::GatewayProcess(std::vector<std::string> args) {
   }
   pid_ = ::fork();
   if (pid_ == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a crashed test leaves no gateway behind
     ::dup2(pipefd[1], 1);
     ::dup2(logfd, 2);
     std::vector<char*> cargv;
