@@ -43,7 +43,9 @@ int ep = -1;
 unsigned long long dropped = 0, delivered = 0, emits = 0;
 volatile sig_atomic_t stop = 0;
 
-void on_signal(int) { stop = 1; }
+void on_signal(int) {
+  stop = 1;
+}
 
 void close_conn(int fd) {
   Conn& c = conns[fd];
@@ -88,7 +90,8 @@ bool on_requests(int fd) {
     std::string_view head(c.in.data(), end);
     auto sp1 = head.find(' ');
     auto sp2 = head.find(' ', sp1 + 1);
-    if (sp1 == std::string_view::npos || sp2 == std::string_view::npos) return close_conn(fd), false;
+    if (sp1 == std::string_view::npos || sp2 == std::string_view::npos)
+      return close_conn(fd), false;
     std::string_view method = head.substr(0, sp1);
     std::string_view target = head.substr(sp1 + 1, sp2 - sp1 - 1);
     if (method == "GET" && target.substr(0, 8) == "/healthz") {
@@ -137,7 +140,8 @@ bool on_requests(int fd) {
     }
     ++emits;
     c.in.erase(0, end + 4 + length);
-    if (!write_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"))
+    if (!write_all(
+            fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"))
       return close_conn(fd), false;
   }
 }
@@ -148,8 +152,10 @@ int main(int argc, char** argv) {
   const char* host = "127.0.0.1";
   int port = 8090;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--host")) host = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--port")) port = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--host"))
+      host = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--port"))
+      port = std::atoi(argv[i + 1]);
   }
   rlimit rl{};
   getrlimit(RLIMIT_NOFILE, &rl);
@@ -210,6 +216,7 @@ int main(int argc, char** argv) {
       on_requests(fd);
     }
   }
-  std::fprintf(stderr, "bare-epoll: emits=%llu delivered=%llu dropped=%llu\n", emits, delivered, dropped);
+  std::fprintf(stderr, "bare-epoll: emits=%llu delivered=%llu dropped=%llu\n", emits, delivered,
+               dropped);
   return 0;
 }

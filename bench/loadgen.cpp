@@ -91,8 +91,8 @@ struct Options {
   std::string ready = "event";       // head: the 200 head; event: the first SSE event
   std::string channel_prefix;
   std::string label;
-  std::string order = "shuffled";    // shuffled | sequential
-  std::vector<std::int64_t> steps;   // idle mode
+  std::string order = "shuffled";   // shuffled | sequential
+  std::vector<std::int64_t> steps;  // idle mode
   std::vector<int> server_pids;
   std::int64_t connections = 100;
   std::int64_t channels = 1;
@@ -163,7 +163,7 @@ std::string url_encode(std::string_view s) {
 // ---------------------------------------------------------------- process stats
 
 struct ProcSample {
-  double cpu_s = 0;   // utime + stime of all watched pids
+  double cpu_s = 0;  // utime + stime of all watched pids
   std::int64_t rss_kib = 0;
   double aux_cpu_s = 0;  // helper processes (the baseline's redis-server), reported apart
   std::int64_t aux_rss_kib = 0;
@@ -180,7 +180,8 @@ std::pair<double, double> machine_busy_s() {
   for (auto& x : v) st >> x;
   // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
   double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
-  return {static_cast<double>(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / tick, static_cast<double>(v[5] + v[6]) / tick};
+  return {static_cast<double>(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / tick,
+          static_cast<double>(v[5] + v[6]) / tick};
 }
 
 ProcSample sample_one_group(const std::vector<int>& pids) {
@@ -221,7 +222,8 @@ ProcSample sample_pids(const std::vector<int>& pids) {
 double self_cpu_s() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+         ru.ru_stime.tv_usec / 1e6;
 }
 
 // ---------------------------------------------------------------- JSON output helpers
@@ -229,8 +231,14 @@ double self_cpu_s() {
 struct Json {
   std::string s;
   bool first = true;
-  void open() { s += '{'; first = true; }
-  void close() { s += '}'; first = false; }
+  void open() {
+    s += '{';
+    first = true;
+  }
+  void close() {
+    s += '}';
+    first = false;
+  }
   void key(std::string_view k) {
     if (!first) s += ',';
     first = false;
@@ -240,10 +248,15 @@ struct Json {
   }
   void num(std::string_view k, double v) {
     key(k);
-    if (!std::isfinite(v)) { s += "null"; return; }
+    if (!std::isfinite(v)) {
+      s += "null";
+      return;
+    }
     char b[64];
-    if (v == std::floor(v) && std::fabs(v) < 1e15) std::snprintf(b, sizeof b, "%.0f", v);
-    else std::snprintf(b, sizeof b, "%.4f", v);
+    if (v == std::floor(v) && std::fabs(v) < 1e15)
+      std::snprintf(b, sizeof b, "%.0f", v);
+    else
+      std::snprintf(b, sizeof b, "%.4f", v);
     s += b;
   }
   void str(std::string_view k, std::string_view v) {
@@ -251,26 +264,47 @@ struct Json {
     s += '"';
     for (char c : v) {
       if (c == '"' || c == '\\') s += '\\';
-      if (static_cast<unsigned char>(c) < 0x20) { s += ' '; continue; }
+      if (static_cast<unsigned char>(c) < 0x20) {
+        s += ' ';
+        continue;
+      }
       s += c;
     }
     s += '"';
   }
-  void boolean(std::string_view k, bool v) { key(k); s += v ? "true" : "false"; }
-  void obj(std::string_view k) { key(k); open(); }
-  void arr(std::string_view k) { key(k); s += '['; first = true; }
-  void arr_close() { s += ']'; first = false; }
-  void elem_obj() { if (!first) s += ','; open(); }
+  void boolean(std::string_view k, bool v) {
+    key(k);
+    s += v ? "true" : "false";
+  }
+  void obj(std::string_view k) {
+    key(k);
+    open();
+  }
+  void arr(std::string_view k) {
+    key(k);
+    s += '[';
+    first = true;
+  }
+  void arr_close() {
+    s += ']';
+    first = false;
+  }
+  void elem_obj() {
+    if (!first) s += ',';
+    open();
+  }
 };
 
 struct Percentiles {
   std::vector<std::uint32_t> v;
-  void add(std::int64_t us) { v.push_back(static_cast<std::uint32_t>(std::clamp<std::int64_t>(us, 0, 4'000'000'000))); }
+  void add(std::int64_t us) {
+    v.push_back(static_cast<std::uint32_t>(std::clamp<std::int64_t>(us, 0, 4'000'000'000)));
+  }
   void write(Json& j, std::string_view name) {
     std::sort(v.begin(), v.end());
     auto q = [&](double p) -> double {
       if (v.empty()) return NAN;
-      auto i = static_cast<std::size_t>(std::ceil(p * v.size())) ;
+      auto i = static_cast<std::size_t>(std::ceil(p * v.size()));
       return v[std::min(v.size() - 1, i == 0 ? 0 : i - 1)] / 1000.0;
     };
     double sum = 0;
@@ -306,9 +340,9 @@ struct Subscriber {
   std::unique_ptr<SseClientStream> stream;
   std::string request;
   std::int64_t last_seq = 0;
-  std::vector<std::uint64_t> seen;  // bit per sequence number
-  std::uint64_t received = 0;       // unique bench events
-  std::string last_id;              // replay mode
+  std::vector<std::uint64_t> seen;      // bit per sequence number
+  std::uint64_t received = 0;           // unique bench events
+  std::string last_id;                  // replay mode
   std::uint64_t id_ms = 0, id_seq = 0;  // the last stream id seen, when events carry one
   bool history_lost = false;
   std::string history_lost_json;
@@ -337,11 +371,11 @@ struct Stats {
 };
 
 class LoadGen {
-public:
+ public:
   explicit LoadGen(Options o) : o_(std::move(o)) {}
   int run();
 
-private:
+ private:
   // setup
   void raise_fd_limit();
   int open_socket(const Url& u, int source_index);
@@ -371,7 +405,9 @@ private:
   void write_rep(Json& j, double wall_s, const ProcSample& p0, const ProcSample& p1, double self0);
   void write_common(Json& j);
 
-  std::string channel_name(std::uint32_t ch) const { return o_.channel_prefix + std::to_string(ch); }
+  std::string channel_name(std::uint32_t ch) const {
+    return o_.channel_prefix + std::to_string(ch);
+  }
 
   Options o_;
   Url sub_url_, emit_url_;
@@ -379,13 +415,13 @@ private:
   std::vector<sockaddr_in> sources_;
   std::vector<std::unique_ptr<Subscriber>> subs_;
   std::vector<std::unique_ptr<Emitter>> emitters_;
-  std::vector<std::int64_t> chan_seq_;         // last seq emitted per channel
-  std::vector<std::uint32_t> chan_subs_;       // subscribers per channel
-  std::deque<std::uint32_t> emit_backlog_;     // channels waiting for a free emitter
+  std::vector<std::int64_t> chan_seq_;      // last seq emitted per channel
+  std::vector<std::uint32_t> chan_subs_;    // subscribers per channel
+  std::deque<std::uint32_t> emit_backlog_;  // channels waiting for a free emitter
   std::int64_t hard_deadline_ = 0;
   std::int64_t connecting_ = 0, ready_count_ = 0, connect_failed_ = 0, closed_by_server_ = 0;
   std::int64_t non_200_ = 0;
-  std::uint64_t expected_ = 0;     // deliveries owed for events sent so far
+  std::uint64_t expected_ = 0;  // deliveries owed for events sent so far
   std::uint64_t emitted_ = 0, emit_ok_ = 0, emit_err_ = 0, emit_backlogged_ = 0;
   Percentiles emit_latency_;
   Stats st_;
@@ -398,7 +434,8 @@ void LoadGen::raise_fd_limit() {
   rlimit rl{};
   getrlimit(RLIMIT_NOFILE, &rl);
   rlim_t want = static_cast<rlim_t>(o_.connections + o_.emit_conns + 1000);
-  for (auto s : o_.steps) want = std::max<rlim_t>(want, static_cast<rlim_t>(s + o_.emit_conns + 1000));
+  for (auto s : o_.steps)
+    want = std::max<rlim_t>(want, static_cast<rlim_t>(s + o_.emit_conns + 1000));
   if (rl.rlim_max < want) {
     rlimit up{want, want};
     if (setrlimit(RLIMIT_NOFILE, &up) == 0) return;
@@ -406,7 +443,9 @@ void LoadGen::raise_fd_limit() {
   rl.rlim_cur = std::max(rl.rlim_cur, std::min(rl.rlim_max, want));
   setrlimit(RLIMIT_NOFILE, &rl);
   getrlimit(RLIMIT_NOFILE, &rl);
-  if (rl.rlim_cur < want) logf("warning: fd limit %llu < %llu wanted", (unsigned long long)rl.rlim_cur, (unsigned long long)want);
+  if (rl.rlim_cur < want)
+    logf("warning: fd limit %llu < %llu wanted", (unsigned long long)rl.rlim_cur,
+         (unsigned long long)want);
 }
 
 int LoadGen::open_socket(const Url& u, int source_index) {
@@ -553,8 +592,10 @@ void LoadGen::on_sub_event(Subscriber& s, std::uint32_t events) {
   std::int64_t recv_us = now_us();
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
   if (n <= 0) {
-    if (!s.c.ready) ++connect_failed_;
-    else ++closed_by_server_;
+    if (!s.c.ready)
+      ++connect_failed_;
+    else
+      ++closed_by_server_;
     close_sub(s);
     return;
   }
@@ -582,8 +623,8 @@ bool LoadGen::connect_until(std::int64_t target, std::int64_t deadline) {
     while (next < target && connecting_ < o_.connect_concurrency) {
       auto s = std::make_unique<Subscriber>();
       s->channel = static_cast<std::uint32_t>(next % o_.channels);
-      s->request = "GET " + replace_all(sub_url_.target, "{ch}", channel_name(s->channel)) + " HTTP/1.1\r\nHost: " +
-                   sub_url_.host + ":" + std::to_string(sub_url_.port) +
+      s->request = "GET " + replace_all(sub_url_.target, "{ch}", channel_name(s->channel)) +
+                   " HTTP/1.1\r\nHost: " + sub_url_.host + ":" + std::to_string(sub_url_.port) +
                    "\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n";
       subs_.push_back(std::move(s));
       ++chan_subs_[subs_.back()->channel];
@@ -592,14 +633,15 @@ bool LoadGen::connect_until(std::int64_t target, std::int64_t deadline) {
     }
     if (next >= target && connecting_ == 0) break;  // all attempts finished, some failed
     if (mono_us() > deadline || past_deadline()) {
-      logf("connect phase timed out: %lld ready of %lld", (long long)ready_count_, (long long)target);
+      logf("connect phase timed out: %lld ready of %lld", (long long)ready_count_,
+           (long long)target);
       return false;
     }
     poll(20'000);
     if (mono_us() - last_log > 5'000'000) {
       last_log = mono_us();
-      logf("connecting: %lld ready, %lld in flight, %lld failed", (long long)ready_count_, (long long)connecting_,
-           (long long)connect_failed_);
+      logf("connecting: %lld ready, %lld in flight, %lld failed", (long long)ready_count_,
+           (long long)connecting_, (long long)connect_failed_);
     }
   }
   // Subscribers that failed do not owe deliveries.
@@ -669,10 +711,13 @@ void LoadGen::flush_emitter(Emitter& e) {
   epoll_ctl(ep_, EPOLL_CTL_MOD, e.c.fd, &ev);
 }
 
-void LoadGen::emit_request(Emitter& e, const std::string& body, std::string_view channel, int n_events) {
+void LoadGen::emit_request(Emitter& e, const std::string& body, std::string_view channel,
+                           int n_events) {
   std::string target = replace_all(emit_url_.target, "{ch}", channel);
-  e.out += "POST " + target + " HTTP/1.1\r\nHost: " + emit_url_.host + ":" + std::to_string(emit_url_.port) +
-           "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  e.out += "POST " + target + " HTTP/1.1\r\nHost: " + emit_url_.host + ":" +
+           std::to_string(emit_url_.port) +
+           "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n" + body;
   e.inflight.push_back({mono_us(), n_events});
   flush_emitter(e);
 }
@@ -729,7 +774,8 @@ std::string LoadGen::event_body(std::uint32_t ch) {
   std::int64_t seq = ++chan_seq_[ch];
   std::string data = "{\"t\":" + std::to_string(now_us()) + ",\"seq\":" + std::to_string(seq) + "}";
   if (o_.emit_format == "raw") return data;
-  return "{\"channel\":\"" + channel_name(ch) + "\",\"event\":\"bench.tick\",\"data\":" + data + "}";
+  return "{\"channel\":\"" + channel_name(ch) + "\",\"event\":\"bench.tick\",\"data\":" + data +
+         "}";
 }
 
 void LoadGen::emit_one(std::uint32_t ch) {
@@ -751,7 +797,8 @@ void LoadGen::emit_one(std::uint32_t ch) {
 
 void LoadGen::poll(std::int64_t timeout_us) {
   static epoll_event events[1024];
-  timespec ts{static_cast<time_t>(timeout_us / 1'000'000), static_cast<long>((timeout_us % 1'000'000) * 1000)};
+  timespec ts{static_cast<time_t>(timeout_us / 1'000'000),
+              static_cast<long>((timeout_us % 1'000'000) * 1000)};
   int n = epoll_pwait2(ep_, events, 1024, timeout_us < 0 ? nullptr : &ts, nullptr);
   for (int i = 0; i < n; ++i) {
     std::uint64_t tag = events[i].data.u64;
@@ -793,7 +840,8 @@ void LoadGen::write_common(Json& j) {
   j.close();
 }
 
-void LoadGen::write_rep(Json& j, double wall_s, const ProcSample& p0, const ProcSample& p1, double self0) {
+void LoadGen::write_rep(Json& j, double wall_s, const ProcSample& p0, const ProcSample& p1,
+                        double self0) {
   j.num("wall_s", wall_s);
   j.num("server_cpu_pct", wall_s > 0 ? 100.0 * (p1.cpu_s - p0.cpu_s) / wall_s : NAN);
   j.num("server_rss_kib", static_cast<double>(p1.rss_kib));
@@ -822,7 +870,8 @@ int LoadGen::run_stream() {
   j.open();
   write_common(j);
   auto t0 = mono_us();
-  bool all = connect_until(o_.connections, mono_us() + static_cast<std::int64_t>(o_.connect_timeout * 1e6));
+  bool all = connect_until(o_.connections,
+                           mono_us() + static_cast<std::int64_t>(o_.connect_timeout * 1e6));
   j.obj("connect");
   j.num("ready", static_cast<double>(ready_count_));
   j.num("failed", static_cast<double>(connect_failed_));
@@ -836,7 +885,8 @@ int LoadGen::run_stream() {
 
   // The channels events go to: all of them, or the first `hot` ones.
   std::vector<std::uint32_t> targets;
-  std::uint32_t n_targets = static_cast<std::uint32_t>(o_.hot > 0 ? std::min(o_.hot, o_.channels) : o_.channels);
+  std::uint32_t n_targets =
+      static_cast<std::uint32_t>(o_.hot > 0 ? std::min(o_.hot, o_.channels) : o_.channels);
   for (std::uint32_t c = 0; c < n_targets; ++c) targets.push_back(c);
   std::size_t round_pos = targets.size();
 
@@ -870,8 +920,8 @@ int LoadGen::run_stream() {
     }
     auto emit_end = mono_us();
     auto drain_end = emit_end + static_cast<std::int64_t>(o_.drain * 1e6);
-    while ((st_.received < expected_ - exp0 || any_emit_pending()) &&
-           mono_us() < drain_end && !past_deadline())
+    while ((st_.received < expected_ - exp0 || any_emit_pending()) && mono_us() < drain_end &&
+           !past_deadline())
       poll(10'000);
     auto end = mono_us();
     auto p1 = sample_pids(o_.server_pids);
@@ -918,7 +968,8 @@ int LoadGen::run_idle() {
   for (auto target : o_.steps) {
     if (past_deadline()) break;
     auto t0 = mono_us();
-    bool all = connect_until(target, mono_us() + static_cast<std::int64_t>(o_.connect_timeout * 1e6));
+    bool all =
+        connect_until(target, mono_us() + static_cast<std::int64_t>(o_.connect_timeout * 1e6));
     double connect_s = (mono_us() - t0) / 1e6;
     logf("step %lld: %lld ready in %.1f s", (long long)target, (long long)ready_count_, connect_s);
     std::int64_t settle_end = mono_us() + static_cast<std::int64_t>(o_.settle * 1e6);
@@ -931,8 +982,9 @@ int LoadGen::run_idle() {
     j.boolean("all", all);
     j.num("connect_seconds", connect_s);
     j.num("rss_kib", static_cast<double>(ps.rss_kib));
-    j.num("rss_per_conn_kib",
-          ready_count_ > 0 ? static_cast<double>(ps.rss_kib - base.rss_kib) / static_cast<double>(ready_count_) : NAN);
+    j.num("rss_per_conn_kib", ready_count_ > 0 ? static_cast<double>(ps.rss_kib - base.rss_kib) /
+                                                     static_cast<double>(ready_count_)
+                                               : NAN);
     j.arr("runs");
     for (int rep = 0; rep < o_.reps && !past_deadline(); ++rep) {
       st_ = Stats{};
@@ -942,7 +994,8 @@ int LoadGen::run_idle() {
       auto start = mono_us();
       emit_one(0);
       auto drain_end = start + static_cast<std::int64_t>(o_.drain * 1e6);
-      while (st_.received < expected_ - exp0 && mono_us() < drain_end && !past_deadline()) poll(10'000);
+      while (st_.received < expected_ - exp0 && mono_us() < drain_end && !past_deadline())
+        poll(10'000);
       auto end = mono_us();
       auto p1 = sample_pids(o_.server_pids);
       auto expected = expected_ - exp0;
@@ -1010,9 +1063,10 @@ int LoadGen::run_replay() {
     std::string ch = channel_name(0);
     auto s = std::make_unique<Subscriber>();
     s->channel = 0;
-    std::string target = replace_all(sub_url_.target, "{ch}", ch) + "&last_ack_" + url_encode(ch) + "=" + url_encode(last_id);
-    s->request = "GET " + target + " HTTP/1.1\r\nHost: " + sub_url_.host + ":" + std::to_string(sub_url_.port) +
-                 "\r\nAccept: text/event-stream\r\n\r\n";
+    std::string target = replace_all(sub_url_.target, "{ch}", ch) + "&last_ack_" + url_encode(ch) +
+                         "=" + url_encode(last_id);
+    s->request = "GET " + target + " HTTP/1.1\r\nHost: " + sub_url_.host + ":" +
+                 std::to_string(sub_url_.port) + "\r\nAccept: text/event-stream\r\n\r\n";
     subs_.push_back(std::move(s));
     Subscriber& r = *subs_.back();
     auto t_reconnect = mono_us();
@@ -1025,12 +1079,14 @@ int LoadGen::run_replay() {
     double replay_s = (mono_us() - t_reconnect) / 1e6;
     std::int64_t replayed = 0;
     for (std::int64_t q = o_.pre + 1; q <= replay_end; ++q)
-      if (static_cast<std::size_t>(q / 64) < r.seen.size() && (r.seen[q / 64] >> (q % 64) & 1)) ++replayed;
+      if (static_cast<std::size_t>(q / 64) < r.seen.size() && (r.seen[q / 64] >> (q % 64) & 1))
+        ++replayed;
     emit_serial(o_.pre);
     wait_seq(r, replay_end + o_.pre, o_.drain);
     std::int64_t live = 0;
     for (std::int64_t q = replay_end + 1; q <= replay_end + o_.pre; ++q)
-      if (static_cast<std::size_t>(q / 64) < r.seen.size() && (r.seen[q / 64] >> (q % 64) & 1)) ++live;
+      if (static_cast<std::size_t>(q / 64) < r.seen.size() && (r.seen[q / 64] >> (q % 64) & 1))
+        ++live;
     j.elem_obj();
     j.num("rep", rep);
     j.num("received_before", static_cast<double>(got_before));
@@ -1045,7 +1101,8 @@ int LoadGen::run_replay() {
     j.str("history_lost_event", r.history_lost_json);
     j.num("replay_seconds", replay_s);
     j.close();
-    logf("replay rep %d: replayed %lld of %d, history_lost=%d", rep, (long long)replayed, o_.miss, r.history_lost);
+    logf("replay rep %d: replayed %lld of %d, history_lost=%d", rep, (long long)replayed, o_.miss,
+         r.history_lost);
     close_sub(r);
   }
   j.arr_close();
@@ -1063,8 +1120,8 @@ int LoadGen::run_emit() {
   // Open the pool first.
   for (int i = 0; i < o_.emit_conns; ++i) emitter(static_cast<std::uint32_t>(i));
   auto until = mono_us() + 5'000'000;
-  while (mono_us() < until &&
-         !std::all_of(emitters_.begin(), emitters_.end(), [](auto& e) { return e->c.connected || e->c.dead; }))
+  while (mono_us() < until && !std::all_of(emitters_.begin(), emitters_.end(),
+                                           [](auto& e) { return e->c.connected || e->c.dead; }))
     poll(10'000);
   j.arr("runs");
   for (int rep = 0; rep < o_.reps && !past_deadline(); ++rep) {
@@ -1097,8 +1154,7 @@ int LoadGen::run_emit() {
       poll(1'000);
     }
     auto stop = mono_us();
-    while (any_emit_pending() && mono_us() < stop + 5'000'000)
-      poll(10'000);
+    while (any_emit_pending() && mono_us() < stop + 5'000'000) poll(10'000);
     auto end = mono_us();
     auto p1 = sample_pids(o_.server_pids);
     double secs = (stop - start) / 1e6;
@@ -1155,18 +1211,20 @@ int LoadGen::run() {
 }
 
 void usage() {
-  std::fprintf(stderr,
-               "usage: forrealtime-loadgen --mode stream|idle|replay|emit [options]\n"
-               "  --sub-url URL        subscribe URL template, {ch} = channel (default %s)\n"
-               "  --emit-url URL       emit URL template, {ch} = channel (default %s)\n"
-               "  --emit-format F      json (forrealtime /api/emit body) | raw (data only, nchan/bare)\n"
-               "  --connections N --channels K --hot H --rate R --duration S --reps N\n"
-               "  --order shuffled|sequential   --ready head|event   --sources N (127.0.0.1..N)\n"
-               "  --steps a,b,c (idle) --miss M (replay) --batch B --emit-conns C (emit)\n"
-               "  --pipeline on|off    pipeline emits, one connection per channel shard (keeps order)\n"
-               "  --drain S --settle S --gap S --connect-timeout S --connect-concurrency N\n"
-               "  --max-time S (hard bound, default 300) --server-pid P[,P] --aux-pid P[,P] --label L --channel-prefix P\n",
-               Options{}.sub_url.c_str(), Options{}.emit_url.c_str());
+  std::fprintf(
+      stderr,
+      "usage: forrealtime-loadgen --mode stream|idle|replay|emit [options]\n"
+      "  --sub-url URL        subscribe URL template, {ch} = channel (default %s)\n"
+      "  --emit-url URL       emit URL template, {ch} = channel (default %s)\n"
+      "  --emit-format F      json (forrealtime /api/emit body) | raw (data only, nchan/bare)\n"
+      "  --connections N --channels K --hot H --rate R --duration S --reps N\n"
+      "  --order shuffled|sequential   --ready head|event   --sources N (127.0.0.1..N)\n"
+      "  --steps a,b,c (idle) --miss M (replay) --batch B --emit-conns C (emit)\n"
+      "  --pipeline on|off    pipeline emits, one connection per channel shard (keeps order)\n"
+      "  --drain S --settle S --gap S --connect-timeout S --connect-concurrency N\n"
+      "  --max-time S (hard bound, default 300) --server-pid P[,P] --aux-pid P[,P] --label L "
+      "--channel-prefix P\n",
+      Options{}.sub_url.c_str(), Options{}.emit_url.c_str());
 }
 
 }  // namespace
@@ -1192,35 +1250,64 @@ int main(int argc, char** argv) {
       return 2;
     }
     std::string v = argv[++i];
-    if (k == "--mode") o.mode = v;
-    else if (k == "--sub-url") o.sub_url = v;
-    else if (k == "--emit-url") o.emit_url = v;
-    else if (k == "--emit-format") o.emit_format = v;
-    else if (k == "--ready") o.ready = v;
-    else if (k == "--channel-prefix") o.channel_prefix = v;
-    else if (k == "--label") o.label = v;
-    else if (k == "--order") o.order = v;
-    else if (k == "--steps") o.steps = split_ints(v);
-    else if (k == "--server-pid") for (auto p : split_ints(v)) o.server_pids.push_back(static_cast<int>(p));
-    else if (k == "--aux-pid") for (auto p : split_ints(v)) g_aux_pids.push_back(static_cast<int>(p));
-    else if (k == "--connections") o.connections = std::stoll(v);
-    else if (k == "--channels") o.channels = std::max<std::int64_t>(1, std::stoll(v));
-    else if (k == "--hot") o.hot = std::stoll(v);
-    else if (k == "--rate") o.rate = std::stod(v);
-    else if (k == "--duration") o.duration = std::stod(v);
-    else if (k == "--drain") o.drain = std::stod(v);
-    else if (k == "--settle") o.settle = std::stod(v);
-    else if (k == "--gap") o.gap = std::stod(v);
-    else if (k == "--connect-timeout") o.connect_timeout = std::stod(v);
-    else if (k == "--max-time") o.max_time = std::stod(v);
-    else if (k == "--reps") o.reps = std::stoi(v);
-    else if (k == "--sources") o.sources = std::max(1, std::stoi(v));
-    else if (k == "--connect-concurrency") o.connect_concurrency = std::max(1, std::stoi(v));
-    else if (k == "--emit-conns") o.emit_conns = std::max(1, std::stoi(v));
-    else if (k == "--batch") o.batch = std::max(1, std::stoi(v));
-    else if (k == "--pipeline") o.pipeline = v == "1" || v == "on" || v == "true";
-    else if (k == "--miss") o.miss = std::stoi(v);
-    else if (k == "--pre") o.pre = std::stoi(v);
+    if (k == "--mode")
+      o.mode = v;
+    else if (k == "--sub-url")
+      o.sub_url = v;
+    else if (k == "--emit-url")
+      o.emit_url = v;
+    else if (k == "--emit-format")
+      o.emit_format = v;
+    else if (k == "--ready")
+      o.ready = v;
+    else if (k == "--channel-prefix")
+      o.channel_prefix = v;
+    else if (k == "--label")
+      o.label = v;
+    else if (k == "--order")
+      o.order = v;
+    else if (k == "--steps")
+      o.steps = split_ints(v);
+    else if (k == "--server-pid")
+      for (auto p : split_ints(v)) o.server_pids.push_back(static_cast<int>(p));
+    else if (k == "--aux-pid")
+      for (auto p : split_ints(v)) g_aux_pids.push_back(static_cast<int>(p));
+    else if (k == "--connections")
+      o.connections = std::stoll(v);
+    else if (k == "--channels")
+      o.channels = std::max<std::int64_t>(1, std::stoll(v));
+    else if (k == "--hot")
+      o.hot = std::stoll(v);
+    else if (k == "--rate")
+      o.rate = std::stod(v);
+    else if (k == "--duration")
+      o.duration = std::stod(v);
+    else if (k == "--drain")
+      o.drain = std::stod(v);
+    else if (k == "--settle")
+      o.settle = std::stod(v);
+    else if (k == "--gap")
+      o.gap = std::stod(v);
+    else if (k == "--connect-timeout")
+      o.connect_timeout = std::stod(v);
+    else if (k == "--max-time")
+      o.max_time = std::stod(v);
+    else if (k == "--reps")
+      o.reps = std::stoi(v);
+    else if (k == "--sources")
+      o.sources = std::max(1, std::stoi(v));
+    else if (k == "--connect-concurrency")
+      o.connect_concurrency = std::max(1, std::stoi(v));
+    else if (k == "--emit-conns")
+      o.emit_conns = std::max(1, std::stoi(v));
+    else if (k == "--batch")
+      o.batch = std::max(1, std::stoi(v));
+    else if (k == "--pipeline")
+      o.pipeline = v == "1" || v == "on" || v == "true";
+    else if (k == "--miss")
+      o.miss = std::stoi(v);
+    else if (k == "--pre")
+      o.pre = std::stoi(v);
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       usage();

@@ -15,7 +15,8 @@ constexpr std::size_t max_line = 64 * 1024;
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
       return false;
   return true;
 }
@@ -217,7 +218,8 @@ void SseParser::on_line(std::string_view line, std::vector<SseEvent>& out) {
   } else if (field == "retry") {
     std::int64_t n = 0;
     auto r = std::from_chars(value.data(), value.data() + value.size(), n);
-    if (!value.empty() && r.ec == std::errc() && r.ptr == value.data() + value.size()) retry_ms_ = n;
+    if (!value.empty() && r.ec == std::errc() && r.ptr == value.data() + value.size())
+      retry_ms_ = n;
   }
 }
 

@@ -19,8 +19,18 @@
 namespace forrealtime_bench {
 
 class HttpResponseParser {
-public:
-  enum class State { status_line, headers, body, chunk_size, chunk_data, chunk_data_end, trailers, done, error };
+ public:
+  enum class State {
+    status_line,
+    headers,
+    body,
+    chunk_size,
+    chunk_data,
+    chunk_data_end,
+    trailers,
+    done,
+    error
+  };
 
   /// Feeds bytes; appends body bytes to `body`. Returns how many bytes of `in` were used:
   /// less than in.size() only once the response is complete (the rest belongs to the next
@@ -34,7 +44,9 @@ public:
   void reset();
 
   State state() const { return state_; }
-  bool head_done() const { return state_ != State::status_line && state_ != State::headers && state_ != State::error; }
+  bool head_done() const {
+    return state_ != State::status_line && state_ != State::headers && state_ != State::error;
+  }
   bool complete() const { return state_ == State::done; }
   bool failed() const { return state_ == State::error; }
   int status() const { return status_; }
@@ -45,7 +57,7 @@ public:
   /// Set by the caller before feeding: a response to HEAD, or 1xx/204/304, has no body.
   void expect_no_body(bool v) { no_body_ = v; }
 
-private:
+ private:
   bool on_line(std::string_view line);
   void finish_head();
 
@@ -67,14 +79,14 @@ struct SseEvent {
 };
 
 class SseParser {
-public:
+ public:
   /// Feeds body bytes; complete events are appended to `out`.
   void feed(std::string_view in, std::vector<SseEvent>& out);
   /// Number of comment lines (": ...") seen, e.g. keep-alives.
   std::uint64_t comments() const { return comments_; }
   std::int64_t retry_ms() const { return retry_ms_; }
 
-private:
+ private:
   void on_line(std::string_view line, std::vector<SseEvent>& out);
 
   std::string line_;
@@ -88,14 +100,14 @@ private:
 
 /// An SSE response stream: HTTP head, framing, then events.
 class SseClientStream {
-public:
+ public:
   /// Returns false once the stream failed (bad HTTP, non-200 status is not a failure:
   /// check status()).
   bool feed(std::string_view in, std::vector<SseEvent>& out);
   void on_eof() { http_.on_eof(); }
   const HttpResponseParser& http() const { return http_; }
 
-private:
+ private:
   HttpResponseParser http_;
   SseParser sse_;
   std::string body_;

@@ -109,7 +109,9 @@ TEST(SseParser, OnlyOneLeadingSpaceIsStripped) {
 }
 
 TEST(SseParser, BomAtStart) {
-  auto ev = feed_sse("\xEF\xBB\xBF" "data: x\n\n");
+  auto ev = feed_sse(
+      "\xEF\xBB\xBF"
+      "data: x\n\n");
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].data, "x");
 }
@@ -127,10 +129,11 @@ TEST(SseParser, IncompleteEventIsHeldBack) {
 }
 
 TEST(SseClientStream, PlainBodySplitAtEveryByte) {
-  std::string body = "data: {\"type\":\"connected\",\"channel\":\"c\"}\n\n"
-                     "data: one\r\ndata: two\r\n\r\n"
-                     ": ping\n\n"
-                     "data: three\n\n";
+  std::string body =
+      "data: {\"type\":\"connected\",\"channel\":\"c\"}\n\n"
+      "data: one\r\ndata: two\r\n\r\n"
+      ": ping\n\n"
+      "data: three\n\n";
   std::string bytes = head_plain + body;
   for (std::size_t step = 1; step <= bytes.size(); ++step) {
     bool ok = false;

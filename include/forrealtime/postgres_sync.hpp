@@ -60,7 +60,7 @@ struct PgTable {
   std::function<bool(const boost::json::object& row, PgOp op)> filter;
 
   PgTable() = default;
-  PgTable(const char* n) : name(n) {}  // NOLINT: a bare table name reads naturally
+  PgTable(const char* n) : name(n) {}             // NOLINT: a bare table name reads naturally
   PgTable(std::string n) : name(std::move(n)) {}  // NOLINT
   PgTable(std::string n, std::string channel,
           std::function<bool(const boost::json::object&, PgOp)> f = {})
@@ -115,9 +115,9 @@ class PostgresSync final : public Plugin {
   void stop();
 
   struct Stats {
-    std::uint64_t emitted = 0;    // events acknowledged by the store
-    std::uint64_t filtered = 0;   // changes dropped by a filter
-    std::uint64_t failed = 0;     // emits refused (schema, bad payload): logged and dropped
+    std::uint64_t emitted = 0;   // events acknowledged by the store
+    std::uint64_t filtered = 0;  // changes dropped by a filter
+    std::uint64_t failed = 0;    // emits refused (schema, bad payload): logged and dropped
     std::uint64_t reconnects = 0;
     bool connected = false;
     bool installed = false;

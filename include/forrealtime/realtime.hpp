@@ -126,8 +126,7 @@ class PluginContext {
  public:
   virtual ~PluginContext() = default;
   /** Emits a JSON payload (checked against the schema) on `channel`. */
-  virtual void async_emit(std::string_view channel, std::string_view event,
-                          boost::json::value data,
+  virtual void async_emit(std::string_view channel, std::string_view event, boost::json::value data,
                           std::function<void(Result<StreamId>)> handler) = 0;
   virtual spdlog::logger& logger() = 0;
 };

@@ -8,11 +8,11 @@
 #include <sstream>
 #include <thread>
 
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/json/parse.hpp>
-#include <spdlog/spdlog.h>
 
 #include "cli/client.hpp"
 #include "cli/log.hpp"
@@ -76,31 +76,56 @@ bool apply_config(CLI::App& serve, ServeSettings& s, std::string& error) {
       std::string k(key);
       auto str = [&] { return std::string(val.as_string()); };
       auto num = [&] { return val.to_number<std::uint64_t>(); };
-      if (k == "host") { if (!given("--host")) s.host = str(); }
-      else if (k == "port") { if (!given("--port")) s.port = static_cast<int>(num()); }
-      else if (k == "threads") { if (!given("--threads")) s.threads = static_cast<unsigned>(num()); }
-      else if (k == "static") { if (!given("--static")) s.static_dir = str(); }
-      else if (k == "history") {
+      if (k == "host") {
+        if (!given("--host")) s.host = str();
+      } else if (k == "port") {
+        if (!given("--port")) s.port = static_cast<int>(num());
+      } else if (k == "threads") {
+        if (!given("--threads")) s.threads = static_cast<unsigned>(num());
+      } else if (k == "static") {
+        if (!given("--static")) s.static_dir = str();
+      } else if (k == "history") {
         for (auto& [hk, hv] : val.as_object()) {
-          if (hk == "max_length") { if (!given("--history-max-length")) s.history_max_length = hv.to_number<std::size_t>(); }
-          else if (hk == "expire_after_secs") { if (!given("--history-expire-secs")) s.history_expire_secs = hv.to_number<std::uint64_t>(); }
-          else { error = "unknown config key history." + std::string(hk); return false; }
+          if (hk == "max_length") {
+            if (!given("--history-max-length")) s.history_max_length = hv.to_number<std::size_t>();
+          } else if (hk == "expire_after_secs") {
+            if (!given("--history-expire-secs"))
+              s.history_expire_secs = hv.to_number<std::uint64_t>();
+          } else {
+            error = "unknown config key history." + std::string(hk);
+            return false;
+          }
         }
+      } else if (k == "max_duration_secs") {
+        if (!given("--max-duration")) s.max_duration_secs = num();
+      } else if (k == "ping_interval_secs") {
+        if (!given("--ping-interval")) s.ping_interval_secs = val.to_number<double>();
+      } else if (k == "max_channels") {
+        if (!given("--max-channels")) s.max_channels = num();
+      } else if (k == "max_body_bytes") {
+        if (!given("--max-body")) s.max_body_bytes = num();
+      } else if (k == "emit_token") {
+        if (!given("--emit-token")) s.emit_token = str();
+      } else if (k == "allow_origin") {
+        if (!given("--allow-origin")) s.allow_origin = str();
+      } else if (k == "redis") {
+        if (!given("--redis")) s.redis = str();
+      } else if (k == "key_prefix") {
+        if (!given("--key-prefix")) s.key_prefix = str();
+      } else if (k == "log_level") {
+        if (!given("--log-level")) s.log_level = str();
+      } else if (k == "log_format") {
+        if (!given("--log-format")) s.log_format = str();
+      } else if (k == "postgres") {
+        s.postgres = val;
+      } else if (k == "schema") {
+        if (!given("--schema")) s.schema = str();
+      } else if (k == "strict") {
+        if (!given("--strict") && !given("--no-strict")) s.strict = val.as_bool();
+      } else {
+        error = "unknown config key '" + k + "'";
+        return false;
       }
-      else if (k == "max_duration_secs") { if (!given("--max-duration")) s.max_duration_secs = num(); }
-      else if (k == "ping_interval_secs") { if (!given("--ping-interval")) s.ping_interval_secs = val.to_number<double>(); }
-      else if (k == "max_channels") { if (!given("--max-channels")) s.max_channels = num(); }
-      else if (k == "max_body_bytes") { if (!given("--max-body")) s.max_body_bytes = num(); }
-      else if (k == "emit_token") { if (!given("--emit-token")) s.emit_token = str(); }
-      else if (k == "allow_origin") { if (!given("--allow-origin")) s.allow_origin = str(); }
-      else if (k == "redis") { if (!given("--redis")) s.redis = str(); }
-      else if (k == "key_prefix") { if (!given("--key-prefix")) s.key_prefix = str(); }
-      else if (k == "log_level") { if (!given("--log-level")) s.log_level = str(); }
-      else if (k == "log_format") { if (!given("--log-format")) s.log_format = str(); }
-      else if (k == "postgres") { s.postgres = val; }
-      else if (k == "schema") { if (!given("--schema")) s.schema = str(); }
-      else if (k == "strict") { if (!given("--strict") && !given("--no-strict")) s.strict = val.as_bool(); }
-      else { error = "unknown config key '" + k + "'"; return false; }
     }
   } catch (const std::exception& e) {
     error = "config file " + s.config + ": a value has the wrong type (" + e.what() + ")";
@@ -332,7 +357,9 @@ int main(int argc, char** argv) {
 
   forrealtime::cli::ClientOptions co;
   auto add_url = [&](CLI::App* sub) {
-    sub->add_option("--url", co.url, "The gateway")->envname("FORREALTIME_URL")->capture_default_str();
+    sub->add_option("--url", co.url, "The gateway")
+        ->envname("FORREALTIME_URL")
+        ->capture_default_str();
   };
   std::string channel, event, json, after;
   std::vector<std::string> channels;

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <thread>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -24,7 +25,6 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/json/parse.hpp>
-#include <spdlog/spdlog.h>
 
 #include "core/events.hpp"
 #include "core/json_text.hpp"
@@ -76,41 +76,41 @@ struct EmitItem {
 asio::awaitable<Result<std::vector<StreamId>>> append_all(detail::RealtimeCore& core,
                                                           std::vector<EmitItem> items) {
   // Named, not a temporary of the co_await expression: GCC 12 destroys such temporaries twice.
-  auto op = asio::async_initiate<decltype(asio::use_awaitable),
-                                 void(Result<std::vector<StreamId>>)>(
-      [&core, items = std::move(items)](auto handler) mutable {
-        using H = decltype(handler);
-        struct State {
-          H handler;
-          asio::any_io_executor ex;
-          std::mutex mu;
-          std::vector<StreamId> ids;
-          std::size_t left;
-          boost::system::error_code error;
-        };
-        auto ex = asio::get_associated_executor(handler);
-        auto st = std::shared_ptr<State>(
-            new State{std::move(handler), ex, {}, std::vector<StreamId>(items.size()), items.size(), {}});
-        for (std::size_t i = 0; i < items.size(); ++i) {
-          core.async_append_encoded(items[i].channel, std::move(items[i].message),
-                                    [st, i](Result<StreamId> r) {
-                                      std::unique_lock lock(st->mu);
-                                      if (r)
-                                        st->ids[i] = *r;
-                                      else if (!st->error)
-                                        st->error = r.error();
-                                      if (--st->left) return;
-                                      lock.unlock();
-                                      asio::post(st->ex, [st] {
-                                        if (st->error)
-                                          std::move(st->handler)(st->error);
-                                        else
-                                          std::move(st->handler)(std::move(st->ids));
-                                      });
-                                    });
-        }
-      },
-      asio::use_awaitable);
+  auto op =
+      asio::async_initiate<decltype(asio::use_awaitable), void(Result<std::vector<StreamId>>)>(
+          [&core, items = std::move(items)](auto handler) mutable {
+            using H = decltype(handler);
+            struct State {
+              H handler;
+              asio::any_io_executor ex;
+              std::mutex mu;
+              std::vector<StreamId> ids;
+              std::size_t left;
+              boost::system::error_code error;
+            };
+            auto ex = asio::get_associated_executor(handler);
+            auto st = std::shared_ptr<State>(new State{
+                std::move(handler), ex, {}, std::vector<StreamId>(items.size()), items.size(), {}});
+            for (std::size_t i = 0; i < items.size(); ++i) {
+              core.async_append_encoded(items[i].channel, std::move(items[i].message),
+                                        [st, i](Result<StreamId> r) {
+                                          std::unique_lock lock(st->mu);
+                                          if (r)
+                                            st->ids[i] = *r;
+                                          else if (!st->error)
+                                            st->error = r.error();
+                                          if (--st->left) return;
+                                          lock.unlock();
+                                          asio::post(st->ex, [st] {
+                                            if (st->error)
+                                              std::move(st->handler)(st->error);
+                                            else
+                                              std::move(st->handler)(std::move(st->ids));
+                                          });
+                                        });
+            }
+          },
+          asio::use_awaitable);
   co_return co_await std::move(op);
 }
 
@@ -266,7 +266,8 @@ struct Gateway::Impl {
         q.after = *id;
       } else if (k == "start" || k == "end") {
         if (!parse_u64(v, n))
-          co_return error(req, http::status::bad_request, k + " must be milliseconds since the epoch");
+          co_return error(req, http::status::bad_request,
+                          k + " must be milliseconds since the epoch");
         (k == "start" ? q.start : q.end) = n;
       }
     }
@@ -302,15 +303,34 @@ struct Gateway::Impl {
   HttpResponse metrics_text(const HttpRequest& req) {
     std::string out;
     auto counter = [&](const char* name, const char* help, std::uint64_t v) {
-      out += "# HELP "; out += name; out += ' '; out += help; out += "\n# TYPE "; out += name;
-      out += " counter\n"; out += name; out += ' '; out += std::to_string(v); out += '\n';
+      out += "# HELP ";
+      out += name;
+      out += ' ';
+      out += help;
+      out += "\n# TYPE ";
+      out += name;
+      out += " counter\n";
+      out += name;
+      out += ' ';
+      out += std::to_string(v);
+      out += '\n';
     };
     auto gauge = [&](const char* name, const char* help, std::uint64_t v) {
-      out += "# HELP "; out += name; out += ' '; out += help; out += "\n# TYPE "; out += name;
-      out += " gauge\n"; out += name; out += ' '; out += std::to_string(v); out += '\n';
+      out += "# HELP ";
+      out += name;
+      out += ' ';
+      out += help;
+      out += "\n# TYPE ";
+      out += name;
+      out += " gauge\n";
+      out += name;
+      out += ' ';
+      out += std::to_string(v);
+      out += '\n';
     };
     gauge("forrealtime_streams", "Open SSE streams.", core.hub->stream_count());
-    gauge("forrealtime_store_healthy", "1 when the store can serve.", core.store->healthy() ? 1 : 0);
+    gauge("forrealtime_store_healthy", "1 when the store can serve.",
+          core.store->healthy() ? 1 : 0);
     counter("forrealtime_http_requests_total", "HTTP requests read.", metrics.http_requests);
     counter("forrealtime_subscribes_total", "Streams opened.", metrics.subscribes);
     counter("forrealtime_subscribes_rejected_total", "Subscribe requests refused.",
@@ -434,7 +454,8 @@ struct Gateway::Impl {
       if (method != http::verb::get) co_return not_allowed("GET");
       co_return metrics_text(req);
     }
-    if (path.starts_with("/api/")) co_return error(req, http::status::not_found, "no such endpoint");
+    if (path.starts_with("/api/"))
+      co_return error(req, http::status::not_found, "no such endpoint");
     if (method != http::verb::get && method != http::verb::head) co_return not_allowed("GET");
     co_return static_file(req, path);
   }
@@ -474,11 +495,14 @@ struct Gateway::Impl {
 Gateway::Gateway(Realtime& realtime, GatewayOptions options)
     : impl_(std::make_unique<Impl>(realtime, std::move(options))) {}
 
-Gateway::~Gateway() { stop(); }
+Gateway::~Gateway() {
+  stop();
+}
 
 void Gateway::start() {
   auto& d = *impl_;
-  unsigned n = d.options.threads ? d.options.threads : std::max(1u, std::thread::hardware_concurrency());
+  unsigned n =
+      d.options.threads ? d.options.threads : std::max(1u, std::thread::hardware_concurrency());
   auto address = asio::ip::make_address(d.options.host);
   std::uint16_t port = d.options.port;
   for (unsigned i = 0; i < n; ++i) {
@@ -506,7 +530,9 @@ void Gateway::start() {
   d.started = true;
 }
 
-std::uint16_t Gateway::port() const { return impl_->bound_port; }
+std::uint16_t Gateway::port() const {
+  return impl_->bound_port;
+}
 
 void Gateway::stop() {
   auto& d = *impl_;

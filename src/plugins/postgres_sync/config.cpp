@@ -33,10 +33,14 @@ std::function<bool(const json::object&, PgOp)> filter_from_json(const json::valu
       for (auto& o : v.as_array()) {
         auto s = o.is_string() ? std::string(o.as_string()) : std::string();
         for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        if (s == "INSERT") ops.push_back(PgOp::insert);
-        else if (s == "UPDATE") ops.push_back(PgOp::update);
-        else if (s == "DELETE") ops.push_back(PgOp::del);
-        else bad("tables." + table + ".filter.ops: INSERT, UPDATE or DELETE");
+        if (s == "INSERT")
+          ops.push_back(PgOp::insert);
+        else if (s == "UPDATE")
+          ops.push_back(PgOp::update);
+        else if (s == "DELETE")
+          ops.push_back(PgOp::del);
+        else
+          bad("tables." + table + ".filter.ops: INSERT, UPDATE or DELETE");
       }
     } else if (k == "where") {
       if (!v.is_object()) bad("tables." + table + ".filter.where must be an object");
@@ -62,14 +66,20 @@ PostgresSyncOptions postgres_sync_options_from_json(const json::value& config) {
   PostgresSyncOptions o;
   for (auto& [key, v] : config.as_object()) {
     std::string k(key);
-    if (k == "url") o.connection = str(v, k);
-    else if (k == "schema") o.pg_schema = str(v, k);
-    else if (k == "channel") o.realtime_channel = str(v, k);
+    if (k == "url")
+      o.connection = str(v, k);
+    else if (k == "schema")
+      o.pg_schema = str(v, k);
+    else if (k == "channel")
+      o.realtime_channel = str(v, k);
     else if (k == "mode") {
       auto m = str(v, k);
-      if (m == "durable") o.mode = PgSyncMode::durable;
-      else if (m == "notify") o.mode = PgSyncMode::notify;
-      else bad("mode must be durable or notify");
+      if (m == "durable")
+        o.mode = PgSyncMode::durable;
+      else if (m == "notify")
+        o.mode = PgSyncMode::notify;
+      else
+        bad("mode must be durable or notify");
     } else if (k == "poll_interval_ms") {
       o.poll_interval = std::chrono::milliseconds(v.to_number<std::int64_t>());
     } else if (k == "tables") {
@@ -82,11 +92,15 @@ PostgresSyncOptions postgres_sync_options_from_json(const json::value& config) {
         if (!t.is_object()) bad("each table is a name or {name, channel, filter}");
         PgTable pt;
         for (auto& [tk, tv] : t.as_object()) {
-          if (tk == "name") pt.name = str(tv, "tables[].name");
-          else if (tk == "channel") pt.realtime_channel = str(tv, "tables[].channel");
-          else if (tk != "filter") bad("unknown key tables[]." + std::string(tk));
+          if (tk == "name")
+            pt.name = str(tv, "tables[].name");
+          else if (tk == "channel")
+            pt.realtime_channel = str(tv, "tables[].channel");
+          else if (tk != "filter")
+            bad("unknown key tables[]." + std::string(tk));
         }
-        if (auto* f = t.as_object().if_contains("filter")) pt.filter = filter_from_json(*f, pt.name);
+        if (auto* f = t.as_object().if_contains("filter"))
+          pt.filter = filter_from_json(*f, pt.name);
         o.tables.push_back(std::move(pt));
       }
     } else {

@@ -15,7 +15,9 @@ using wait_type = asio::posix::stream_descriptor::wait_type;
 
 Connection::Connection(asio::any_io_executor ex) : ex_(ex), sd_(ex), deadline_(ex) {}
 
-Connection::~Connection() { close(); }
+Connection::~Connection() {
+  close();
+}
 
 void Connection::bind_socket() {
   int fd = conn_ ? PQsocket(conn_) : -1;
@@ -57,8 +59,8 @@ std::string Connection::error_message() const {
   return m.empty() ? "connection lost" : m;
 }
 
-awaitable<boost::system::error_code> Connection::wait(wait_type type,
-                                                      std::optional<std::chrono::milliseconds> timeout) {
+awaitable<boost::system::error_code> Connection::wait(
+    wait_type type, std::optional<std::chrono::milliseconds> timeout) {
   if (!sd_.is_open()) co_return asio::error::bad_descriptor;
   auto gen = ++wait_gen_;
   timed_out_ = false;
@@ -93,9 +95,8 @@ awaitable<std::optional<std::string>> Connection::connect(std::string conninfo,
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         until - std::chrono::steady_clock::now());
     if (left.count() <= 0) co_return std::string("connect timed out");
-    auto ec = co_await wait(st == PGRES_POLLING_READING ? wait_type::wait_read
-                                                        : wait_type::wait_write,
-                            left);
+    auto ec = co_await wait(
+        st == PGRES_POLLING_READING ? wait_type::wait_read : wait_type::wait_write, left);
     if (ec == asio::error::timed_out) co_return std::string("connect timed out");
     if (ec) co_return "connect interrupted: " + ec.message();
     st = PQconnectPoll(conn_);
@@ -103,7 +104,8 @@ awaitable<std::optional<std::string>> Connection::connect(std::string conninfo,
   bind_socket();
   // Server notices (NOTICE, the FATAL of a shutdown) would go to stderr; the errors that
   // matter reach the log through error_message().
-  PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn_, [](void*, const char*) {}, nullptr);
   if (PQsetnonblocking(conn_, 1) != 0) co_return error_message();
   co_return std::nullopt;
 }
@@ -129,7 +131,7 @@ awaitable<QueryResult> Connection::finish_query(std::chrono::milliseconds timeou
   auto until = std::chrono::steady_clock::now() + timeout;
   auto left = [&] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(until -
-                                                                  std::chrono::steady_clock::now());
+                                                                 std::chrono::steady_clock::now());
   };
   // Send everything (non-blocking mode may leave part of the query in libpq's buffer).
   for (;;) {
@@ -165,7 +167,9 @@ awaitable<boost::system::error_code> Connection::wait_readable() {
   co_return co_await wait(wait_type::wait_read, std::nullopt);
 }
 
-bool Connection::consume() { return conn_ && PQconsumeInput(conn_) && connected(); }
+bool Connection::consume() {
+  return conn_ && PQconsumeInput(conn_) && connected();
+}
 
 void Connection::collect() {
   if (!conn_) return;

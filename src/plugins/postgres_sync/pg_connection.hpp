@@ -15,11 +15,11 @@
 #include <string>
 #include <vector>
 
+#include <libpq-fe.h>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <libpq-fe.h>
 
 namespace forrealtime::pg {
 
@@ -53,8 +53,7 @@ class Connection {
   /** Runs SQL text (may hold several statements, no parameters). */
   boost::asio::awaitable<QueryResult> exec(std::string sql, std::chrono::milliseconds timeout);
   /** Runs one statement with text parameters. */
-  boost::asio::awaitable<QueryResult> exec_params(std::string sql,
-                                                  std::vector<std::string> params,
+  boost::asio::awaitable<QueryResult> exec_params(std::string sql, std::vector<std::string> params,
                                                   std::chrono::milliseconds timeout);
   /** Waits until the server sends something (a notification), or cancel(). */
   boost::asio::awaitable<boost::system::error_code> wait_readable();

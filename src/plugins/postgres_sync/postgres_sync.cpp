@@ -19,6 +19,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -28,7 +29,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <spdlog/spdlog.h>
 
 #include "core/names.hpp"
 #include "plugins/postgres_sync/pg_connection.hpp"
@@ -43,9 +43,12 @@ using namespace std::chrono_literals;
 
 std::string_view to_string(PgOp op) {
   switch (op) {
-    case PgOp::insert: return "INSERT";
-    case PgOp::update: return "UPDATE";
-    case PgOp::del: return "DELETE";
+    case PgOp::insert:
+      return "INSERT";
+    case PgOp::update:
+      return "UPDATE";
+    case PgOp::del:
+      return "DELETE";
   }
   return "?";
 }
@@ -80,11 +83,15 @@ struct PostgresSync::Impl : std::enable_shared_from_this<PostgresSync::Impl> {
     std::function<bool(const json::object&, PgOp)> filter;
   };
 
-  explicit Impl(PostgresSyncOptions o) : opts(std::move(o)), conn(ioc.get_executor()),
-                                         idle_timer(ioc), sleep_timer(ioc), ack_timer(ioc),
-                                         force_timer(ioc) {
+  explicit Impl(PostgresSyncOptions o)
+      : opts(std::move(o)),
+        conn(ioc.get_executor()),
+        idle_timer(ioc),
+        sleep_timer(ioc),
+        ack_timer(ioc),
+        force_timer(ioc) {
     for (auto& t : opts.tables) {
-      auto ch = !t.realtime_channel.empty() ? t.realtime_channel
+      auto ch = !t.realtime_channel.empty()      ? t.realtime_channel
                 : !opts.realtime_channel.empty() ? opts.realtime_channel
                                                  : t.name;
       tables.emplace(t.name, Table{t.name, ch, t.name + ".", t.filter});
@@ -250,9 +257,12 @@ struct PostgresSync::Impl : std::enable_shared_from_this<PostgresSync::Impl> {
     std::optional<PgOp> op;
     if (ov && ov->is_string()) {
       auto s = ov->as_string();
-      if (s == "INSERT") op = PgOp::insert;
-      else if (s == "UPDATE") op = PgOp::update;
-      else if (s == "DELETE") op = PgOp::del;
+      if (s == "INSERT")
+        op = PgOp::insert;
+      else if (s == "UPDATE")
+        op = PgOp::update;
+      else if (s == "DELETE")
+        op = PgOp::del;
     }
     if (!table || !op) {
       ++failed;
@@ -301,8 +311,7 @@ struct PostgresSync::Impl : std::enable_shared_from_this<PostgresSync::Impl> {
       keep = true;  // the store is down: the row stays in the outbox and is retried
     } else {
       ++failed;
-      log().warn("postgresSync: event on '{}' refused ({}); dropped", channel,
-                 r.error().message());
+      log().warn("postgresSync: event on '{}' refused ({}); dropped", channel, r.error().message());
     }
     if (!id) return;
     if (keep)
@@ -316,8 +325,8 @@ struct PostgresSync::Impl : std::enable_shared_from_this<PostgresSync::Impl> {
     if (done_ids.empty()) co_return std::string{};
     // Named arguments: GCC 12 miscompiles initializer lists inside co_await expressions.
     std::vector<std::string> params{pg::array_literal(done_ids)};
-    auto r = co_await conn.exec_params(pg::delete_outbox_sql(opts.pg_schema), std::move(params),
-                                       30s);
+    auto r =
+        co_await conn.exec_params(pg::delete_outbox_sql(opts.pg_schema), std::move(params), 30s);
     if (!r.ok()) co_return "deleting emitted outbox rows failed: " + r.error;
     done_ids.clear();
     co_return std::string{};
@@ -346,8 +355,8 @@ struct PostgresSync::Impl : std::enable_shared_from_this<PostgresSync::Impl> {
       if (auto e = co_await delete_done(); !e.empty()) co_return e;
       if (stopping) co_return std::string{};
       std::vector<std::string> params{pg::array_literal(names), std::to_string(opts.batch_size)};
-      auto r = co_await conn.exec_params(pg::select_outbox_sql(opts.pg_schema), std::move(params),
-                                         30s);
+      auto r =
+          co_await conn.exec_params(pg::select_outbox_sql(opts.pg_schema), std::move(params), 30s);
       if (!r.ok()) co_return "reading the outbox failed: " + r.error;
       int n = PQntuples(r.result.get());
       if (n == 0) co_return std::string{};
@@ -373,9 +382,10 @@ struct PostgresSync::Impl : std::enable_shared_from_this<PostgresSync::Impl> {
         if (inflight > 0 && waited > 30s && waited < 31s)
           log().warn("postgresSync: the store has not acknowledged {} events for 30 s", inflight);
         if (inflight > 0 && stopping && waited > 5s) {
-          log().warn("postgresSync: stopping with {} events unacknowledged (they will be "
-                     "emitted again at the next start)",
-                     inflight);
+          log().warn(
+              "postgresSync: stopping with {} events unacknowledged (they will be "
+              "emitted again at the next start)",
+              inflight);
           break;
         }
       }
@@ -409,9 +419,13 @@ PostgresSync::PostgresSync(PostgresSyncOptions options) {
   impl_ = std::make_shared<Impl>(std::move(options));
 }
 
-PostgresSync::~PostgresSync() { stop(); }
+PostgresSync::~PostgresSync() {
+  stop();
+}
 
-void PostgresSync::init(PluginContext& context) { impl_->ctx = &context; }
+void PostgresSync::init(PluginContext& context) {
+  impl_->ctx = &context;
+}
 
 void PostgresSync::start() {
   std::lock_guard lock(impl_->mu);

@@ -17,11 +17,14 @@ std::optional<std::string> check_identifier(std::string_view what, std::string_v
   auto digit = [](char c) { return c >= '0' && c <= '9'; };
   if (!alpha(name[0])) return bad("must start with a letter or '_' (^[A-Za-z_][A-Za-z0-9_]*$)");
   for (char c : name)
-    if (!alpha(c) && !digit(c)) return bad("may hold only letters, digits and '_' (^[A-Za-z_][A-Za-z0-9_]*$)");
+    if (!alpha(c) && !digit(c))
+      return bad("may hold only letters, digits and '_' (^[A-Za-z_][A-Za-z0-9_]*$)");
   return std::nullopt;
 }
 
-std::string quote(std::string_view n) { return "\"" + std::string(n) + "\""; }
+std::string quote(std::string_view n) {
+  return "\"" + std::string(n) + "\"";
+}
 
 namespace {
 
@@ -50,7 +53,9 @@ std::string install_durable_sql(std::string_view schema, const std::vector<std::
     out += "CREATE OR REPLACE FUNCTION " + function_name(schema, t) +
            "() RETURNS trigger LANGUAGE plpgsql AS $forrealtime$\n"
            "BEGIN\n"
-           "  INSERT INTO " + quote(schema) + ".forrealtime_outbox (tbl, op, payload) VALUES (\n"
+           "  INSERT INTO " +
+           quote(schema) +
+           ".forrealtime_outbox (tbl, op, payload) VALUES (\n"
            "    TG_TABLE_NAME, TG_OP, jsonb_build_object('table', TG_TABLE_NAME, 'op', TG_OP,\n"
            "      'new', CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE to_jsonb(NEW) END,\n"
            "      'old', CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE to_jsonb(OLD) END));\n"

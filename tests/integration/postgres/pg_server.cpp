@@ -73,8 +73,8 @@ void PgServer::stop() {
 }
 
 void PgServer::restart() {
-  run_as_db_user(std::string(kBin) + "/pg_ctl -D " + dir_ + "/data -w -t 30 -m fast -l " +
-                 dir_ + "/log restart");
+  run_as_db_user(std::string(kBin) + "/pg_ctl -D " + dir_ + "/data -w -t 30 -m fast -l " + dir_ +
+                 "/log restart");
   running_ = true;
 }
 

@@ -8,9 +8,9 @@
 #include <set>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <gtest/gtest.h>
 
 #include "pg_server.hpp"
 #include "support/net.hpp"
@@ -58,9 +58,10 @@ bool wait_for_log(GatewayProcess& gw, const std::string& text, std::chrono::seco
 
 TEST(PostgresGateway, ConfigFileTablesReachSubscribersFiltered) {
   Db db(server().url());
-  db.exec("CREATE SCHEMA g1;"
-          "CREATE TABLE g1.posts (id serial PRIMARY KEY, title text);"
-          "CREATE TABLE g1.comments (id serial PRIMARY KEY, body text, status text)");
+  db.exec(
+      "CREATE SCHEMA g1;"
+      "CREATE TABLE g1.posts (id serial PRIMARY KEY, title text);"
+      "CREATE TABLE g1.comments (id serial PRIMARY KEY, body text, status text)");
   auto cfg = write_config("g1", boost::json::parse(R"({"postgres": {
       "url": ")" + server().url() + R"(", "schema": "g1",
       "tables": ["posts", {"name": "comments", "channel": "c",
@@ -140,8 +141,9 @@ TEST(PostgresGateway, RowsWrittenWhileTheGatewayIsDownArriveOnceAfterRestart) {
   std::size_t stored = 0;
   std::string after;
   for (;;) {
-    auto r = fr_test::http(gw.port(), "GET",
-                           "/api/history?channel=posts&limit=1000" + (after.empty() ? "" : "&after=" + after));
+    auto r = fr_test::http(
+        gw.port(), "GET",
+        "/api/history?channel=posts&limit=1000" + (after.empty() ? "" : "&after=" + after));
     ASSERT_EQ(r.status, 200);
     auto arr = r.json().as_array();
     stored += arr.size();

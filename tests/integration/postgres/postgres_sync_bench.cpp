@@ -47,7 +47,8 @@ int main(int argc, char** argv) {
   fr_test::GatewayProcess gw({"--config", cfg});
   // The plugin installs its triggers in the background: wait until they exist.
   for (int i = 0; i < 200; ++i) {
-    if (db.exec("SELECT count(*) FROM pg_trigger WHERE tgname = 'forrealtime_bench_trigger'") == "1")
+    if (db.exec("SELECT count(*) FROM pg_trigger WHERE tgname = 'forrealtime_bench_trigger'") ==
+        "1")
       break;
     std::this_thread::sleep_for(50ms);
   }
@@ -102,14 +103,16 @@ int main(int argc, char** argv) {
   }
   std::sort(lat.begin(), lat.end());
   auto pct = [&](double p) {
-    return lat.empty() ? 0.0 : lat[std::min(lat.size() - 1, static_cast<std::size_t>(p * lat.size()))];
+    return lat.empty() ? 0.0
+                       : lat[std::min(lat.size() - 1, static_cast<std::size_t>(p * lat.size()))];
   };
   double secs = (last - start) / 1e9;
   std::printf("mode=%s rows=%d target_rate=%.0f/s writers=%d\n", mode.c_str(), n, rate, writers);
-  std::printf("written in %.2f s (%.0f commits/s); delivered %d (missing %d) in %.2f s = %.0f "
-              "changes/s end to end\n",
-              (written - start) / 1e9, n / ((written - start) / 1e9), received.load(), missing,
-              secs, lat.size() / secs);
+  std::printf(
+      "written in %.2f s (%.0f commits/s); delivered %d (missing %d) in %.2f s = %.0f "
+      "changes/s end to end\n",
+      (written - start) / 1e9, n / ((written - start) / 1e9), received.load(), missing, secs,
+      lat.size() / secs);
   std::printf("latency ms: p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n", pct(0.5),
               pct(0.9), pct(0.99), pct(0.999), lat.empty() ? 0.0 : lat.back());
   ::unlink(cfg.c_str());

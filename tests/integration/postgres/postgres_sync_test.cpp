@@ -7,8 +7,8 @@
 #include <set>
 #include <thread>
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 #include "forrealtime/postgres_sync.hpp"
 #include "forrealtime/realtime.hpp"
@@ -80,9 +80,10 @@ TEST(PostgresSync, RefusesBadNamesBeforeAnySql) {
 
 TEST(PostgresSync, TwoTablesBecomeEventsOnTheirChannelsAndFiltersDrop) {
   Db db(server().url());
-  db.exec("CREATE SCHEMA s2;"
-          "CREATE TABLE s2.posts (id serial PRIMARY KEY, title text);"
-          "CREATE TABLE s2.comments (id serial PRIMARY KEY, body text, status text)");
+  db.exec(
+      "CREATE SCHEMA s2;"
+      "CREATE TABLE s2.posts (id serial PRIMARY KEY, title text);"
+      "CREATE TABLE s2.comments (id serial PRIMARY KEY, body text, status text)");
   auto o = base_options("s2");
   o.tables = {"posts", PgTable("comments", "c", [](const boost::json::object& row, PgOp op) {
                 return op != PgOp::del && row.at("status") == "published";
@@ -100,8 +101,10 @@ TEST(PostgresSync, TwoTablesBecomeEventsOnTheirChannelsAndFiltersDrop) {
   db.exec("UPDATE s2.comments SET status = 'published' WHERE body = 'b'");
   db.exec("DELETE FROM s2.comments WHERE body = 'a'");
 
-  ASSERT_TRUE(eventually([&] { return history(rt, "posts").size() == 3 && history(rt, "c").size() == 2; }))
-      << history(rt, "posts").size() << " " << history(rt, "c").size();
+  ASSERT_TRUE(eventually([&] {
+    return history(rt, "posts").size() == 3 && history(rt, "c").size() == 2;
+  })) << history(rt, "posts").size()
+      << " " << history(rt, "c").size();
   auto posts = history(rt, "posts");
   EXPECT_EQ(posts[0].event, "posts.insert");
   EXPECT_EQ(str(posts[0].data, "title"), "hello");
@@ -118,7 +121,8 @@ TEST(PostgresSync, TwoTablesBecomeEventsOnTheirChannelsAndFiltersDrop) {
   EXPECT_TRUE(history(rt, "comments").empty());
   EXPECT_TRUE(eventually([&] { return pg.stats().filtered == 2; })) << pg.stats().filtered;
   // Every processed change left the outbox.
-  EXPECT_TRUE(eventually([&] { return db.exec("SELECT count(*) FROM s2.forrealtime_outbox") == "0"; }));
+  EXPECT_TRUE(
+      eventually([&] { return db.exec("SELECT count(*) FROM s2.forrealtime_outbox") == "0"; }));
   // The contract's names.
   EXPECT_EQ(db.exec("SELECT count(*) FROM pg_trigger WHERE tgname IN "
                     "('forrealtime_posts_trigger', 'forrealtime_comments_trigger')"),
@@ -245,23 +249,27 @@ TEST(PostgresSync, ConfigSectionBuildsOptionsAndFilters) {
 
 TEST(PostgresSync, TheReadmeExampleWorks) {
   Db db(server().url());
-  db.exec("CREATE TABLE posts (id serial PRIMARY KEY, title text);"
-          "CREATE TABLE comments (id serial PRIMARY KEY, status text)");
+  db.exec(
+      "CREATE TABLE posts (id serial PRIMARY KEY, title text);"
+      "CREATE TABLE comments (id serial PRIMARY KEY, status text)");
   ::setenv("DATABASE_URL", server().url().c_str(), 1);
   Realtime rt;
   // As in README.md.
   auto& pg = rt.use<forrealtime::PostgresSync>(forrealtime::PostgresSyncOptions{
       .connection = std::getenv("DATABASE_URL"),
       .tables = {"posts",
-                 {"comments", "c", [](const boost::json::object& row, forrealtime::PgOp op) {
+                 {"comments", "c",
+                  [](const boost::json::object& row, forrealtime::PgOp op) {
                     return op != forrealtime::PgOp::del && row.at("status") == "published";
                   }}},
       .realtime_channel = "db"});
   pg.start();
   ASSERT_TRUE(eventually([&] { return pg.stats().installed; }));
-  db.exec("INSERT INTO posts (title) VALUES ('t'); INSERT INTO comments (status) VALUES ('draft');"
-          "INSERT INTO comments (status) VALUES ('published')");
-  ASSERT_TRUE(eventually([&] { return history(rt, "db").size() == 1 && history(rt, "c").size() == 1; }));
+  db.exec(
+      "INSERT INTO posts (title) VALUES ('t'); INSERT INTO comments (status) VALUES ('draft');"
+      "INSERT INTO comments (status) VALUES ('published')");
+  ASSERT_TRUE(
+      eventually([&] { return history(rt, "db").size() == 1 && history(rt, "c").size() == 1; }));
   EXPECT_EQ(history(rt, "db")[0].event, "posts.insert");
   rt.plugin<forrealtime::PostgresSync>().stop();
   EXPECT_FALSE(pg.stats().connected);
@@ -284,7 +292,7 @@ TEST(PostgresSync, ATransactionThatCommitsLateIsNotSkipped) {
   ASSERT_TRUE(eventually([&] { return pg.stats().installed; }));
   Db slow(server().url());
   slow.exec("BEGIN; INSERT INTO s7.t VALUES (1)");  // takes outbox id n, not committed
-  db.exec("INSERT INTO s7.t VALUES (2)");            // takes n+1, committed first
+  db.exec("INSERT INTO s7.t VALUES (2)");           // takes n+1, committed first
   ASSERT_TRUE(eventually([&] { return history(rt, "t").size() == 1; }));
   slow.exec("COMMIT");
   ASSERT_TRUE(eventually([&] { return history(rt, "t").size() == 2; }));
