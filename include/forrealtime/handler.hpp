@@ -16,6 +16,9 @@
 //   co_await handler(request_view, forrealtime::make_socket_sink(std::move(socket), 11));
 //
 // With Boost.Beast, forrealtime/beast.hpp does the adapting in one call.
+//
+// Shutting down: `realtime.shutdown()` ends every stream with `reconnect`; then stop the
+// io_contexts that run streams, destroy the Realtime, and only then those io_contexts.
 #pragma once
 
 #include <functional>

@@ -553,7 +553,7 @@ void Gateway::stop() {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     for (auto& c : d.contexts) c->stop();
     for (auto& t : d.threads) t.join();
-    d.core.hub->stop_timers();
+    d.core.hub->release_shards();
     d.acceptors.clear();
     d.contexts.clear();
   }

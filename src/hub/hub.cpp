@@ -31,11 +31,13 @@ HubEntryPtr make_hub_entry(std::string_view channel, const StoredEntry& entry) {
 Shard::Shard(asio::any_io_executor ex, std::chrono::milliseconds ping_interval)
     : executor_(std::move(ex)), ping_interval_(ping_interval) {}
 
-void Shard::remove_client(ShardClient* c) {
-  auto it = std::find(clients_.begin(), clients_.end(), c);
-  if (it == clients_.end()) return;
-  *it = clients_.back();
+std::shared_ptr<ShardClient> Shard::remove_client(ShardClient* c) {
+  auto it = std::find_if(clients_.begin(), clients_.end(), [c](auto& p) { return p.get() == c; });
+  if (it == clients_.end()) return nullptr;
+  auto out = std::move(*it);
+  *it = std::move(clients_.back());
   clients_.pop_back();
+  return out;
 }
 
 void Shard::push(Batch batch) {
@@ -95,7 +97,7 @@ void Shard::tick() {
     }
     // Clients may remove themselves while ticking.
     auto clients = clients_;
-    for (auto* c : clients) c->on_tick(now, ping);
+    for (auto& c : clients) c->on_tick(now, ping);
     tick();
   });
 }
@@ -224,9 +226,12 @@ void Hub::on_tail_resumed() {
   logger_->info("the store's live tail resumed");
 }
 
-void Hub::stop_timers() {
+void Hub::release_shards() {
   std::lock_guard lock(mu_);
-  for (auto& [key, shard] : shards_) shard->ticker_.reset();
+  for (auto& [key, shard] : shards_) {
+    shard->ticker_.reset();
+    shard->clients_.clear();
+  }
 }
 
 void Hub::shutdown() {
@@ -237,7 +242,7 @@ void Hub::shutdown() {
       s->shutting_down_ = true;
       auto frame = core::make_frame({}, core::sse_frame(core::reconnect_json(core::now_ms())));
       auto clients = s->clients_;
-      for (auto* c : clients) c->on_shutdown(frame);
+      for (auto& c : clients) c->on_shutdown(frame);
       if (s->ticker_) s->ticker_->cancel();
     });
   }

@@ -81,10 +81,13 @@ class Shard {
   const boost::asio::any_io_executor& executor() const { return executor_; }
 
   // On the shard's executor only:
-  void add_client(ShardClient* c) { clients_.push_back(c); }
+  /** The shard owns its clients (so that they go when the hub goes, even if their io_context
+   *  was stopped with them mid-stream). */
+  void add_client(std::shared_ptr<ShardClient> c) { clients_.push_back(std::move(c)); }
   /** Inside a delivery: call `sub->flush()` once the current drain has delivered everything. */
   void flush_later(Subscriber* sub) { dirty_.push_back(sub); }
-  void remove_client(ShardClient* c);
+  /** Gives the client back; the caller decides when it is released. */
+  std::shared_ptr<ShardClient> remove_client(ShardClient* c);
   std::size_t client_count() const { return clients_.size(); }
 
  private:
@@ -104,7 +107,7 @@ class Shard {
   std::unordered_map<std::string, std::vector<std::pair<Subscriber*, std::uint32_t>>, StringHash,
                      std::equal_to<>>
       channels_;
-  std::vector<ShardClient*> clients_;
+  std::vector<std::shared_ptr<ShardClient>> clients_;
   bool shutting_down_ = false;
   // Batches cross threads through this inbox, not one post each: Asio runs what a thread posts
   // to its own io_context after what other threads post meanwhile, which would reorder two
@@ -134,15 +137,17 @@ class Hub final : public TailSink {
   /** On the shard's executor: stops it. No call reaches `sub` for `channel` afterwards. */
   void remove(Shard& shard, Subscriber* sub, const std::string& channel);
 
-  /** Destroys the shards' timers. Call only once no thread runs any shard's executor, and
-   *  before those io_contexts are destroyed. */
-  void stop_timers();
+  /** Destroys the shards' timers and releases their sessions. Call only once no thread runs
+   *  any shard's executor, and before those io_contexts are destroyed (sockets must go before
+   *  their io_context). */
+  void release_shards();
 
   /** Every stream ends with `reconnect`; returns at once. */
   void shutdown();
   /** Number of live streams (sessions) across shards; for metrics. */
-  std::size_t stream_count() const { return streams_.load(std::memory_order_relaxed); }
-  std::atomic<std::size_t>& streams() { return streams_; }
+  std::size_t stream_count() const { return streams_->load(std::memory_order_relaxed); }
+  /** Shared with the sessions, which may be destroyed after the hub (with their io_context). */
+  const std::shared_ptr<std::atomic<std::size_t>>& streams() { return streams_; }
   std::atomic<std::uint64_t>& delivered() { return delivered_; }
 
   // TailSink
@@ -164,7 +169,8 @@ class Hub final : public TailSink {
   std::unordered_map<const void*, std::unique_ptr<Shard>> shards_;  // by execution context
   std::unordered_map<std::string, Route, StringHash, std::equal_to<>> routes_;
   std::unordered_map<const void*, bool> single_threaded_;
-  std::atomic<std::size_t> streams_{0};
+  std::shared_ptr<std::atomic<std::size_t>> streams_ =
+      std::make_shared<std::atomic<std::size_t>>(0);
   std::atomic<std::uint64_t> delivered_{0};
   std::atomic<bool> tail_ok_{true};
 };

@@ -29,16 +29,17 @@ SseSession::SseSession(Hub& hub, Shard& shard, std::shared_ptr<SseSink> sink,
       req_(std::move(req)),
       settings_(settings),
       merge_(req_.channels.size()) {
-  hub_.streams().fetch_add(1, std::memory_order_relaxed);
+  streams_ = hub_.streams();
+  streams_->fetch_add(1, std::memory_order_relaxed);
 }
 
 SseSession::~SseSession() {
-  hub_.streams().fetch_sub(1, std::memory_order_relaxed);
+  // Not through hub_: a session still queued in a stopped io_context may outlive the hub.
+  streams_->fetch_sub(1, std::memory_order_relaxed);
 }
 
 void SseSession::start(const Response& head) {
-  self_ = shared_from_this();  // owned by itself until finish()
-  shard_.add_client(this);
+  shard_.add_client(shared_from_this());  // owned by the shard until finish()
   if (settings_.max_duration.count() > 0)
     deadline_ms_ =
         core::now_ms() + static_cast<std::uint64_t>(settings_.max_duration.count()) * 1000;
@@ -265,15 +266,14 @@ void SseSession::on_closed(error_code) {
 void SseSession::finish() {
   if (state_ == State::closed) return;
   state_ = State::closed;
-  auto self = shared_from_this();  // the shard and the hub hold raw pointers until here
   for (std::size_t i = 0; i < watched_; ++i) hub_.remove(shard_, this, req_.channels[i]);
   watched_ = 0;
-  shard_.remove_client(this);
+  auto self = shard_.remove_client(this);
   sink_->close();
   pending_.clear();
   // Released later, never inside the call chain that got here (a delivery loop, a write that
   // failed at once): those frames still use `this` after finish() returns.
-  asio::post(shard_.executor(), [last = std::move(self_)] {});
+  asio::post(shard_.executor(), [last = std::move(self)] {});
 }
 
 }  // namespace forrealtime::detail

@@ -70,7 +70,7 @@ class SseSession final : public std::enable_shared_from_this<SseSession>,
   void end_with(core::FramePtr last);
   void finish();
 
-  std::shared_ptr<SseSession> self_;
+  std::shared_ptr<std::atomic<std::size_t>> streams_;
   Hub& hub_;
   Shard& shard_;
   std::shared_ptr<SseSink> sink_;

@@ -53,7 +53,7 @@ void RealtimeCore::close() {
   // Order matters: timers before their io_context, the io_context (and the handlers it still
   // holds, which may hold sessions and subscribers) before the hub they point to, the store
   // after everything that can still call it.
-  hub->stop_timers();
+  hub->release_shards();
   internal.reset();
   store->stop();
 }

@@ -3,17 +3,25 @@
 #include <atomic>
 #include <condition_variable>
 #include <future>
+#include <map>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "forrealtime/gateway.hpp"
+#include "forrealtime/handler.hpp"
 #include "forrealtime/memory_store.hpp"
 #include "forrealtime/realtime.hpp"
+#include "forrealtime/socket_sink.hpp"
 #include "support/net.hpp"
 
 using namespace fr_test;
@@ -57,7 +65,7 @@ class FlakyStore final : public Store {
 
 }  // namespace
 
-TEST(Library, SyncMiddlewareRejectsBeforeAnythingIsStreamed) {
+TEST(Library, CoroutineMiddlewareRejectsBeforeAnythingIsStreamed) {
   Realtime rt;
   GatewayOptions go;
   go.port = 0;
@@ -87,34 +95,78 @@ TEST(Library, SyncMiddlewareRejectsBeforeAnythingIsStreamed) {
   gw.stop();
 }
 
-TEST(Library, HandleAcceptsSynchronousMiddleware) {
-  Realtime rt;
+TEST(Library, HandleWithSynchronousMiddlewareOverARawSocket) {
+  // handle() mounted in a server of our own (not the Gateway): a hand-parsed request head, a
+  // Request view, and make_socket_sink(). The order of teardown is the documented one: stop the
+  // io_context, destroy the Realtime, then the io_context.
+  namespace asio = boost::asio;
+  using asio::ip::tcp;
+  asio::io_context ioc(1);
   std::atomic<int> calls{0};
-  auto h = handle(
-      rt, [&](const Request& req, const std::vector<std::string>& ch) -> std::optional<Response> {
-        ++calls;
-        if (ch.size() > 1) return Response::json(403, R"({"error":"one channel only"})");
-        return std::nullopt;
-      });
-  (void)h;
-  GatewayOptions go;
-  go.port = 0;
-  go.threads = 1;
-  go.middleware =
-      [&](const Request& req,
-          const std::vector<std::string>& ch) -> boost::asio::awaitable<std::optional<Response>> {
-    ++calls;
-    if (ch.size() > 1) co_return Response::json(403, R"({"error":"one channel only"})");
-    co_return std::nullopt;
-  };
-  Gateway gw(rt, go);
-  gw.start();
-  EXPECT_EQ(http(gw.port(), "GET", "/api/realtime?channel=a&channel=b").status, 403);
-  SseClient c(gw.port(), "/api/realtime?channel=a");
-  EXPECT_EQ(c.status(), 200);
-  EXPECT_TRUE(c.next());
-  EXPECT_EQ(calls.load(), 2);
-  gw.stop();
+  {
+    Realtime rt;
+    auto handler = handle(
+        rt, [&](const Request& req, const std::vector<std::string>& ch) -> std::optional<Response> {
+          ++calls;
+          if (req.header("x-token") != std::optional<std::string_view>("ok"))
+            return Response::json(401, R"({"error":"no token"})");
+          if (ch.size() > 1) return Response::json(403, R"({"error":"one channel only"})");
+          return std::nullopt;
+        });
+    tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+    auto port = acceptor.local_endpoint().port();
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+          for (;;) {
+            auto socket = co_await acceptor.async_accept(asio::use_awaitable);
+            std::string head;
+            co_await asio::async_read_until(socket, asio::dynamic_buffer(head), "\r\n\r\n",
+                                            asio::use_awaitable);
+            std::istringstream in(head);
+            std::string method, target, line;
+            in >> method >> target;
+            std::getline(in, line);
+            std::map<std::string, std::string> headers;
+            while (std::getline(in, line) && line != "\r") {
+              auto colon = line.find(':');
+              if (colon == std::string::npos) continue;
+              std::string name = line.substr(0, colon);
+              for (auto& c : name) c = static_cast<char>(std::tolower(c));
+              headers[name] = line.substr(colon + 2, line.size() - colon - 3);
+            }
+            Request r;
+            r.method = method;
+            r.target = target;
+            r.header = [&headers](std::string_view n) -> std::optional<std::string_view> {
+              auto it = headers.find(std::string(n));
+              if (it == headers.end()) return std::nullopt;
+              return std::string_view(it->second);
+            };
+            auto op = handler(r, make_socket_sink(std::move(socket)));
+            co_await std::move(op);
+          }
+        },
+        asio::detached);
+    std::thread t([&] { ioc.run(); });
+    auto r = http(port, "GET", "/api/realtime?channel=a");
+    EXPECT_EQ(r.status, 401);
+    EXPECT_EQ(r.body, R"({"error":"no token"})");
+    EXPECT_EQ(http(port, "GET", "/api/realtime?channel=a&channel=b", "", "X-Token: ok\r\n").status,
+              403);
+    {
+      SseClient c(port, "/api/realtime?channel=a", 0, "HTTP/1.1", "X-Token: ok\r\n");
+      EXPECT_EQ(c.status(), 200);
+      ASSERT_TRUE(c.next());  // connected
+      ASSERT_TRUE(rt.channel("a").emit("a.b", 42));
+      auto e = c.next_user();
+      ASSERT_TRUE(e);
+      EXPECT_EQ(e->at("data").as_int64(), 42);
+    }
+    EXPECT_EQ(calls.load(), 3);
+    ioc.stop();
+    t.join();
+  }  // the Realtime goes first, with a stream possibly still queued in the stopped io_context
 }
 
 TEST(Library, SlowConsumerGetsReconnectAndOthersAreUnaffected) {
