@@ -46,7 +46,6 @@ std::variant<SubscribeRequest, QueryError> parse_subscribe(std::string_view quer
 class MergeCursor {
  public:
   explicit MergeCursor(std::size_t channels = 0) : last_(channels) {}
-  void resize(std::size_t channels) { last_.resize(channels); }
   /** Marks everything up to `id` on `channel` as delivered. */
   void advance(std::size_t channel, StreamId id) {
     if (id > last_[channel]) last_[channel] = id;

@@ -302,31 +302,16 @@ struct Gateway::Impl {
 
   HttpResponse metrics_text(const HttpRequest& req) {
     std::string out;
+    auto metric = [&](const char* type, const char* name, const char* help, std::uint64_t v) {
+      out.append("# HELP ").append(name).append(" ").append(help);
+      out.append("\n# TYPE ").append(name).append(" ").append(type).append("\n");
+      out.append(name).append(" ").append(std::to_string(v)).append("\n");
+    };
     auto counter = [&](const char* name, const char* help, std::uint64_t v) {
-      out += "# HELP ";
-      out += name;
-      out += ' ';
-      out += help;
-      out += "\n# TYPE ";
-      out += name;
-      out += " counter\n";
-      out += name;
-      out += ' ';
-      out += std::to_string(v);
-      out += '\n';
+      metric("counter", name, help, v);
     };
     auto gauge = [&](const char* name, const char* help, std::uint64_t v) {
-      out += "# HELP ";
-      out += name;
-      out += ' ';
-      out += help;
-      out += "\n# TYPE ";
-      out += name;
-      out += " gauge\n";
-      out += name;
-      out += ' ';
-      out += std::to_string(v);
-      out += '\n';
+      metric("gauge", name, help, v);
     };
     gauge("forrealtime_streams", "Open SSE streams.", core.hub->stream_count());
     gauge("forrealtime_store_healthy", "1 when the store can serve.",

@@ -239,7 +239,6 @@ void Hub::shutdown() {
   for (auto& [key, shard] : shards_) {
     Shard* s = shard.get();
     asio::post(s->executor(), [s] {
-      s->shutting_down_ = true;
       auto frame = core::make_frame({}, core::sse_frame(core::reconnect_json(core::now_ms())));
       auto clients = s->clients_;
       for (auto& c : clients) c->on_shutdown(frame);

@@ -88,7 +88,6 @@ class Shard {
   void flush_later(Subscriber* sub) { dirty_.push_back(sub); }
   /** Gives the client back; the caller decides when it is released. */
   std::shared_ptr<ShardClient> remove_client(ShardClient* c);
-  std::size_t client_count() const { return clients_.size(); }
 
  private:
   friend class Hub;
@@ -108,7 +107,6 @@ class Shard {
                      std::equal_to<>>
       channels_;
   std::vector<std::shared_ptr<ShardClient>> clients_;
-  bool shutting_down_ = false;
   // Batches cross threads through this inbox, not one post each: Asio runs what a thread posts
   // to its own io_context after what other threads post meanwhile, which would reorder two
   // entries of one channel appended on different threads (and the merge rule would drop one).
