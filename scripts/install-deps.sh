@@ -9,7 +9,7 @@ what=${1:-build}
 pkgs=(g++ cmake ninja-build ccache pkg-config git curl ca-certificates
       libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
       libspdlog-dev libcli11-dev libhiredis-dev libvalijson-dev libpq-dev
-      libgtest-dev libgmock-dev libbenchmark-dev)
+      libgtest-dev libgmock-dev libbenchmark-dev libssl-dev)
 command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 if [ "$what" = test ]; then
   pkgs+=(redis-server redis-tools postgresql chromium procps psmisc clang libclang-rt-14-dev)
