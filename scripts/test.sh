@@ -39,6 +39,7 @@ suite "release build" build release
 echo "release build took $((SECONDS - build_start))s"
 suite "C++ tests (release)" ctest --preset release -j2 --timeout 300 --no-tests=error
 suite "find_package(forrealtime) from an installed copy" tests/package/run.sh
+suite "Debian package: built by CPack, installed with apt, started as its user, purged" tests/ops/deb.sh
 if [ "${FORREALTIME_SKIP_ASAN:-0}" != 1 ]; then
   suite "ASan + UBSan build" build asan
   suite "C++ tests (ASan + UBSan)" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

@@ -13,13 +13,16 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "cli/client.hpp"
 #include "cli/log.hpp"
+#include "cli/settings.hpp"
 #include "forrealtime/gateway.hpp"
 #include "forrealtime/memory_store.hpp"
 #include "forrealtime/realtime.hpp"
 #include "forrealtime/schema.hpp"
+#include "forrealtime/version.hpp"
 #ifdef FORREALTIME_HAVE_REDIS
 #include "forrealtime/redis_store.hpp"
 #endif
@@ -29,110 +32,7 @@
 
 namespace {
 
-struct ServeSettings {
-  std::string host = "127.0.0.1";
-  int port = 8787;
-  unsigned threads = 0;
-  std::string config;
-  std::string static_dir;
-  std::size_t history_max_length = 0;
-  std::uint64_t history_expire_secs = 0;
-  std::uint64_t max_duration_secs = 0;
-  double ping_interval_secs = 30;
-  std::size_t max_channels = 100;
-  std::size_t max_body_bytes = 1024 * 1024;
-  std::string emit_token;
-  std::string allow_origin = "*";
-  std::string redis;
-  std::string key_prefix;
-  std::string log_level = "info";
-  std::string log_format = "text";
-  // The `postgres` section of the config file (postgresSync), and DATABASE_URL.
-  boost::json::value postgres;
-  std::string database_url;
-  std::string schema;
-  bool strict = true;
-};
-
-// Applies the config file to every setting not given by flag or environment.
-bool apply_config(CLI::App& serve, ServeSettings& s, std::string& error) {
-  if (s.config.empty()) return true;
-  std::ifstream in(s.config);
-  if (!in) {
-    error = "cannot read config file " + s.config;
-    return false;
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  boost::system::error_code ec;
-  auto v = boost::json::parse(ss.str(), ec);
-  if (ec || !v.is_object()) {
-    error = "config file " + s.config + " is not a JSON object" + (ec ? ": " + ec.message() : "");
-    return false;
-  }
-  auto given = [&](const char* flag) { return serve.get_option(flag)->count() > 0; };
-  try {
-    for (auto& [key, val] : v.get_object()) {
-      std::string k(key);
-      auto str = [&] { return std::string(val.as_string()); };
-      auto num = [&] { return val.to_number<std::uint64_t>(); };
-      if (k == "host") {
-        if (!given("--host")) s.host = str();
-      } else if (k == "port") {
-        if (!given("--port")) s.port = static_cast<int>(num());
-      } else if (k == "threads") {
-        if (!given("--threads")) s.threads = static_cast<unsigned>(num());
-      } else if (k == "static") {
-        if (!given("--static")) s.static_dir = str();
-      } else if (k == "history") {
-        for (auto& [hk, hv] : val.as_object()) {
-          if (hk == "max_length") {
-            if (!given("--history-max-length")) s.history_max_length = hv.to_number<std::size_t>();
-          } else if (hk == "expire_after_secs") {
-            if (!given("--history-expire-secs"))
-              s.history_expire_secs = hv.to_number<std::uint64_t>();
-          } else {
-            error = "unknown config key history." + std::string(hk);
-            return false;
-          }
-        }
-      } else if (k == "max_duration_secs") {
-        if (!given("--max-duration")) s.max_duration_secs = num();
-      } else if (k == "ping_interval_secs") {
-        if (!given("--ping-interval")) s.ping_interval_secs = val.to_number<double>();
-      } else if (k == "max_channels") {
-        if (!given("--max-channels")) s.max_channels = num();
-      } else if (k == "max_body_bytes") {
-        if (!given("--max-body")) s.max_body_bytes = num();
-      } else if (k == "emit_token") {
-        if (!given("--emit-token")) s.emit_token = str();
-      } else if (k == "allow_origin") {
-        if (!given("--allow-origin")) s.allow_origin = str();
-      } else if (k == "redis") {
-        if (!given("--redis")) s.redis = str();
-      } else if (k == "key_prefix") {
-        if (!given("--key-prefix")) s.key_prefix = str();
-      } else if (k == "log_level") {
-        if (!given("--log-level")) s.log_level = str();
-      } else if (k == "log_format") {
-        if (!given("--log-format")) s.log_format = str();
-      } else if (k == "postgres") {
-        s.postgres = val;
-      } else if (k == "schema") {
-        if (!given("--schema")) s.schema = str();
-      } else if (k == "strict") {
-        if (!given("--strict") && !given("--no-strict")) s.strict = val.as_bool();
-      } else {
-        error = "unknown config key '" + k + "'";
-        return false;
-      }
-    }
-  } catch (const std::exception& e) {
-    error = "config file " + s.config + ": a value has the wrong type (" + e.what() + ")";
-    return false;
-  }
-  return true;
-}
+using forrealtime::cli::ServeSettings;
 
 // `forrealtime codegen ts`: the schema file is checked as `serve` would, then turned into types.
 int run_codegen_ts(const std::string& schema_file, const std::string& out_file) {
@@ -165,17 +65,16 @@ bool is_loopback(const std::string& host) {
 
 int serve(CLI::App& app, ServeSettings& s) {
   std::string error;
-  if (!apply_config(app, s, error)) {
+  if (!forrealtime::cli::apply_config(app, s, error)) {
+    std::cerr << "forrealtime serve: " << error << "\n";
+    return 2;
+  }
+  if (!forrealtime::cli::validate(s, error)) {
     std::cerr << "forrealtime serve: " << error << "\n";
     return 2;
   }
   if (!forrealtime::cli::setup_logging(s.log_format, s.log_level)) {
-    std::cerr << "forrealtime serve: --log-format must be text or json, --log-level one of "
-                 "trace, debug, info, warn, error\n";
-    return 2;
-  }
-  if (s.port < 0 || s.port > 65535) {
-    std::cerr << "forrealtime serve: --port must be 0-65535\n";
+    std::cerr << "forrealtime serve: cannot set up logging\n";
     return 2;
   }
 #ifdef FORREALTIME_HAVE_POSTGRES
@@ -302,58 +201,28 @@ int main(int argc, char** argv) {
       "  forrealtime tail room notifications\n"
       "  forrealtime codegen ts --schema events.json --out events.ts\n"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "forrealtime 0.1.0");
+  app.set_version_flag("--version", "forrealtime " FORREALTIME_VERSION);
 
   ServeSettings s;
   auto* sv = app.add_subcommand(
       "serve",
       "Run the gateway: GET /api/realtime (SSE), POST /api/emit, GET /api/history, "
       "GET /healthz, GET /metrics, and static files");
-  sv->add_option("--host", s.host, "Address to bind")->envname("HOST")->capture_default_str();
-  sv->add_option("--port", s.port, "Port to bind (0 picks a free one)")
-      ->envname("PORT")
-      ->capture_default_str();
-  sv->add_option("--threads", s.threads, "Worker threads (default: one per core)");
-  sv->add_option("--config", s.config, "JSON config file (flags and env override it)")
-      ->envname("FORREALTIME_CONFIG");
-  sv->add_option("--static", s.static_dir, "Serve files from this directory at /");
-  sv->add_option("--redis", s.redis,
-                 "Redis URL redis://[user:password@]host[:port][/db] (default: in-memory store)")
-      ->envname("REDIS_URL");
-  sv->add_option("--key-prefix", s.key_prefix, "Prefix of the Redis stream keys");
-  sv->add_option("--history-max-length", s.history_max_length,
-                 "Keep about this many events per channel (0: all)")
-      ->capture_default_str();
-  sv->add_option("--history-expire-secs", s.history_expire_secs,
-                 "Drop a channel's history this long after its last event (0: never)");
-  sv->add_option("--max-duration", s.max_duration_secs,
-                 "End each stream with `reconnect` after this many seconds (0: unlimited)")
-      ->capture_default_str();
-  sv->add_option("--ping-interval", s.ping_interval_secs, "Seconds between pings")
-      ->capture_default_str();
-  sv->add_option("--max-channels", s.max_channels, "Channels one connection may subscribe to")
-      ->capture_default_str();
-  sv->add_option("--max-body", s.max_body_bytes, "Largest emit body in bytes (413 beyond)")
-      ->capture_default_str();
-  sv->add_option("--emit-token", s.emit_token, "Require `Authorization: Bearer TOKEN` on emit")
-      ->envname("FORREALTIME_EMIT_TOKEN");
-  sv->add_option("--allow-origin", s.allow_origin, "Access-Control-Allow-Origin ('' for none)")
-      ->capture_default_str();
-  sv->add_option("--schema", s.schema,
-                 "Check every emit against this schema file: {namespace: {event: JSON Schema}}")
-      ->envname("FORREALTIME_SCHEMA");
-  sv->add_flag("--strict,!--no-strict", s.strict,
-               "With --schema: refuse events the schema does not name (default), or accept them");
-  sv->add_option("--database-url", s.database_url,
-                 "PostgreSQL of the config file's `postgres` section (postgresSync; overrides "
-                 "its url)")
-      ->envname("DATABASE_URL");
-  sv->add_option("--log-level", s.log_level, "trace, debug, info, warn or error")
-      ->envname("LOG_LEVEL")
-      ->capture_default_str();
-  sv->add_option("--log-format", s.log_format, "text or json (JSON lines)")
-      ->envname("LOG_FORMAT")
-      ->capture_default_str();
+  forrealtime::cli::add_serve_options(*sv, s);
+
+  // check-config and print-config take serve's flags too, so they judge exactly what serve
+  // would run with (the config file, then environment and flags over it).
+  ServeSettings check_settings, print_settings;
+  std::string check_file;
+  auto* cc = app.add_subcommand(
+      "check-config",
+      "Check a config file (and serve's flags and environment) as serve would; exit 0 when "
+      "serve would start, 2 with the reason otherwise");
+  cc->add_option("file", check_file, "The config file (default: --config, FORREALTIME_CONFIG)");
+  forrealtime::cli::add_serve_options(*cc, check_settings);
+  auto* pc = app.add_subcommand(
+      "print-config", "Print the effective settings as a JSON config file, secrets masked");
+  forrealtime::cli::add_serve_options(*pc, print_settings);
 
   forrealtime::cli::ClientOptions co;
   auto add_url = [&](CLI::App* sub) {
@@ -394,6 +263,28 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (cg_ts->parsed()) return run_codegen_ts(schema_file, out_file);
   if (sv->parsed()) return serve(*sv, s);
+  if (cc->parsed()) {
+    if (!check_file.empty()) check_settings.config = check_file;
+    std::string error;
+    if (!forrealtime::cli::apply_config(*cc, check_settings, error) ||
+        !forrealtime::cli::validate(check_settings, error)) {
+      std::cerr << "forrealtime check-config: " << error << "\n";
+      return 2;
+    }
+    std::cout << "forrealtime check-config: "
+              << (check_settings.config.empty() ? std::string("settings") : check_settings.config)
+              << ": ok\n";
+    return 0;
+  }
+  if (pc->parsed()) {
+    std::string error;
+    if (!forrealtime::cli::apply_config(*pc, print_settings, error)) {
+      std::cerr << "forrealtime print-config: " << error << "\n";
+      return 2;
+    }
+    std::cout << boost::json::serialize(forrealtime::cli::effective_config(print_settings)) << "\n";
+    return 0;
+  }
   if (em->parsed()) return forrealtime::cli::run_emit(co, channel, event, json);
   if (hi->parsed()) return forrealtime::cli::run_history(co, channel, limit, after);
   if (ta->parsed()) return forrealtime::cli::run_tail(co, channels, max_events);

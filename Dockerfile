@@ -1,0 +1,44 @@
+# syntax=docker/dockerfile:1
+# The forrealtime gateway as an image, built from this repository:
+#   docker build -t forrealtime .
+#   docker run --rm -p 8787:8787 forrealtime                       # memory store
+#   docker run --rm -p 8787:8787 -e REDIS_URL=redis://redis:6379 forrealtime
+# Stage 1 builds the Debian package with CPack; stage 2 installs that package on a slim
+# Debian 12 (so the image has exactly the package's dependencies and its system user) and runs
+# as that user. Settings: /etc/forrealtime/config.json, overridden by the environment
+# (HOST, PORT, REDIS_URL, FORREALTIME_EMIT_TOKEN, ...) and by arguments after the image name.
+
+FROM debian:12-slim AS build
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      g++ cmake ninja-build pkg-config dpkg-dev file \
+      libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev \
+      libspdlog-dev libcli11-dev libhiredis-dev libvalijson-dev libpq-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY CMakeLists.txt CMakePresets.json LICENSE CHANGELOG.md README.md ./
+COPY cmake cmake
+COPY include include
+COPY src src
+COPY packaging packaging
+COPY examples examples
+COPY web web
+RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DFORREALTIME_TESTS=OFF -DFORREALTIME_BENCH=OFF \
+ && cmake --build build --target forrealtime-bin \
+ && cd build && cpack -G DEB
+
+FROM debian:12-slim
+COPY --from=build /src/build/forrealtime_*.deb /tmp/
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends /tmp/forrealtime_*.deb curl \
+ && rm -rf /var/lib/apt/lists/* /tmp/forrealtime_*.deb
+# In a container the gateway listens on every interface; set FORREALTIME_EMIT_TOKEN (or put
+# the gateway behind something that checks callers) before exposing it.
+ENV HOST=0.0.0.0 PORT=8787
+USER forrealtime:forrealtime
+EXPOSE 8787
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
+  CMD curl -fsS "http://127.0.0.1:${PORT}/livez" >/dev/null || exit 1
+ENTRYPOINT ["/usr/bin/forrealtime", "serve", "--config", "/etc/forrealtime/config.json"]

@@ -1,0 +1,266 @@
+// serve's settings: flags and environment names, the config file, validation, and the effective
+// values as JSON (see settings.hpp).
+#include "cli/settings.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <boost/json/parse.hpp>
+
+#include "forrealtime/schema.hpp"
+#ifdef FORREALTIME_HAVE_POSTGRES
+#include "forrealtime/postgres_sync.hpp"
+#endif
+
+namespace forrealtime::cli {
+
+void add_serve_options(CLI::App& sv, ServeSettings& s) {
+  sv.add_option("--host", s.host, "Address to bind")->envname("HOST")->capture_default_str();
+  sv.add_option("--port", s.port, "Port to bind (0 picks a free one)")
+      ->envname("PORT")
+      ->capture_default_str();
+  sv.add_option("--threads", s.threads, "Worker threads (default: one per core)");
+  sv.add_option("--config", s.config, "JSON config file (flags and env override it)")
+      ->envname("FORREALTIME_CONFIG");
+  sv.add_option("--static", s.static_dir, "Serve files from this directory at /");
+  sv.add_option("--redis", s.redis,
+                "Redis URL redis://[user:password@]host[:port][/db] (default: in-memory store)")
+      ->envname("REDIS_URL");
+  sv.add_option("--key-prefix", s.key_prefix, "Prefix of the Redis stream keys");
+  sv.add_option("--history-max-length", s.history_max_length,
+                "Keep about this many events per channel (0: all)")
+      ->capture_default_str();
+  sv.add_option("--history-expire-secs", s.history_expire_secs,
+                "Drop a channel's history this long after its last event (0: never)");
+  sv.add_option("--max-duration", s.max_duration_secs,
+                "End each stream with `reconnect` after this many seconds (0: unlimited)")
+      ->capture_default_str();
+  sv.add_option("--ping-interval", s.ping_interval_secs, "Seconds between pings")
+      ->capture_default_str();
+  sv.add_option("--max-channels", s.max_channels, "Channels one connection may subscribe to")
+      ->capture_default_str();
+  sv.add_option("--max-body", s.max_body_bytes, "Largest emit body in bytes (413 beyond)")
+      ->capture_default_str();
+  sv.add_option("--emit-token", s.emit_token, "Require `Authorization: Bearer TOKEN` on emit")
+      ->envname("FORREALTIME_EMIT_TOKEN");
+  sv.add_option("--allow-origin", s.allow_origin, "Access-Control-Allow-Origin ('' for none)")
+      ->capture_default_str();
+  sv.add_option("--schema", s.schema,
+                "Check every emit against this schema file: {namespace: {event: JSON Schema}}")
+      ->envname("FORREALTIME_SCHEMA");
+  sv.add_flag("--strict,!--no-strict", s.strict,
+              "With --schema: refuse events the schema does not name (default), or accept them");
+  sv.add_option("--database-url", s.database_url,
+                "PostgreSQL of the config file's `postgres` section (postgresSync; overrides "
+                "its url)")
+      ->envname("DATABASE_URL");
+  sv.add_option("--log-level", s.log_level, "trace, debug, info, warn or error")
+      ->envname("LOG_LEVEL")
+      ->capture_default_str();
+  sv.add_option("--log-format", s.log_format, "text or json (JSON lines)")
+      ->envname("LOG_FORMAT")
+      ->capture_default_str();
+}
+
+bool apply_config(CLI::App& serve, ServeSettings& s, std::string& error) {
+  if (s.config.empty()) return true;
+  std::ifstream in(s.config);
+  if (!in) {
+    error = "cannot read config file " + s.config;
+    return false;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  boost::system::error_code ec;
+  auto v = boost::json::parse(ss.str(), ec);
+  if (ec || !v.is_object()) {
+    error = "config file " + s.config + " is not a JSON object" + (ec ? ": " + ec.message() : "");
+    return false;
+  }
+  auto given = [&](const char* flag) { return serve.get_option(flag)->count() > 0; };
+  try {
+    for (auto& [key, val] : v.get_object()) {
+      std::string k(key);
+      auto str = [&] { return std::string(val.as_string()); };
+      auto num = [&] { return val.to_number<std::uint64_t>(); };
+      if (k == "host") {
+        if (!given("--host")) s.host = str();
+      } else if (k == "port") {
+        if (!given("--port")) s.port = static_cast<int>(val.to_number<std::int64_t>());
+      } else if (k == "threads") {
+        if (!given("--threads")) s.threads = static_cast<unsigned>(num());
+      } else if (k == "static") {
+        if (!given("--static")) s.static_dir = str();
+      } else if (k == "history") {
+        for (auto& [hk, hv] : val.as_object()) {
+          if (hk == "max_length") {
+            if (!given("--history-max-length")) s.history_max_length = hv.to_number<std::size_t>();
+          } else if (hk == "expire_after_secs") {
+            if (!given("--history-expire-secs"))
+              s.history_expire_secs = hv.to_number<std::uint64_t>();
+          } else {
+            error = "unknown config key history." + std::string(hk);
+            return false;
+          }
+        }
+      } else if (k == "max_duration_secs") {
+        if (!given("--max-duration")) s.max_duration_secs = num();
+      } else if (k == "ping_interval_secs") {
+        if (!given("--ping-interval")) s.ping_interval_secs = val.to_number<double>();
+      } else if (k == "max_channels") {
+        if (!given("--max-channels")) s.max_channels = num();
+      } else if (k == "max_body_bytes") {
+        if (!given("--max-body")) s.max_body_bytes = num();
+      } else if (k == "emit_token") {
+        if (!given("--emit-token")) s.emit_token = str();
+      } else if (k == "allow_origin") {
+        if (!given("--allow-origin")) s.allow_origin = str();
+      } else if (k == "redis") {
+        if (!given("--redis")) s.redis = str();
+      } else if (k == "key_prefix") {
+        if (!given("--key-prefix")) s.key_prefix = str();
+      } else if (k == "log_level") {
+        if (!given("--log-level")) s.log_level = str();
+      } else if (k == "log_format") {
+        if (!given("--log-format")) s.log_format = str();
+      } else if (k == "postgres") {
+        s.postgres = val;
+      } else if (k == "schema") {
+        if (!given("--schema")) s.schema = str();
+      } else if (k == "strict") {
+        if (!given("--strict") && !given("--no-strict")) s.strict = val.as_bool();
+      } else {
+        error = "unknown config key '" + k + "'";
+        return false;
+      }
+    }
+  } catch (const std::exception& e) {
+    error = "config file " + s.config + ": a value has the wrong type (" + e.what() + ")";
+    return false;
+  }
+  return true;
+}
+
+bool validate(const ServeSettings& s, std::string& error) {
+  if (s.port < 0 || s.port > 65535) {
+    error = "port must be 0-65535 (got " + std::to_string(s.port) + ")";
+    return false;
+  }
+  if (s.log_format != "text" && s.log_format != "json") {
+    error = "log_format must be text or json (got '" + s.log_format + "')";
+    return false;
+  }
+  static const char* levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+  if (std::find(std::begin(levels), std::end(levels), s.log_level) == std::end(levels)) {
+    error = "log_level must be trace, debug, info, warn or error (got '" + s.log_level + "')";
+    return false;
+  }
+  if (s.threads > 1024) {
+    error = "threads must be at most 1024";
+    return false;
+  }
+  if (!(s.ping_interval_secs > 0)) {
+    error = "ping_interval_secs must be positive";
+    return false;
+  }
+  if (s.max_channels == 0) {
+    error = "max_channels must be at least 1";
+    return false;
+  }
+  if (!s.static_dir.empty() && !std::filesystem::is_directory(s.static_dir)) {
+    error = "static: " + s.static_dir + " is not a directory";
+    return false;
+  }
+  if (!s.redis.empty() && !s.redis.starts_with("redis://") && !s.redis.starts_with("rediss://") &&
+      !s.redis.starts_with("unix://")) {
+    error = "redis must be a redis://, rediss:// or unix:// URL";
+    return false;
+  }
+  if (!s.schema.empty()) {
+    try {
+      JsonSchemaSet::load(s.schema, s.strict);
+    } catch (const std::exception& e) {
+      error = "--schema: " + std::string(e.what());
+      return false;
+    }
+  }
+  if (!s.postgres.is_null()) {
+#ifdef FORREALTIME_HAVE_POSTGRES
+    try {
+      auto pg = postgres_sync_options_from_json(s.postgres);
+      if (!s.database_url.empty()) pg.connection = s.database_url;
+      if (auto e = forrealtime::validate(pg)) throw std::invalid_argument(*e);
+    } catch (const std::exception& e) {
+      error = "postgres: " + std::string(e.what());
+      return false;
+    }
+#else
+    error = "this build has no postgresSync (libpq)";
+    return false;
+#endif
+  }
+  return true;
+}
+
+std::string mask_url_password(const std::string& url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos) {
+    // libpq's key=value form: host=... password=secret ...
+    auto p = url.find("password=");
+    if (p == std::string::npos) return url;
+    auto end = url.find(' ', p);
+    return url.substr(0, p + 9) + "***" + (end == std::string::npos ? "" : url.substr(end));
+  }
+  auto rest = scheme + 3;
+  auto at = url.find('@', rest);
+  auto slash = url.find('/', rest);
+  if (at == std::string::npos || (slash != std::string::npos && slash < at)) return url;
+  auto colon = url.find(':', rest);
+  if (colon == std::string::npos || colon > at) {
+    // redis://password@host is read as a password by some clients: mask it too.
+    return url.substr(0, rest) + "***" + url.substr(at);
+  }
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
+boost::json::object effective_config(const ServeSettings& s) {
+  auto secret = [](const std::string& v) -> boost::json::value {
+    return v.empty() ? boost::json::value("") : boost::json::value("***");
+  };
+  boost::json::object o;
+  o["host"] = s.host;
+  o["port"] = s.port;
+  o["threads"] = s.threads;
+  o["static"] = s.static_dir;
+  o["history"] = {{"max_length", s.history_max_length},
+                  {"expire_after_secs", s.history_expire_secs}};
+  o["max_duration_secs"] = s.max_duration_secs;
+  if (s.ping_interval_secs == static_cast<double>(static_cast<std::int64_t>(s.ping_interval_secs)))
+    o["ping_interval_secs"] = static_cast<std::int64_t>(s.ping_interval_secs);
+  else
+    o["ping_interval_secs"] = s.ping_interval_secs;
+  o["max_channels"] = s.max_channels;
+  o["max_body_bytes"] = s.max_body_bytes;
+  o["emit_token"] = secret(s.emit_token);
+  o["allow_origin"] = s.allow_origin;
+  o["redis"] = mask_url_password(s.redis);
+  o["key_prefix"] = s.key_prefix;
+  o["log_level"] = s.log_level;
+  o["log_format"] = s.log_format;
+  o["schema"] = s.schema;
+  o["strict"] = s.strict;
+  if (!s.postgres.is_null()) {
+    auto pg = s.postgres;
+    if (auto* obj = pg.if_object()) {
+      if (!s.database_url.empty()) (*obj)["url"] = s.database_url;
+      if (auto* url = obj->if_contains("url"); url && url->is_string())
+        *url = mask_url_password(std::string(url->get_string()));
+    }
+    o["postgres"] = std::move(pg);
+  }
+  return o;
+}
+
+}  // namespace forrealtime::cli

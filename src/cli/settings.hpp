@@ -1,0 +1,62 @@
+// The settings of `forrealtime serve` and the commands that share them (`check-config`,
+// `print-config`): one struct, the flags and environment names that fill it, the config file
+// that fills what flags and environment left alone, one validation, and the effective values as
+// JSON with secrets masked. Precedence: flags, then environment, then the config file, then
+// defaults.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <boost/json/value.hpp>
+
+namespace CLI {
+class App;
+}
+
+namespace forrealtime::cli {
+
+struct ServeSettings {
+  std::string host = "127.0.0.1";
+  int port = 8787;
+  unsigned threads = 0;
+  std::string config;
+  std::string static_dir;
+  std::size_t history_max_length = 0;
+  std::uint64_t history_expire_secs = 0;
+  std::uint64_t max_duration_secs = 0;
+  double ping_interval_secs = 30;
+  std::size_t max_channels = 100;
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::string emit_token;
+  std::string allow_origin = "*";
+  std::string redis;
+  std::string key_prefix;
+  std::string log_level = "info";
+  std::string log_format = "text";
+  // The `postgres` section of the config file (postgresSync), and DATABASE_URL.
+  boost::json::value postgres;
+  std::string database_url;
+  std::string schema;
+  bool strict = true;
+};
+
+/** Adds serve's flags (with their environment names) to `app`, bound to `s`. */
+void add_serve_options(CLI::App& app, ServeSettings& s);
+
+/** Reads `s.config` (when set) into every setting that no flag or environment variable gave.
+ *  False with `error` set on an unreadable file, bad JSON, an unknown key or a wrong type. */
+bool apply_config(CLI::App& app, ServeSettings& s, std::string& error);
+
+/** Checks the values themselves (ranges, names, the postgres section, the schema file, the
+ *  static directory). False with `error` set on the first bad one. */
+bool validate(const ServeSettings& s, std::string& error);
+
+/** The effective settings in the config file's shape, secrets masked (tokens as "***", the
+ *  password of a URL as "***"). */
+boost::json::object effective_config(const ServeSettings& s);
+
+/** `scheme://user:password@host/...` -> `scheme://user:***@host/...`; other strings unchanged. */
+std::string mask_url_password(const std::string& url);
+
+}  // namespace forrealtime::cli

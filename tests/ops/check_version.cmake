@@ -1,0 +1,17 @@
+# The version lives in project(VERSION): the JS package, the program and the changelog follow it.
+file(READ ${PACKAGE_JSON} pkg)
+string(JSON js_version GET "${pkg}" version)
+if(NOT js_version STREQUAL VERSION)
+  message(FATAL_ERROR "clients/js/package.json says ${js_version}, CMake project(VERSION) says ${VERSION}")
+endif()
+execute_process(COMMAND ${BIN} --version OUTPUT_VARIABLE out OUTPUT_STRIP_TRAILING_WHITESPACE
+  RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0 OR NOT out STREQUAL "forrealtime ${VERSION}")
+  message(FATAL_ERROR "forrealtime --version printed '${out}' (exit ${rc}), expected 'forrealtime ${VERSION}'")
+endif()
+file(READ ${CHANGELOG} changes)
+string(FIND "${changes}" "## [${VERSION}]" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "CHANGELOG.md has no '## [${VERSION}]' section")
+endif()
+message(STATUS "version ${VERSION}: CMake, clients/js/package.json, --version and CHANGELOG.md agree")
