@@ -141,6 +141,18 @@ def ours_binary() -> Path:
     return Path(os.environ.get("FORREALTIME_BIN", ROOT / "build/release/src/cli/forrealtime"))
 
 
+_base_copy: Path | None = None
+
+
+def base_binary() -> Path | None:
+    """FORREALTIME_BASE_BIN: an earlier build of ours, measured beside the current one in the
+    same rounds (servers `ours-base`, `ours-redis-base`), so "no slower than before" is one run."""
+    if _base_copy is not None:
+        return _base_copy
+    b = os.environ.get("FORREALTIME_BASE_BIN")
+    return Path(b) if b else None
+
+
 def ours_supports_redis() -> bool:
     b = ours_binary()
     if not b.exists():
@@ -157,9 +169,12 @@ class Ours(Server):
     notes = "`forrealtime serve --threads 2`, embedded memory store"
     use_redis = False
 
+    def binary(self) -> Path:
+        return ours_binary()
+
     def start(self) -> None:
         self.port = free_port()
-        args = [str(ours_binary()), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--threads", "2",
+        args = [str(self.binary()), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--threads", "2",
                 "--history-max-length", str(HISTORY)]
         self.redis_pid = None
         if self.use_redis:
@@ -277,7 +292,23 @@ class Bare(Server):
         return f"http://127.0.0.1:{self.port}/emit?channel={{ch}}"
 
 
-SERVERS = {c.name: c for c in (Ours, OursRedis, TsBaseline, Nchan, Bare)}
+class OursBase(Ours):
+    name, title = "ours-base", "ours before (memory)"
+    notes = "the same flags as ours, on the gateway of `FORREALTIME_BASE_BIN` (an earlier commit)"
+
+    def binary(self) -> Path:
+        return base_binary()
+
+
+class OursRedisBase(OursRedis):
+    name, title = "ours-redis-base", "ours before (redis)"
+    notes = "the same flags as ours (redis), on the gateway of `FORREALTIME_BASE_BIN`"
+
+    def binary(self) -> Path:
+        return base_binary()
+
+
+SERVERS = {c.name: c for c in (Ours, OursRedis, OursBase, OursRedisBase, TsBaseline, Nchan, Bare)}
 
 # ------------------------------------------------------------------------------ scenarios
 
@@ -765,6 +796,9 @@ def main() -> int:
         if s == "ours-redis" and not ours_supports_redis():
             skipped["ours (redis)"] = "`forrealtime serve --help` does not mention `--redis` yet"
             continue
+        if s in ("ours-base", "ours-redis-base") and not (base_binary() and base_binary().exists()):
+            skipped[SERVERS[s].title] = "set FORREALTIME_BASE_BIN to an earlier build to measure it"
+            continue
         servers.append(s)
     all_cases = scenario_cases(a.quick, a.reps)
     chosen = [s.strip() for s in a.scenarios.split(",") if s.strip()]
@@ -790,6 +824,12 @@ def main() -> int:
             copy = Path(tmp) / "forrealtime"
             shutil.copy2(ours_binary(), copy)
             _ours_copy = copy
+        global _base_copy
+        if base_binary() and base_binary().exists():
+            copy = Path(tmp) / "forrealtime-base"
+            shutil.copy2(base_binary(), copy)
+            _base_copy = copy
+            log(f"the earlier gateway: {os.environ['FORREALTIME_BASE_BIN']}")
             log(f"our gateway: {ours_binary()} (copied from "
                 f"{os.environ.get('FORREALTIME_BIN', ROOT / 'build/release/src/cli/forrealtime')})")
         # Rounds outermost: on a shared machine the load of others changes by the minute, so
