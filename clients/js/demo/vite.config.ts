@@ -22,7 +22,12 @@ export default defineConfig({
     outDir: here("dist"),
     emptyOutDir: true,
     rolldownOptions: {
-      input: { index: here("index.html"), svelte: here("svelte.html") },
+      input: {
+        index: here("index.html"),
+        svelte: here("svelte.html"),
+        original: here("original.html"),
+        tabs: here("tabs.html"),
+      },
     },
   },
   logLevel: "warn",

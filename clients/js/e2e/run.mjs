@@ -45,7 +45,14 @@ if (!existsSync(resolve(here, "../demo/dist/index.html"))) {
 
 const result = spawnSync(
   process.execPath,
-  ["--test", "--test-concurrency=1", "--test-reporter=spec", join(here, "demo.test.mjs")],
+  [
+    "--test",
+    "--test-concurrency=1",
+    "--test-reporter=spec",
+    ...(process.env.FORREALTIME_E2E_ONLY
+      ? process.env.FORREALTIME_E2E_ONLY.split(",").map((f) => join(here, f))
+      : [join(here, "demo.test.mjs"), join(here, "tabs.test.mjs")]),
+  ],
   { stdio: "inherit", env: { ...process.env, FORREALTIME_BIN: resolve(bin) } },
 );
 process.exit(result.status ?? 1);

@@ -30,10 +30,22 @@ npm run --silent build:lib
 npm run --silent build:demo
 # The published entry points (package.json "exports" -> dist) load in Node and typecheck
 # as an application sees them, with the nested event map codegen writes.
+# `import` and `require` of every entry (the runes entry is ESM only).
 node --input-type=module -e '
-  const core = await import("@forrealtime/client");
-  if (typeof core.createRealtimeClient !== "function") throw new Error("core export missing");
+  for (const e of ["@forrealtime/client", "@forrealtime/client/react", "@forrealtime/client/svelte", "@forrealtime/client/svelte/runes"]) {
+    const m = await import(e);
+    if (typeof (m.createRealtimeClient ?? m.useRealtime) !== "function") throw new Error(`import ${e}: exports missing`);
+  }
 '
+node -e '
+  for (const e of ["@forrealtime/client", "@forrealtime/client/react", "@forrealtime/client/svelte"]) {
+    const m = require(e);
+    if (typeof m.createRealtimeClient !== "function") throw new Error(`require ${e}: exports missing`);
+  }
+  const react = require("fs").readFileSync(require.resolve("@forrealtime/client/react"), "utf8");
+  if (!/^"use strict";\s*"use client";/.test(react)) throw new Error("the CommonJS React entry lost \"use client\"");
+'
+head -c 13 dist/react.js | grep -qx '"use client";' || { echo 'dist/react.js lost "use client"' >&2; exit 1; }
 npm run --silent typecheck:consumer
 
 step "unit tests (vitest)"

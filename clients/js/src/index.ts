@@ -6,13 +6,18 @@
 export {
   buildSubscribeUrl,
   createRealtimeClient,
+  RealtimeRequestError,
+  siblingEndpoint,
   type EventSourceFactory,
   type EventSourceLike,
+  type HistoryOptions,
+  type RealtimeChannelHandle,
   type RealtimeClient,
   type RealtimeClientOptions,
   type RealtimeError,
   type SubscribeOptions,
 } from "./client.js";
+export type { TabEnvironment } from "./tabs.js";
 export { backoffDelay, defaultBackoff, type BackoffOptions } from "./backoff.js";
 export { compareStreamIds, isStreamId, parseStreamId } from "./stream-id.js";
 export type {
@@ -22,5 +27,8 @@ export type {
   EventName,
   FlatEvents,
   HistoryLost,
+  Payload,
   RealtimeEvent,
+  ResolveEvents,
+  UseRealtimeOptions,
 } from "./types.js";

@@ -1,3 +1,5 @@
+"use client";
+
 /**
  * React binding: a provider that owns one client per endpoint, and hooks that subscribe
  * for the lifetime of a component. Status is read with useSyncExternalStore, so every
@@ -27,6 +29,7 @@ import type {
   ConnectionStatus,
   EventName,
   HistoryLost,
+  RealtimeError,
   RealtimeEvent,
   UseRealtimeOptions,
 } from "./types.js";
@@ -34,24 +37,37 @@ export type { UseRealtimeOptions } from "./types.js";
 
 const RealtimeContext = createContext<RealtimeClient<any> | null>(null);
 
-export interface RealtimeProviderProps {
-  /** The endpoint: `url` (default `/api/realtime`) and `withCredentials`. */
-  api?: { url?: string; withCredentials?: boolean };
+/**
+ * The original package's props (`api`, `maxReconnectAttempts`, `eventSourceFactory`) and
+ * every other client option at the top level, or grouped in `options`.
+ */
+export interface RealtimeProviderProps extends Omit<RealtimeClientOptions, "api" | "url"> {
+  /** The endpoints: `url` (default `/api/realtime`), `withCredentials`, `historyUrl`, `emitUrl`. */
+  api?: RealtimeClientOptions["api"];
   /** Further client options (backoff, ping timeout, an EventSource factory for tests). */
-  options?: Omit<RealtimeClientOptions, "url" | "withCredentials">;
+  options?: Omit<RealtimeClientOptions, "api" | "url" | "withCredentials">;
   /** Use this client instead of making one; the provider then never destroys it. */
   client?: RealtimeClient<any>;
   children?: ReactNode;
 }
 
-export function RealtimeProvider({ api, options, client, children }: RealtimeProviderProps) {
+export function RealtimeProvider(props: RealtimeProviderProps) {
+  const { api, options, client, children, ...rest } = props;
   const url = api?.url;
-  const withCredentials = api?.withCredentials;
+  const withCredentials = api?.withCredentials ?? rest.withCredentials;
+  const historyUrl = api?.historyUrl;
+  const emitUrl = api?.emitUrl;
   // Options other than the endpoint are read once, when the client is made.
-  const optionsRef = useRef(options);
+  const optionsRef = useRef({ ...rest, ...options });
   const owned = useMemo(
-    () => (client ? null : createRealtimeClient({ ...optionsRef.current, url, withCredentials })),
-    [client, url, withCredentials],
+    () =>
+      client
+        ? null
+        : createRealtimeClient({
+            ...optionsRef.current,
+            api: { url, withCredentials, historyUrl, emitUrl },
+          }),
+    [client, url, withCredentials, historyUrl, emitUrl],
   );
   // Nothing to destroy on unmount: the hooks below unsubscribe as they unmount, and a
   // client with no subscriber closes its connection and stops its timers by itself.
@@ -68,10 +84,19 @@ export function useRealtimeClient<E = AnyEvents>(): RealtimeClient<E> {
   return client as RealtimeClient<E>;
 }
 
-/** Subscribes while mounted (and enabled); returns the connection status. */
+/** The original package's name for `useRealtimeClient`. */
+export const useRealtimeContext = useRealtimeClient;
+
+/** What `useRealtime` returns: the status, and why it is not `connected` (typed by `kind`). */
+export interface RealtimeState {
+  status: ConnectionStatus;
+  error: RealtimeError | null;
+}
+
+/** Subscribes while mounted (and enabled); returns the connection status and error. */
 export function useRealtime<E = AnyEvents, K extends EventName<E> = EventName<E>>(
   options: UseRealtimeOptions<E, K>,
-): { status: ConnectionStatus } {
+): RealtimeState {
   const client = useRealtimeClient<E>();
   const onData = useRef(options.onData);
   const onHistoryLost = useRef(options.onHistoryLost);
@@ -94,13 +119,20 @@ export function useRealtime<E = AnyEvents, K extends EventName<E> = EventName<E>
     });
   }, [client, enabled, channelsKey, eventsKey]);
   const status = useSyncExternalStore(client.subscribeStatus, client.getStatus, client.getStatus);
-  return { status };
+  const error = useSyncExternalStore(client.subscribeStatus, client.getError, client.getError);
+  return { status, error };
 }
 
 /** The connection status of the provider's client. */
 export function useRealtimeStatus(): ConnectionStatus {
   const client = useRealtimeClient();
   return useSyncExternalStore(client.subscribeStatus, client.getStatus, client.getStatus);
+}
+
+/** Why the provider's client is not connected, or `null`. */
+export function useRealtimeError(): RealtimeError | null {
+  const client = useRealtimeClient();
+  return useSyncExternalStore(client.subscribeStatus, client.getError, client.getError);
 }
 
 /**
@@ -114,11 +146,15 @@ export function createRealtime<E = AnyEvents>() {
     useRealtime: <K extends EventName<E> = EventName<E>>(options: UseRealtimeOptions<E, K>) =>
       useRealtime<E, K>(options),
     useRealtimeClient: () => useRealtimeClient<E>(),
+    useRealtimeContext: () => useRealtimeClient<E>(),
     useRealtimeStatus,
+    useRealtimeError,
     RealtimeProvider,
   };
 }
 
 const useIsomorphicLayoutEffect = typeof window === "undefined" ? useEffect : useLayoutEffect;
 
-export type { ConnectionStatus, HistoryLost, RealtimeEvent } from "./types.js";
+export { createRealtimeClient } from "./client.js";
+export type { RealtimeClient, RealtimeClientOptions } from "./client.js";
+export type { ConnectionStatus, HistoryLost, RealtimeError, RealtimeEvent } from "./types.js";

@@ -18,6 +18,7 @@ import type {
   ConnectionStatus,
   EventName,
   HistoryLost,
+  RealtimeError,
   RealtimeEvent,
   UseRealtimeOptions,
 } from "./types.js";
@@ -25,7 +26,10 @@ export type { UseRealtimeOptions } from "./types.js";
 
 const CONTEXT_KEY = Symbol.for("forrealtime.client");
 
-/** Makes a client, puts it in context for the children, destroys it with the component. */
+/**
+ * Makes a client, puts it in context for the children, destroys it with the component.
+ * Takes the original's `{ api: { url, withCredentials } }` or the short `{ url }`.
+ */
 export function provideRealtime<E = AnyEvents>(
   options: RealtimeClientOptions | { client: RealtimeClient<E> } = {},
 ): RealtimeClient<E> {
@@ -41,7 +45,7 @@ export function getRealtimeContext<E = AnyEvents>(): RealtimeClient<E> {
   const client = getContext<RealtimeClient<E> | undefined>(CONTEXT_KEY);
   if (!client) {
     throw new Error(
-      "forrealtime: no realtime client in context; call provideRealtime({ url }) in a parent component",
+      "forrealtime: no realtime client in context; call provideRealtime({ api: { url } }) in a parent component",
     );
   }
   return client;
@@ -55,6 +59,14 @@ export function statusStore(client: RealtimeClient<any>): Readable<ConnectionSta
   });
 }
 
+/** Why a client is not connected, as a readable store (`null` when it is). */
+export function errorStore(client: RealtimeClient<any>): Readable<RealtimeError | null> {
+  return readable(client.getError(), (set) => {
+    set(client.getError());
+    return client.subscribeStatus(() => set(client.getError()));
+  });
+}
+
 /**
  * Subscribes for the lifetime of the calling component. `options` may be a plain object
  * or a store of options; a new value unsubscribes and subscribes again. Pass `client` to
@@ -63,7 +75,7 @@ export function statusStore(client: RealtimeClient<any>): Readable<ConnectionSta
 export function useRealtime<E = AnyEvents, K extends EventName<E> = EventName<E>>(
   options: UseRealtimeOptions<E, K> | Readable<UseRealtimeOptions<E, K>>,
   client: RealtimeClient<E> = getRealtimeContext<E>(),
-): { status: Readable<ConnectionStatus> } {
+): { status: Readable<ConnectionStatus>; error: Readable<RealtimeError | null> } {
   let unsubscribe: (() => void) | null = null;
   const apply = (opts: UseRealtimeOptions<E, K>) => {
     unsubscribe?.();
@@ -82,7 +94,7 @@ export function useRealtime<E = AnyEvents, K extends EventName<E> = EventName<E>
     unsubscribe?.();
     unsubscribe = null;
   });
-  return { status: statusStore(client) };
+  return { status: statusStore(client), error: errorStore(client) };
 }
 
 /** Functions typed for one event map (flat or nested, as in `@forrealtime/client`). */
@@ -101,4 +113,6 @@ function isStore<T>(x: T | Readable<T>): x is Readable<T> {
   return typeof (x as { subscribe?: unknown }).subscribe === "function";
 }
 
-export type { ConnectionStatus, HistoryLost, RealtimeEvent } from "./types.js";
+export { createRealtimeClient } from "./client.js";
+export type { RealtimeClient, RealtimeClientOptions } from "./client.js";
+export type { ConnectionStatus, HistoryLost, RealtimeError, RealtimeEvent } from "./types.js";

@@ -16,6 +16,8 @@ function setup(extra: Parameters<typeof createRealtimeClient>[0] = {}) {
     url: "/api/realtime",
     eventSource: es.factory,
     random: () => 0, // no jitter: delays are exact
+    probe: false,
+    shareTabs: false,
     ...extra,
   });
   return { es, client };
@@ -289,7 +291,7 @@ describe("backoff and status", () => {
     expect(es.made).toHaveLength(2);
   });
 
-  it("goes disconnected -> connecting -> connected -> error -> connecting -> connected -> disconnected", () => {
+  it("goes disconnected -> connecting -> connected -> disconnected -> connecting -> connected -> disconnected", () => {
     const { es, client } = setup();
     const seen: ConnectionStatus[] = [client.getStatus()];
     client.subscribeStatus((s) => seen.push(s));
@@ -305,7 +307,7 @@ describe("backoff and status", () => {
       "disconnected",
       "connecting",
       "connected",
-      "error",
+      "disconnected", // a failure with a retry pending, as the original shows it
       "connecting",
       "connected",
       "disconnected",
@@ -360,10 +362,18 @@ describe("backoff and status", () => {
     });
     client.subscribe({ channels: ["a"], onData: () => {} });
     vi.advanceTimersByTime(20);
-    expect(client.getStatus()).toBe("error");
+    expect(client.getStatus()).toBe("disconnected");
+    expect(client.getError()).toMatchObject({ kind: "connection" });
     expect(onError.mock.calls[0]![0].message).toMatch(/no EventSource here/);
     vi.advanceTimersByTime(1000);
     expect(calls).toBe(2);
+    // The third failure in a row shows `error`, as the original did; retries go on.
+    vi.advanceTimersByTime(2000);
+    expect(calls).toBe(3);
+    expect(client.getStatus()).toBe("error");
+    vi.advanceTimersByTime(4000);
+    expect(calls).toBe(4);
+    expect(client.getStatus()).toBe("error"); // not `connecting` behind the error
     client.destroy();
   });
 

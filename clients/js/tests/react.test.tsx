@@ -2,7 +2,7 @@ import { act, cleanup, render, screen } from "@testing-library/react";
 import { StrictMode, useState } from "react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createRealtimeClient } from "../src/client.js";
-import { RealtimeProvider, createRealtime, useRealtimeClient } from "../src/react.js";
+import { RealtimeProvider, createRealtime, useRealtimeClient, useRealtimeContext } from "../src/react.js";
 import { fakeFactory } from "./fake-event-source.js";
 
 type Events = {
@@ -68,7 +68,40 @@ describe("React binding", () => {
     });
     expect(screen.getAllByRole("listitem").map((li) => li.textContent)).toEqual(["ann: hello"]);
     act(() => es.last.fail());
-    expect(screen.getByTestId("status").textContent).toBe("error");
+    expect(screen.getByTestId("status").textContent).toBe("disconnected");
+  });
+
+  it("returns { status, error } with a typed error; the original's provider props work", () => {
+    const es = fakeFactory();
+    let seen: ReturnType<typeof useRealtime> | null = null;
+    function Probe() {
+      const user: { id?: string } = {};
+      seen = useRealtime({ channels: ["chat", user.id], events: [] });
+      return null;
+    }
+    render(
+      <RealtimeProvider api={{ url: "/api/realtime" }} maxReconnectAttempts={1} eventSourceFactory={es.factory} probe={false} shareTabs={false}>
+        <Probe />
+      </RealtimeProvider>,
+    );
+    advance(25);
+    expect(es.last.channels).toEqual(["chat"]); // the undefined entry is dropped
+    act(() => es.last.fail());
+    expect(seen!.status).toBe("error");
+    const error = seen!.error;
+    expect(error?.kind).toBe("connection");
+    act(() => {
+      advance(1000);
+      es.last.connect();
+    });
+    expect(seen!.status).toBe("connected");
+    expect(seen!.error).toBeNull();
+  });
+
+  it("marks the entry 'use client' for the Next.js App Router", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const src = await readFile(`${process.cwd()}/src/react.ts`, "utf8");
+    expect(src.startsWith('"use client";')).toBe(true);
   });
 
   it("shares one EventSource between components and re-opens when channels change", () => {
@@ -184,6 +217,10 @@ describe("React binding", () => {
     advance(20);
     expect(es.made.map((e) => e.url)).toEqual(["/one?channel=chat", "/two?channel=chat"]);
     expect(es.open.map((e) => e.url)).toEqual(["/two?channel=chat"]);
+  });
+
+  it("useRealtimeContext is the original's name for useRealtimeClient", () => {
+    expect(useRealtimeContext).toBe(useRealtimeClient);
   });
 
   it("useRealtimeClient throws a clear error without a provider", () => {
