@@ -58,6 +58,10 @@ if [ "${FORREALTIME_SKIP_JS:-0}" != 1 ] && [ -x clients/js/scripts/test.sh ]; th
   suite "JS client: unit and browser tests" \
     env FORREALTIME_BIN="$root/build/release/src/cli/forrealtime" clients/js/scripts/test.sh
 fi
+if [ "${FORREALTIME_SKIP_JS:-0}" != 1 ] && [ -x clients/server/scripts/test.sh ]; then
+  suite "@forrealtime/server: types under tsc, tests against the gateway" \
+    env FORREALTIME_BIN="$root/build/release/src/cli/forrealtime" clients/server/scripts/test.sh
+fi
 
 printf '\n'
 for f in "${failures[@]}"; do echo "failed: $f"; done

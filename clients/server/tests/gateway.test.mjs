@@ -1,0 +1,249 @@
+/**
+ * @forrealtime/server against the real gateway (FORREALTIME_BIN): typed emit, channels,
+ * batches and history, the bearer token, the Zod check, retries on 503/504 with one
+ * Idempotency-Key across the tries, and newest-N history. A small proxy in front of the
+ * gateway makes it answer 503 or lose an answer on purpose.
+ */
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { createServer } from "node:http";
+import { createServer as createNetServer } from "node:net";
+import { after, before, describe, test } from "node:test";
+import { z } from "zod";
+import { Realtime, RealtimeServerError } from "../dist/index.js";
+
+const BIN = process.env.FORREALTIME_BIN;
+if (!BIN) throw new Error("FORREALTIME_BIN is not set (the gateway under test)");
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const nonce = () => Math.random().toString(36).slice(2, 8);
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createNetServer();
+    s.on("error", fail);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+}
+
+async function startGateway(args = []) {
+  const port = await freePort();
+  const child = spawn(BIN, ["serve", "--host", "127.0.0.1", "--port", String(port), ...args], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const reap = () => child.kill("SIGKILL");
+  process.on("exit", reap);
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      await (await fetch(`${base}/healthz`)).arrayBuffer();
+      break;
+    } catch {
+      if (i > 150) throw new Error("gateway did not start");
+      await sleep(100);
+    }
+  }
+  return {
+    base,
+    async stop() {
+      process.off("exit", reap);
+      const gone = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await gone;
+    },
+  };
+}
+
+/**
+ * A proxy to `target`. `plan` is called per request with its number (1-based) and the
+ * request; it returns "forward", {status} (answer without forwarding) or "forward-then-504"
+ * (the gateway stores the event, the client gets a 504, as when an answer is lost).
+ */
+async function startProxy(target, plan) {
+  const seen = [];
+  const server = createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = Buffer.concat(chunks);
+    seen.push({ method: req.method, url: req.url, headers: req.headers, body: body.toString() });
+    const what = plan(seen.length, req);
+    if (typeof what === "object") {
+      res.writeHead(what.status, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: "injected" }));
+      return;
+    }
+    const headers = { ...req.headers };
+    delete headers.host;
+    delete headers["content-length"];
+    const up = await fetch(`${target}${req.url}`, {
+      method: req.method,
+      headers,
+      body: req.method === "GET" ? undefined : body,
+    });
+    const text = await up.text();
+    if (what === "forward-then-504") {
+      res.writeHead(504, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: "gateway timeout (injected)" }));
+      return;
+    }
+    res.writeHead(up.status, { "content-type": up.headers.get("content-type") ?? "application/json" });
+    res.end(text);
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    base: `http://127.0.0.1:${server.address().port}`,
+    seen,
+    close: () => new Promise((r) => server.close(r)),
+  };
+}
+
+let gw;
+before(async () => {
+  gw = await startGateway();
+});
+after(async () => {
+  await gw?.stop();
+});
+
+describe("against the gateway", () => {
+  test("emit, channel().emit, batch and history", async () => {
+    const rt = new Realtime({ url: gw.base });
+    const ch = `room-${nonce()}`;
+    const a = await rt.emit("chat.message", { text: "one" }, { channel: ch });
+    const b = await rt.channel(ch).emit("chat.message", { text: "two" });
+    const ids = await rt.channel(ch).batch([
+      { event: "chat.message", data: { text: "three" } },
+      { event: "notification.alert", data: "four" },
+    ]);
+    assert.equal(ids.length, 2);
+    const past = await rt.channel(ch).history();
+    assert.deepEqual(past.map((m) => m.id), [a, b, ...ids]);
+    assert.deepEqual(past.map((m) => m.data), [{ text: "one" }, { text: "two" }, { text: "three" }, "four"]);
+    assert.deepEqual(past.map((m) => m.channel), [ch, ch, ch, ch]);
+    const page = await rt.channel(ch).history({ after: b, limit: 1 });
+    assert.deepEqual(page.map((m) => m.id), [ids[0]]);
+    const dflt = await rt.emit("x.y", 1);
+    assert.ok((await rt.history({ after: "0-0" })).some((m) => m.id === dflt), "default channel");
+  });
+
+  test("a refusal is a RealtimeServerError with the status and the gateway's reason", async () => {
+    const rt = new Realtime({ url: gw.base });
+    const err = await rt.emit("nonamespace", 1).catch((e) => e);
+    assert.ok(err instanceof RealtimeServerError, String(err));
+    assert.equal(err.status, 400);
+    assert.match(err.serverError ?? "", /namespace/);
+    assert.equal(err.attempts, 1, "a 400 is not retried");
+  });
+
+  test("a schema of Zod types checks payloads before sending", async () => {
+    const schema = { chat: { message: z.object({ text: z.string() }) } };
+    const ch = `zod-${nonce()}`;
+    const rt = new Realtime({ url: gw.base, schema });
+    await rt.channel(ch).emit("chat.message", { text: "ok" });
+    await assert.rejects(rt.channel(ch).emit("chat.message", { text: 3 }), /expected string|Invalid/i);
+    await assert.rejects(rt.channel(ch).emit("chat.nope", {}), /not an event of the schema/);
+    assert.equal((await rt.channel(ch).history()).length, 1);
+  });
+
+  test("the emit token goes in Authorization: Bearer", async () => {
+    const locked = await startGateway(["--emit-token", "s3cret"]);
+    try {
+      const none = await new Realtime({ url: locked.base }).emit("a.b", 1).catch((e) => e);
+      assert.equal(none.status, 401);
+      let calls = 0;
+      const rt = new Realtime({ url: locked.base, token: async () => (calls++, "s3cret") });
+      assert.match(await rt.emit("a.b", 1), /^\d+-\d+$/);
+      assert.equal(calls, 1);
+    } finally {
+      await locked.stop();
+    }
+  });
+
+  test("retries 503 and 504 with backoff, one Idempotency-Key across the tries", async () => {
+    const proxy = await startProxy(gw.base, (n) => (n === 1 ? { status: 503 } : n === 2 ? { status: 504 } : "forward"));
+    try {
+      const ch = `retry-${nonce()}`;
+      const rt = new Realtime({ url: proxy.base, retry: { initialMs: 10 } });
+      const id = await rt.channel(ch).emit("a.b", { n: 1 });
+      assert.equal(proxy.seen.length, 3);
+      const keys = proxy.seen.map((r) => r.headers["idempotency-key"]);
+      assert.ok(keys[0] && keys.every((k) => k === keys[0]), `keys: ${keys}`);
+      assert.deepEqual((await rt.channel(ch).history()).map((m) => m.id), [id]);
+      // A second emit has a key of its own; a batch carries one too.
+      await rt.channel(ch).emit("a.b", { n: 2 });
+      await rt.channel(ch).batch([{ event: "a.b", data: 3 }]);
+      const later = proxy.seen
+        .slice(3)
+        .filter((r) => r.method === "POST")
+        .map((r) => r.headers["idempotency-key"]);
+      assert.equal(later.length, 2);
+      assert.equal(new Set([keys[0], ...later]).size, 3);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test("gives up after `attempts` and says how many", async () => {
+    const proxy = await startProxy(gw.base, () => ({ status: 503 }));
+    try {
+      const rt = new Realtime({ url: proxy.base, retry: { attempts: 3, initialMs: 5 } });
+      const err = await rt.emit("a.b", 1).catch((e) => e);
+      assert.equal(err.status, 503);
+      assert.equal(err.attempts, 3);
+      assert.equal(proxy.seen.length, 3);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test("a retry after a lost answer stores the event once (when the gateway honours Idempotency-Key)", async (t) => {
+    // Does this gateway honour the key? The same key twice must give the same id.
+    const probeCh = `idem-probe-${nonce()}`;
+    const send = (key) =>
+      fetch(`${gw.base}/api/emit`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "idempotency-key": key },
+        body: JSON.stringify({ channel: probeCh, event: "a.b", data: 1 }),
+      }).then((r) => r.json());
+    const key = `k-${nonce()}`;
+    const [first, second] = [await send(key), await send(key)];
+    if (first.id !== second.id) {
+      t.skip("this gateway does not honour Idempotency-Key yet: a retry would store twice");
+      return;
+    }
+    const proxy = await startProxy(gw.base, (n) => (n === 1 ? "forward-then-504" : "forward"));
+    try {
+      const ch = `idem-${nonce()}`;
+      const rt = new Realtime({ url: proxy.base, retry: { initialMs: 10 } });
+      const id = await rt.channel(ch).emit("a.b", { once: true });
+      assert.equal(proxy.seen.length, 2);
+      assert.deepEqual((await rt.channel(ch).history()).map((m) => m.id), [id]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test("history({ last }) gives the newest N, oldest first (when the gateway has ?last=)", async (t) => {
+    const rt = new Realtime({ url: gw.base });
+    const ch = `last-${nonce()}`;
+    const ids = await rt.channel(ch).batch(Array.from({ length: 30 }, (_, i) => ({ event: "a.b", data: i })));
+    const got = await rt.channel(ch).history({ last: 20 });
+    if (got.length === 30 || got[0]?.id === ids[0]) {
+      t.skip("this gateway ignores ?last= (newest-N history is not on the server yet)");
+      return;
+    }
+    assert.deepEqual(got.map((m) => m.id), ids.slice(-20));
+  });
+
+  test("require() of the CommonJS build works too", () => {
+    const require = createRequire(import.meta.url);
+    const cjs = require("../dist/cjs/index.js");
+    assert.equal(typeof cjs.Realtime, "function");
+    assert.equal(typeof new cjs.Realtime({ url: gw.base }).emit, "function");
+  });
+});
