@@ -12,7 +12,8 @@ pkgs=(g++ cmake ninja-build ccache pkg-config git curl ca-certificates
       libgtest-dev libgmock-dev libbenchmark-dev libssl-dev)
 command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 if [ "$what" = test ]; then
-  pkgs+=(redis-server redis-tools postgresql chromium procps psmisc clang libclang-rt-14-dev)
+  pkgs+=(redis-server redis-tools postgresql chromium procps psmisc clang libclang-rt-14-dev
+        golang-go)  # golang-go: the Go snippet in examples/go
 fi
 
 missing=()

@@ -62,6 +62,10 @@ if [ "${FORREALTIME_SKIP_JS:-0}" != 1 ] && [ -x clients/server/scripts/test.sh ]
   suite "@forrealtime/server: types under tsc, tests against the gateway" \
     env FORREALTIME_BIN="$root/build/release/src/cli/forrealtime" clients/server/scripts/test.sh
 fi
+if [ "${FORREALTIME_SKIP_JS:-0}" != 1 ] && [ -x examples/test.sh ]; then
+  suite "examples: Hono, Bun.serve, Python and Go against the gateway in chromium" \
+    env FORREALTIME_BIN="$root/build/release/src/cli/forrealtime" examples/test.sh
+fi
 
 printf '\n'
 for f in "${failures[@]}"; do echo "failed: $f"; done

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The framework examples end to end in Chromium against the gateway in FORREALTIME_BIN
+# (default: the release build): Hono (Node) and Bun.serve app servers with the browser
+# client and @forrealtime/server, and the Python and Go snippets. Needs the two JS
+# packages built (their test.sh suites do it; done here when missing). Go is skipped, with
+# a notice, only when no Go toolchain is installed (scripts/install-deps.sh test adds it).
+set -euo pipefail
+cd "$(dirname "$0")"
+repo=$(cd .. && pwd)
+step() { printf '\n== %s\n' "$*"; }
+
+step "npm ci (hono, @hono/node-server, bun: cached by npm after the first run)"
+npm ci --no-audit --no-fund --prefer-offline
+for pkg in js server; do
+  dir="$repo/clients/$pkg"
+  if [ ! -f "$dir/dist/index.js" ] || [ ! -d "$dir/node_modules" ]; then
+    step "build clients/$pkg"
+    (cd "$dir" && npm ci --no-audit --no-fund --prefer-offline && npm run --silent "$([ $pkg = js ] && echo build:lib || echo build)")
+  fi
+done
+if [ -z "${FORREALTIME_BIN:-}" ] && [ -x "$repo/build/release/src/cli/forrealtime" ]; then
+  export FORREALTIME_BIN="$repo/build/release/src/cli/forrealtime"
+fi
+[ -n "${FORREALTIME_BIN:-}" ] || { echo "FORREALTIME_BIN is not set and there is no release build" >&2; exit 1; }
+command -v go >/dev/null || echo "!! no Go toolchain: the Go snippet test is SKIPPED (apt-get install golang-go)"
+step "examples in chromium against the gateway"
+node --test --test-concurrency=1 --test-reporter=spec e2e.test.mjs
