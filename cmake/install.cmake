@@ -4,7 +4,8 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(_fr_targets forrealtime_core forrealtime_asio forrealtime_beast forrealtime forrealtime_gateway)
+set(_fr_targets forrealtime_core forrealtime_asio forrealtime_beast forrealtime forrealtime_gateway
+  forrealtime_metrics forrealtime_console)
 if(TARGET forrealtime_redis)
   list(APPEND _fr_targets forrealtime_redis)
 endif()

@@ -26,6 +26,8 @@ asio::awaitable<void> Handler::operator()(Request req, std::shared_ptr<SseSink> 
   auto parsed = core::parse_subscribe(core::query_of(req.target),
                                       core.options.limits.max_channels_per_connection);
   if (auto* err = std::get_if<core::QueryError>(&parsed)) {
+    if (err->message.starts_with("too many channels"))
+      core.hub->metrics().hit(metrics::Limit::channels_per_stream);
     log.info("subscribe refused (400): {}", err->message);
     sink->respond(Response::json(400, core::error_body(err->message)));
     co_return;

@@ -185,6 +185,7 @@ void Hub::on_entries(std::string_view channel, std::span<const StoredEntry> entr
     std::lock_guard lock(mu_);
     auto r = routes_.find(channel);
     if (r == routes_.end()) return;
+    r->second.events += entries.size();
     for (auto& [shard, count] : r->second.shards) targets.push_back(shard);
   }
   if (targets.empty()) return;
@@ -199,6 +200,18 @@ void Hub::on_entries(std::string_view channel, std::span<const StoredEntry> entr
   }
   if (batch->second.empty()) return;
   for (Shard* shard : targets) shard->push(batch);
+}
+
+std::vector<Hub::ChannelStats> Hub::channel_stats() {
+  std::vector<ChannelStats> out;
+  std::lock_guard lock(mu_);
+  out.reserve(routes_.size());
+  for (auto& [channel, route] : routes_) {
+    std::size_t n = 0;
+    for (auto& [shard, count] : route.shards) n += count;
+    if (n) out.push_back({channel, n, route.events});
+  }
+  return out;
 }
 
 void Hub::on_tail_error(boost::system::error_code ec) {

@@ -27,6 +27,7 @@
 
 #include "core/events.hpp"
 #include "forrealtime/store.hpp"
+#include "metrics/data_path.hpp"
 
 namespace spdlog {
 class logger;
@@ -147,6 +148,17 @@ class Hub final : public TailSink {
   /** Shared with the sessions, which may be destroyed after the hub (with their io_context). */
   const std::shared_ptr<std::atomic<std::size_t>>& streams() { return streams_; }
   std::atomic<std::uint64_t>& delivered() { return delivered_; }
+  /** Latency histograms and counters of the data path (for /metrics and the console). */
+  metrics::DataPathMetrics& metrics() { return metrics_; }
+
+  /** One channel with subscribers in this process. */
+  struct ChannelStats {
+    std::string channel;
+    std::size_t subscribers = 0;  // streams and server-side subscriptions, this process only
+    std::uint64_t events = 0;     // entries the live tail brought since the first subscriber
+  };
+  /** A snapshot of every channel with local subscribers (takes the routes' lock once). */
+  std::vector<ChannelStats> channel_stats();
 
   // TailSink
   void on_entries(std::string_view channel, std::span<const StoredEntry> entries) override;
@@ -159,6 +171,7 @@ class Hub final : public TailSink {
  private:
   struct Route {
     std::vector<std::pair<Shard*, std::size_t>> shards;  // shard, subscriber count
+    std::uint64_t events = 0;                            // entries delivered, for stats
   };
   std::shared_ptr<Store> store_;
   std::chrono::milliseconds ping_interval_;
@@ -170,6 +183,7 @@ class Hub final : public TailSink {
   std::shared_ptr<std::atomic<std::size_t>> streams_ =
       std::make_shared<std::atomic<std::size_t>>(0);
   std::atomic<std::uint64_t> delivered_{0};
+  metrics::DataPathMetrics metrics_;
   std::atomic<bool> tail_ok_{true};
 };
 

@@ -144,8 +144,13 @@ void SseSession::on_entries(std::uint32_t i, std::span<const HubEntryPtr> entrie
   }
   if (state_ != State::live) return;
   // Queue now, write when the shard's drain is done: a burst becomes one gathered write.
+  auto now = core::now_ms();
+  auto& latency = hub_.metrics().delivery_latency;
   for (auto& e : entries)
-    if (merge_.accept(i, e->id)) push(e->frame);
+    if (merge_.accept(i, e->id)) {
+      push(e->frame);
+      latency.observe(now > e->id.ms ? static_cast<double>(now - e->id.ms) / 1000.0 : 0.0);
+    }
   if (!flush_pending_) {
     flush_pending_ = true;
     shard_.flush_later(this);
@@ -194,6 +199,8 @@ void SseSession::push(core::FramePtr frame) {
   queued_bytes_ += frame->bytes.size();
   queue_.push_back(std::move(frame));
   if (queued_bytes_ > settings_.queue_hard_bytes) {
+    hub_.metrics().slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+    hub_.metrics().hit(metrics::Limit::stream_queue);
     hub_.logger().warn("slow subscriber: {} bytes unsent (hard limit {}); asking it to reconnect",
                        queued_bytes_, settings_.queue_hard_bytes);
     end_with(core::make_frame({}, core::sse_frame(core::reconnect_json(core::now_ms()))));
@@ -224,6 +231,7 @@ void SseSession::write_some() {
     return;
   }
   std::size_t n = std::min(queue_.size() - head_, kMaxFramesPerWrite);
+  hub_.metrics().stream_queue_bytes.observe(static_cast<double>(queued_bytes_));
   buffers_.clear();
   for (std::size_t k = 0; k < n; ++k) {
     auto& b = queue_[head_ + k]->bytes;
