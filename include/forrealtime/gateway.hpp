@@ -9,7 +9,9 @@
 //   gw.stop();             // every stream gets `reconnect`, then the threads end
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -17,6 +19,21 @@
 #include "forrealtime/realtime.hpp"
 
 namespace forrealtime {
+
+/** What a request asks to do; an Authorizer decides per operation. */
+enum class Operation {
+  subscribe,  // GET /api/realtime
+  history,    // GET /api/history
+  emit,       // POST /api/emit
+  admin,      // operator endpoints
+};
+
+/** Runs before each operation, once its channels are known (for emit, every channel of the
+ *  batch; for history, the one channel; none for admin). Return a response to refuse (401,
+ *  403, ...), nothing to let the request go on. Runs on a gateway worker thread; it must not
+ *  block. */
+using Authorizer = std::function<boost::asio::awaitable<std::optional<Response>>(
+    const Request&, Operation, const std::vector<std::string>& channels)>;
 
 struct GatewayOptions {
   std::string host = "127.0.0.1";
@@ -26,8 +43,10 @@ struct GatewayOptions {
   std::string static_dir;
   /** When set, `POST /api/emit` requires `Authorization: Bearer <token>`. */
   std::string emit_token;
-  /** Optional middleware for the subscribe endpoint. */
+  /** Optional middleware for the subscribe endpoint (runs after `authorize`). */
   Middleware middleware;
+  /** Optional authorization before each operation (after the emit token check). */
+  Authorizer authorize;
   /** Idle keep-alive connections (not streams) are closed after this long. */
   std::chrono::seconds idle_timeout{60};
 };

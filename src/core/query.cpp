@@ -2,6 +2,7 @@
 #include "core/query.hpp"
 
 #include <algorithm>
+#include <string>
 
 #include "core/names.hpp"
 
@@ -93,6 +94,36 @@ std::variant<SubscribeRequest, QueryError> parse_subscribe(std::string_view quer
     auto id = StreamId::parse(value);
     if (!id) return QueryError{"invalid " + name + ": expected a stream id like 1700000000000-0"};
     req.last_acks[it - req.channels.begin()] = *id;
+  }
+  return req;
+}
+
+std::variant<HistoryRequest, QueryError> parse_history(std::string_view query) {
+  auto form = parse_form(query);
+  if (!form) return QueryError{"malformed query string"};
+  HistoryRequest req;
+  auto parse_u64 = [](const std::string& s, std::uint64_t& out) {
+    if (s.empty() || s.size() > 20) return false;
+    for (char c : s)
+      if (c < '0' || c > '9') return false;
+    out = std::stoull(s);
+    return true;
+  };
+  for (auto& [k, v] : *form) {
+    std::uint64_t n = 0;
+    if (k == "channel") {
+      req.channel = v;
+    } else if (k == "limit") {
+      if (!parse_u64(v, n) || n == 0) return QueryError{"limit must be a positive integer"};
+      req.limit = static_cast<std::size_t>(std::min<std::uint64_t>(n, 1000));
+    } else if (k == "after") {
+      auto id = StreamId::parse(v);
+      if (!id) return QueryError{"after must be a stream id"};
+      req.after = *id;
+    } else if (k == "start" || k == "end") {
+      if (!parse_u64(v, n)) return QueryError{k + " must be milliseconds since the epoch"};
+      (k == "start" ? req.start : req.end) = n;
+    }
   }
   return req;
 }

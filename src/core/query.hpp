@@ -2,6 +2,7 @@
 // write it, and the subscribe query of PROTOCOL.md section 1 on top of it.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,20 @@ struct QueryError {
  *  `max_channels` distinct channels, a `last_ack_*` that is not a stream id. */
 std::variant<SubscribeRequest, QueryError> parse_subscribe(std::string_view query,
                                                            std::size_t max_channels);
+
+/** The history query of PROTOCOL.md section 7: `channel` (default `"default"`), `limit`
+ *  (1..; capped at 1000), `after` (a stream id), `start` and `end` (ms since the epoch). */
+struct HistoryRequest {
+  std::string channel = "default";
+  std::size_t limit = 1000;
+  std::optional<StreamId> after;
+  std::optional<std::uint64_t> start;
+  std::optional<std::uint64_t> end;
+};
+
+/** Parses the history query; every error is answered with 400. The channel name is not
+ *  checked here (the store refuses an invalid one). Unknown parameters are ignored. */
+std::variant<HistoryRequest, QueryError> parse_history(std::string_view query);
 
 /** The replay/live merge rule of PROTOCOL.md section 2, per channel of one subscription:
  *  an entry is delivered only when its id is greater than everything delivered before on that

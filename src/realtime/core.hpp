@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 #include <typeindex>
+#include <variant>
 #include <vector>
 
 #include <boost/asio/executor_work_guard.hpp>

@@ -1,0 +1,111 @@
+// The accept loop and the connection session; see connection.hpp.
+#include "http/connection.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "forrealtime/beast.hpp"
+#include "http/request_checks.hpp"
+#include "http/router.hpp"
+#include "http/state.hpp"
+
+namespace forrealtime::gateway {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+std::string peer(boost::beast::tcp_stream& s) {
+  error_code ec;
+  auto ep = s.socket().remote_endpoint(ec);
+  return ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+asio::awaitable<void> run_connection(GatewayState& state, tcp::socket socket) {
+  boost::beast::tcp_stream stream(std::move(socket));
+  boost::beast::flat_buffer buffer;
+  for (;;) {
+    RequestParser parser;
+    apply_limits(parser, state);
+    stream.expires_after(state.options.idle_timeout);
+    auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::connection_reset || ec == boost::beast::error::timeout ||
+        ec == asio::error::operation_aborted)
+      co_return;
+    if (ec) {
+      auto refusal = refusal_for(ec, state);
+      state.log().info("bad request from {}: {}", peer(stream), refusal.why);
+      auto res = refusal_response(refusal);
+      co_await bhttp::async_write(stream, res, use_tuple);
+      error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      co_return;
+    }
+    state.metrics.http_requests++;
+    auto req = parser.release();
+    if (opens_stream(req)) {
+      state.metrics.subscribes++;
+      auto serve_op = beast::serve(state.subscribe, std::move(stream), std::move(req));
+      co_await std::move(serve_op);
+      co_return;
+    }
+    auto route_op = route(req, state);
+    Reply reply = co_await std::move(route_op);
+    bool keep = std::visit([](const auto& r) { return r.keep_alive(); }, reply);
+    error_code wec;
+    if (auto* res = std::get_if<HttpResponse>(&reply)) {
+      auto [e, wn] = co_await bhttp::async_write(stream, *res, use_tuple);
+      wec = e;
+    } else {
+      auto [e, wn] = co_await bhttp::async_write(stream, std::get<FileResponse>(reply), use_tuple);
+      wec = e;
+    }
+    if (wec || !keep) {
+      error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      co_return;
+    }
+  }
+}
+
+asio::awaitable<void> run_accept(GatewayState& state, tcp::acceptor& acceptor) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    if (ec) {
+      // Out of descriptors and the like: say so and back off instead of spinning.
+      state.log().warn("accept failed: {}", ec.message());
+      asio::steady_timer t(acceptor.get_executor(), std::chrono::milliseconds(100));
+      co_await t.async_wait(use_tuple);
+      continue;
+    }
+    error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    asio::co_spawn(acceptor.get_executor(), run_connection(state, std::move(socket)),
+                   [&state](std::exception_ptr e) {
+                     if (!e) return;
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const std::exception& ex) {
+                       state.log().error("connection failed: {}", ex.what());
+                     }
+                   });
+  }
+}
+
+}  // namespace forrealtime::gateway

@@ -1,0 +1,201 @@
+// The request handlers; see handlers.hpp. They reach the library through the few calls at the
+// top of this file (append, history, health), so the rest is HTTP only.
+#include "http/handlers.hpp"
+
+#include <algorithm>
+#include <mutex>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "core/events.hpp"
+#include "core/names.hpp"
+#include "core/query.hpp"
+#include "http/authorize.hpp"
+#include "http/emit_body.hpp"
+#include "http/metrics.hpp"
+#include "http/state.hpp"
+#include "http/static_files.hpp"
+#include "realtime/core.hpp"
+#include "store/await.hpp"
+
+namespace forrealtime::gateway {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Waits for the appends of `items`, started together (pipelined on a store that can), and
+// collects their ids in order; the first error wins.
+asio::awaitable<Result<std::vector<StreamId>>> append_all(detail::RealtimeCore& core,
+                                                          std::vector<EmitItem> items) {
+  // Named, not a temporary of the co_await expression: GCC 12 destroys such temporaries twice.
+  auto op =
+      asio::async_initiate<decltype(asio::use_awaitable), void(Result<std::vector<StreamId>>)>(
+          [&core, items = std::move(items)](auto handler) mutable {
+            using H = decltype(handler);
+            struct State {
+              H handler;
+              asio::any_io_executor ex;
+              std::mutex mu;
+              std::vector<StreamId> ids;
+              std::size_t left;
+              boost::system::error_code error;
+            };
+            auto ex = asio::get_associated_executor(handler);
+            auto st = std::shared_ptr<State>(new State{
+                std::move(handler), ex, {}, std::vector<StreamId>(items.size()), items.size(), {}});
+            for (std::size_t i = 0; i < items.size(); ++i) {
+              core.async_append_encoded(items[i].channel, std::move(items[i].message),
+                                        [st, i](Result<StreamId> r) {
+                                          std::unique_lock lock(st->mu);
+                                          if (r)
+                                            st->ids[i] = *r;
+                                          else if (!st->error)
+                                            st->error = r.error();
+                                          if (--st->left) return;
+                                          lock.unlock();
+                                          asio::post(st->ex, [st] {
+                                            if (st->error)
+                                              std::move(st->handler)(st->error);
+                                            else
+                                              std::move(st->handler)(std::move(st->ids));
+                                          });
+                                        });
+            }
+          },
+          asio::use_awaitable);
+  co_return co_await std::move(op);
+}
+
+}  // namespace
+
+asio::awaitable<Reply> handle_emit(const HttpRequest& req, GatewayState& state) {
+  auto& metrics = state.metrics;
+  if (auto refused = check_emit_token(state, req)) {
+    metrics.emit_rejected++;
+    co_return std::move(*refused);
+  }
+  auto& core = state.core;
+  auto parsed =
+      parse_emit_body(req.body(),
+                      [&core](std::string_view channel, std::string_view event,
+                              const boost::json::value& data) -> std::optional<std::string> {
+                        std::string why;
+                        if (core.check_emit(channel, event, data, &why)) return why;
+                        return std::nullopt;
+                      });
+  if (auto* why = std::get_if<std::string>(&parsed)) {
+    metrics.emit_rejected++;
+    co_return error_response(state, req, bhttp::status::bad_request, *why);
+  }
+  auto& body = std::get<EmitBody>(parsed);
+  if (state.options.authorize) {
+    std::vector<std::string> channels;
+    for (auto& item : body.items)
+      if (std::find(channels.begin(), channels.end(), item.channel) == channels.end())
+        channels.push_back(item.channel);
+    auto check = authorize(state, req, Operation::emit, channels);
+    if (auto refused = co_await std::move(check)) {
+      metrics.emit_rejected++;
+      co_return std::move(*refused);
+    }
+  }
+  auto n = body.items.size();
+  // Named first: GCC 12 destroys temporaries of a co_await expression twice.
+  auto append_op = append_all(core, std::move(body.items));
+  auto ids = co_await std::move(append_op);
+  if (!ids) {
+    metrics.emit_failed++;
+    co_return error_response(state, req, bhttp::status::service_unavailable,
+                             "the store could not append: " + ids.error().message());
+  }
+  metrics.emitted += n;
+  co_return make_response(state, req, bhttp::status::ok, emit_reply(body.batch, *ids));
+}
+
+asio::awaitable<Reply> handle_history(const HttpRequest& req, GatewayState& state) {
+  state.metrics.history_requests++;
+  auto parsed = core::parse_history(core::query_of(std::string_view(req.target())));
+  if (auto* err = std::get_if<core::QueryError>(&parsed))
+    co_return error_response(state, req, bhttp::status::bad_request, err->message);
+  auto& h = std::get<core::HistoryRequest>(parsed);
+  if (state.options.authorize) {
+    // Named: the coroutine keeps a reference to it.
+    std::vector<std::string> channels{h.channel};
+    auto check = authorize(state, req, Operation::history, channels);
+    if (auto refused = co_await std::move(check)) co_return std::move(*refused);
+  }
+  HistoryQuery q;
+  q.limit = h.limit;
+  q.after = h.after;
+  q.start = h.start;
+  q.end = h.end;
+  auto& core = state.core;
+  auto events = co_await detail::await_store<std::vector<Event>>(
+      [&](auto cb) { core.async_history(h.channel, q, std::move(cb)); });
+  if (!events) {
+    auto ec = events.error();
+    if (ec == errc::store_failed)
+      co_return error_response(state, req, bhttp::status::service_unavailable,
+                               "the store could not be read");
+    std::string why = ec.message();
+    if (ec == errc::invalid_channel) why = "invalid channel: " + *core::check_channel(h.channel);
+    co_return error_response(state, req, bhttp::status::bad_request, why);
+  }
+  std::string out = "[";
+  for (std::size_t i = 0; i < events->size(); ++i) {
+    auto& e = (*events)[i];
+    if (i) out.push_back(',');
+    core::write_event_json(e.id, e.channel, e.event, e.data, out);
+  }
+  out.push_back(']');
+  co_return make_response(state, req, bhttp::status::ok, std::move(out));
+}
+
+Reply handle_health(const HttpRequest& req, GatewayState& state) {
+  auto& core = state.core;
+  bool store_healthy = core.store->healthy();
+  bool ok = store_healthy && !core.shutting_down.load();
+  std::string body = std::string("{\"status\":\"") + (ok ? "ok" : "unavailable") +
+                     "\",\"store\":\"" + std::string(core.store->name()) +
+                     "\",\"store_healthy\":" + (store_healthy ? "true" : "false") +
+                     ",\"streams\":" + std::to_string(core.hub->stream_count()) + "}";
+  return make_response(state, req, ok ? bhttp::status::ok : bhttp::status::service_unavailable,
+                       std::move(body));
+}
+
+Reply handle_metrics(const HttpRequest& req, GatewayState& state) {
+  return make_response(state, req, bhttp::status::ok, metrics_text(state),
+                       "text/plain; version=0.0.4");
+}
+
+Reply handle_static(const HttpRequest& req, GatewayState& state) {
+  auto& dir = state.options.static_dir;
+  auto not_found = [&] {
+    return error_response(state, req, bhttp::status::not_found, "not found");
+  };
+  if (dir.empty()) return not_found();
+  auto path = core::path_of(std::string_view(req.target()));
+  auto file = detail::static_path(dir, path);
+  if (!file) return not_found();
+  auto body = detail::read_file(*file);
+  if (!body) return not_found();
+  auto res = make_response(state, req, bhttp::status::ok, std::move(*body),
+                           detail::content_type_for(*file));
+  res.set(bhttp::field::cache_control, "no-cache");
+  if (req.method() == bhttp::verb::head) res.body().clear();
+  return res;
+}
+
+Reply handle_preflight(const HttpRequest& req, GatewayState& state) {
+  auto res = make_response(state, req, bhttp::status::no_content, "");
+  res.set(bhttp::field::access_control_allow_methods, "GET, POST, OPTIONS");
+  res.set(bhttp::field::access_control_allow_headers, "Content-Type, Authorization");
+  res.set(bhttp::field::access_control_max_age, "600");
+  return res;
+}
+
+}  // namespace forrealtime::gateway

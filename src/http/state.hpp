@@ -1,0 +1,38 @@
+// What request handlers read and count: the library, the gateway's options, the counters and
+// the subscribe handler. One GatewayState per Gateway; handlers take it by reference and hold no
+// state of their own, so the same handlers serve a socket and an in-memory fuzz input alike.
+#pragma once
+
+#include <string>
+
+#include "forrealtime/gateway.hpp"
+#include "forrealtime/handler.hpp"
+#include "http/metrics.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace forrealtime::detail {
+class RealtimeCore;
+}
+
+namespace forrealtime::gateway {
+
+struct GatewayState {
+  GatewayState(Realtime& realtime, GatewayOptions options);
+
+  Realtime& realtime;
+  detail::RealtimeCore& core;
+  GatewayOptions options;
+  GatewayMetrics metrics;
+  /** The subscribe endpoint: authorization (Operation::subscribe), then the user's middleware. */
+  Handler subscribe;
+
+  spdlog::logger& log() const;
+  /** The Access-Control-Allow-Origin every response carries; empty for none. */
+  const std::string& allow_origin() const;
+  std::size_t max_body_bytes() const;
+};
+
+}  // namespace forrealtime::gateway
