@@ -247,3 +247,41 @@ describe("against the gateway", () => {
     assert.equal(typeof new cjs.Realtime({ url: gw.base }).emit, "function");
   });
 });
+
+describe("handle()", () => {
+  test("passes the stream through after the middleware; a middleware Response short-circuits", async () => {
+    const { handle } = await import("../dist/index.js");
+    const realtime = new Realtime({ url: gw.base });
+    const ch = `handle-${nonce()}`;
+    const seen = [];
+    const handler = handle({
+      realtime,
+      middleware: ({ request, channels }) => {
+        seen.push(channels);
+        if (request.headers.get("authorization") !== "Bearer ok") return new Response("no", { status: 401 });
+      },
+    });
+    const refused = await handler(new Request(`http://app/api/realtime?channel=${ch}`));
+    assert.equal(refused.status, 401);
+    const ac = new AbortController();
+    const res = await handler(
+      new Request(`http://app/api/realtime?channel=${ch}&channel=${ch}`, {
+        headers: { authorization: "Bearer ok" },
+        signal: ac.signal,
+      }),
+    );
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type"), /text\/event-stream/);
+    const reader = res.body.getReader();
+    let text = "";
+    const id = await (async () => {
+      while (!text.includes('"type":"connected"')) text += new TextDecoder().decode((await reader.read()).value);
+      return realtime.channel(ch).emit("a.b", { live: true });
+    })();
+    while (!text.includes(id)) text += new TextDecoder().decode((await reader.read()).value);
+    assert.match(text, /"live":true/);
+    ac.abort();
+    await reader.cancel().catch(() => {});
+    assert.deepEqual(seen, [[ch], [ch]]);
+  });
+});
