@@ -107,9 +107,22 @@ async function waitForTexts(page, want) {
   for (const t of want) assert.equal(shown.filter((x) => x === t).length, 1, `"${t}" shown ${shown.filter((x) => x === t).length} times`);
 }
 
+const NEXT = join(here, "node_modules/.bin/next");
 const servers = [
-  { name: "Hono (Node)", cmd: process.execPath, args: [join(here, "hono/server.mjs")] },
-  { name: "Bun.serve", cmd: BUN, args: [join(here, "bun/server.ts")], skip: !existsSync(BUN) && "bun is not installed (npm ci in examples/)" },
+  { name: "Hono (Node)", cmd: process.execPath, args: () => [join(here, "hono/server.mjs")] },
+  {
+    name: "Bun.serve",
+    cmd: BUN,
+    args: () => [join(here, "bun/server.ts")],
+    skip: !existsSync(BUN) && "bun is not installed (npm ci in examples/)",
+  },
+  {
+    name: "Next.js App Router",
+    cmd: NEXT,
+    args: (port) => ["start", join(here, "nextjs"), "-H", "127.0.0.1", "-p", String(port)],
+    skip: !existsSync(join(here, "nextjs/.next/BUILD_ID")) && "the Next.js example is not built (examples/test.sh builds it)",
+    ssr: true,
+  },
 ];
 
 for (const s of servers) {
@@ -117,7 +130,10 @@ for (const s of servers) {
     let app;
     before(async () => {
       const port = await freePort();
-      app = await startServer(s.cmd, s.args, { port, env: { PORT: String(port), FORREALTIME_URL: gw.base } });
+      app = await startServer(s.cmd, s.args(port), {
+        port,
+        env: { PORT: String(port), FORREALTIME_URL: gw.base, NEXT_TELEMETRY_DISABLED: "1" },
+      });
     });
     after(async () => {
       await app?.stop();
@@ -131,6 +147,11 @@ for (const s of servers) {
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ user: "server", text: `earlier ${n}` }),
       });
+      if (s.ssr) {
+        // Rendered on the server: the history is in the HTML before any script runs.
+        const html = await (await fetch(`${app.base}/`)).text();
+        assert.ok(html.includes(`earlier ${n}`), "the server-rendered page lacks the history");
+      }
       const page = await browser.newPage();
       page.on("pageerror", (e) => console.error(`[${s.name}] page error:`, e.message));
       await page.goto(app.base + "/");

@@ -1,14 +1,14 @@
 // Bun.serve: the page, /api/realtime passed through to the gateway (same origin for the
 // browser), and emit/history through @forrealtime/server.
 //   FORREALTIME_URL=http://127.0.0.1:8787 PORT=3000 bun examples/bun/server.ts
-import { Realtime } from "../../clients/server/dist/index.js";
+import { Realtime } from "@forrealtime/server";
 
 type Events = { chat: { message: { user: string; text: string } } };
 
 const gateway = process.env.FORREALTIME_URL ?? "http://127.0.0.1:8787";
 const realtime = new Realtime<Events>({ url: gateway, token: process.env.FORREALTIME_EMIT_TOKEN });
 const page = new URL("../web/index.html", import.meta.url);
-const clientDist = new URL("../../clients/js/dist/", import.meta.url);
+const clientDist = new URL("../node_modules/@forrealtime/client/dist/", import.meta.url);
 
 const server = Bun.serve({
   hostname: "127.0.0.1",

@@ -5,13 +5,13 @@
 import { readFile } from "node:fs/promises";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
-import { Realtime } from "../../clients/server/dist/index.js";
+import { Realtime } from "@forrealtime/server";
 
 const gateway = process.env.FORREALTIME_URL ?? "http://127.0.0.1:8787";
 /** @type {Realtime<{ chat: { message: { user: string; text: string } } }>} */
 const realtime = new Realtime({ url: gateway, token: process.env.FORREALTIME_EMIT_TOKEN });
 const page = new URL("../web/index.html", import.meta.url);
-const clientDist = new URL("../../clients/js/dist/", import.meta.url);
+const clientDist = new URL("../node_modules/@forrealtime/client/dist/", import.meta.url);
 
 const app = new Hono();
 app.get("/", async (c) => c.html(await readFile(page, "utf8")));
