@@ -303,3 +303,36 @@ describe("history() and emit()", () => {
     expect(err.serverError).toBe("event needs a namespace");
   });
 });
+
+describe("closeWhenHiddenMs", () => {
+  function setVisibility(state: "hidden" | "visible") {
+    Object.defineProperty(document, "visibilityState", { value: state, configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
+  }
+  afterEach(() => {
+    Object.defineProperty(document, "visibilityState", { value: "visible", configurable: true });
+  });
+
+  it("closes the stream after the page is hidden that long and resumes from the acks when visible", () => {
+    const { es, client } = setup({ closeWhenHiddenMs: 5000 });
+    client.subscribe({ channels: ["a"], onData: () => {} });
+    vi.advanceTimersByTime(25);
+    es.last.connect();
+    es.last.event("4-0", "a", "x.y");
+    setVisibility("hidden");
+    vi.advanceTimersByTime(4000);
+    setVisibility("visible"); // back in time: nothing happens
+    setVisibility("hidden");
+    vi.advanceTimersByTime(4999);
+    expect(es.last.closed).toBe(false);
+    vi.advanceTimersByTime(1 + 25);
+    expect(es.last.closed).toBe(true);
+    expect(client.getStatus()).toBe("disconnected");
+    setVisibility("visible");
+    vi.advanceTimersByTime(25);
+    expect(es.made).toHaveLength(2);
+    expect(es.last.closed).toBe(false);
+    expect(es.last.query.get("last_ack_a")).toBe("4-0");
+    client.destroy();
+  });
+});
