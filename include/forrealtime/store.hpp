@@ -115,12 +115,15 @@ class Store {
   virtual void stop() = 0;
 };
 
-/** Errors a store reports. */
+/** Errors a store reports. Callers compare them with the conditions of errors.hpp
+ *  (`condition::store_unavailable`, `outcome_unknown`, `limit_reached`, `store_failed`), never
+ *  with these codes one by one; a store of your own should report these codes so that they do. */
 enum class store_errc {
-  unavailable = 1,  // the engine cannot be reached
-  timeout,          // a command took longer than allowed
+  unavailable = 1,  // the engine cannot be reached (nothing done)
+  timeout,          // a command took longer than allowed (it may have been done)
   protocol,         // the engine answered something unexpected
-  stopped,          // the store was stopped
+  stopped,          // the store was stopped (nothing done)
+  limit_reached,    // a configured bound refused it, e.g. too many channels (nothing done)
 };
 const boost::system::error_category& store_category() noexcept;
 inline boost::system::error_code make_error_code(store_errc e) noexcept {

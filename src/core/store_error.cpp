@@ -17,6 +17,8 @@ class StoreCategory final : public boost::system::error_category {
         return "the store answered something unexpected";
       case store_errc::stopped:
         return "the store was stopped";
+      case store_errc::limit_reached:
+        return "a limit of the store was reached";
     }
     return "unknown store error";
   }

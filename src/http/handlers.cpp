@@ -18,6 +18,7 @@
 #include "http/metrics.hpp"
 #include "http/state.hpp"
 #include "http/static_files.hpp"
+#include "http/status.hpp"
 #include "realtime/core.hpp"
 #include "store/await.hpp"
 
@@ -108,8 +109,9 @@ asio::awaitable<Reply> handle_emit(const HttpRequest& req, GatewayState& state) 
   auto append_op = append_all(core, std::move(body.items));
   auto ids = co_await std::move(append_op);
   if (!ids) {
-    metrics.emit_failed++;
-    co_return error_response(state, req, bhttp::status::service_unavailable,
+    auto status = static_cast<bhttp::status>(detail::status_for(ids.error()));
+    (status == bhttp::status::bad_request ? metrics.emit_rejected : metrics.emit_failed)++;
+    co_return error_response(state, req, status,
                              "the store could not append: " + ids.error().message());
   }
   metrics.emitted += n;
@@ -138,9 +140,9 @@ asio::awaitable<Reply> handle_history(const HttpRequest& req, GatewayState& stat
       [&](auto cb) { core.async_history(h.channel, q, std::move(cb)); });
   if (!events) {
     auto ec = events.error();
-    if (ec == errc::store_failed)
-      co_return error_response(state, req, bhttp::status::service_unavailable,
-                               "the store could not be read");
+    if (ec != condition::invalid_input)
+      co_return error_response(state, req, static_cast<bhttp::status>(detail::status_for(ec)),
+                               "the store could not be read: " + ec.message());
     std::string why = ec.message();
     if (ec == errc::invalid_channel) why = "invalid channel: " + *core::check_channel(h.channel);
     co_return error_response(state, req, bhttp::status::bad_request, why);

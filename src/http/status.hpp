@@ -3,6 +3,10 @@
 
 #include <string_view>
 
+#include <boost/system/error_code.hpp>
+
+#include "forrealtime/errors.hpp"
+
 namespace forrealtime::detail {
 
 inline std::string_view reason_phrase(unsigned status) {
@@ -39,9 +43,22 @@ inline std::string_view reason_phrase(unsigned status) {
       return "Internal Server Error";
     case 503:
       return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 507:
+      return "Insufficient Storage";
     default:
       return "Status";
   }
+}
+
+/** The status of a failed emit or history read, by condition (errors.hpp): invalid input 400,
+ *  a store limit 507, a store timeout whose outcome is unknown 504, any other failure 503. */
+inline unsigned status_for(const boost::system::error_code& ec) {
+  if (ec == condition::invalid_input) return 400;
+  if (ec == condition::limit_reached) return 507;
+  if (ec == condition::outcome_unknown) return 504;
+  return 503;
 }
 
 }  // namespace forrealtime::detail

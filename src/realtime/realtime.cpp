@@ -69,18 +69,22 @@ boost::system::error_code RealtimeCore::check_emit(std::string_view channel, std
     if (why) *why = *e;
     return errc::invalid_event;
   }
+  // A schema refusal is invalid input whatever code a custom schema chose for it.
+  auto refused = [](const boost::system::error_code& ec) {
+    return ec == condition::invalid_input ? ec : make_error_code(errc::invalid_payload);
+  };
   if (options.schema.check_with_reason) {
     std::string reason;
     auto r = options.schema.check_with_reason(event, data, reason);
     if (!r) {
       if (why) *why = reason.empty() ? r.error().message() : std::move(reason);
-      return r.error();
+      return refused(r.error());
     }
   } else if (options.schema.check) {
     auto r = options.schema.check(event, data);
     if (!r) {
       if (why) *why = r.error().message();
-      return r.error();
+      return refused(r.error());
     }
   }
   return {};
@@ -132,7 +136,7 @@ void RealtimeCore::async_history(std::string_view channel, HistoryQuery query,
                       log = log](Store::Result<std::vector<StoredEntry>> r) {
                        if (!r) {
                          log->warn("history of '{}' failed: {}", ch, r.error().message());
-                         return handler(make_error_code(errc::store_failed));
+                         return handler(r.error());
                        }
                        std::vector<Event> out;
                        out.reserve(r->size());

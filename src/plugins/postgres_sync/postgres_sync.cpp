@@ -27,10 +27,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 #include "core/names.hpp"
+#include "plugins/postgres_sync/change.hpp"
 #include "plugins/postgres_sync/pg_connection.hpp"
 #include "plugins/postgres_sync/sql.hpp"
 
@@ -233,53 +232,28 @@ struct PostgresSync::Impl : std::enable_shared_from_this<PostgresSync::Impl> {
   }
 
   // One notification carrying the whole change (notify mode, or a TypeScript peer's trigger).
-  void on_notify_payload(const pg::Notification& n) {
-    boost::system::error_code ec;
-    auto v = json::parse(n.payload, ec);
-    if (ec || !v.is_object()) {
-      ++failed;
-      log().warn("postgresSync: notification on {} is not a JSON object; dropped", n.channel);
-      return;
-    }
-    emit_change(v.as_object(), /*outbox_id=*/{});
-  }
+  void on_notify_payload(const pg::Notification& n) { emit_change(n.payload, /*outbox_id=*/{}); }
 
-  // Emits one change {"table","op","new","old"[,"truncated"]}; returns false when it was
-  // dropped (filtered or malformed) without an emit.
-  bool emit_change(json::object& change, std::optional<std::string> outbox_id) {
-    auto* tv = change.if_contains("table");
-    auto* ov = change.if_contains("op");
-    const Table* table = nullptr;
-    if (tv && tv->is_string()) {
-      auto it = tables.find(std::string(tv->as_string()));
-      if (it != tables.end()) table = &it->second;
-    }
-    std::optional<PgOp> op;
-    if (ov && ov->is_string()) {
-      auto s = ov->as_string();
-      if (s == "INSERT")
-        op = PgOp::insert;
-      else if (s == "UPDATE")
-        op = PgOp::update;
-      else if (s == "DELETE")
-        op = PgOp::del;
-    }
-    if (!table || !op) {
+  // Parses and emits one change payload (change.hpp); returns false when it was dropped
+  // (filtered, or refused by the parser with a log line) without an emit.
+  bool emit_change(std::string_view payload, std::optional<std::string> outbox_id) {
+    auto change = pg::parse_change(payload, names);
+    if (!change) {
       ++failed;
-      log().warn("postgresSync: change {} names no table of ours or no operation; dropped",
-                 json::serialize(change).substr(0, 200));
+      // The payload is untrusted: only a printable ASCII prefix of it reaches the log.
+      std::string head;
+      for (char c : payload.substr(0, 120)) head.push_back(c >= 0x20 && c < 0x7f ? c : '?');
+      log().warn("postgresSync: change of {} bytes refused ({}): {}; dropped", payload.size(),
+                 change.error().message(), head);
       return false;
     }
-    json::value data = std::move(change[*op == PgOp::del ? "old" : "new"]);
-    if (!data.is_object()) data = json::object{};
-    if (auto* tr = change.if_contains("truncated"); tr && tr->is_bool() && tr->as_bool())
-      data.as_object()["_truncated"] = true;
-    if (table->filter) {
+    const Table& table = tables.at(change->table);
+    if (table.filter) {
       bool keep = false;
       try {
-        keep = table->filter(data.as_object(), *op);
+        keep = table.filter(change->row, change->op);
       } catch (const std::exception& e) {
-        log().warn("postgresSync: the filter of {} threw ({}); change dropped", table->name,
+        log().warn("postgresSync: the filter of {} threw ({}); change dropped", table.name,
                    e.what());
       }
       if (!keep) {
@@ -287,14 +261,12 @@ struct PostgresSync::Impl : std::enable_shared_from_this<PostgresSync::Impl> {
         return false;
       }
     }
-    std::string event = table->event_prefix + (*op == PgOp::insert   ? "insert"
-                                               : *op == PgOp::update ? "update"
-                                                                     : "delete");
+    std::string event = table.event_prefix + std::string(pg::event_suffix(change->op));
     if (outbox_id) ++inflight;
     std::weak_ptr<Impl> weak = shared_from_this();
     auto ex = ioc.get_executor();
-    ctx->async_emit(table->channel, event, std::move(data),
-                    [weak, ex, id = std::move(outbox_id), ch = table->channel](Result<StreamId> r) {
+    ctx->async_emit(table.channel, event, json::value(std::move(change->row)),
+                    [weak, ex, id = std::move(outbox_id), ch = table.channel](Result<StreamId> r) {
                       auto self = weak.lock();
                       if (!self) return;
                       asio::post(ex, [self, r, id, ch] { self->on_ack(r, id, ch); });
@@ -304,14 +276,23 @@ struct PostgresSync::Impl : std::enable_shared_from_this<PostgresSync::Impl> {
 
   void on_ack(const Result<StreamId>& r, const std::optional<std::string>& id,
               const std::string& channel) {
+    // Only a refusal of the event itself (invalid input: channel, event name, schema) is final
+    // and may drop the row. Every other error, whatever its category (store unavailable, a
+    // timeout whose outcome is unknown, a store limit, a custom store's own codes), keeps the
+    // row in the outbox for the next round: at least once, never lost.
     bool keep = false;
     if (r) {
       ++emitted;
-    } else if (r.error() == make_error_code(errc::store_failed)) {
-      keep = true;  // the store is down: the row stays in the outbox and is retried
-    } else {
+    } else if (r.error() == condition::invalid_input) {
       ++failed;
       log().warn("postgresSync: event on '{}' refused ({}); dropped", channel, r.error().message());
+    } else {
+      keep = true;
+      if (!id) {
+        ++failed;  // notify mode has no row to keep: the change is lost, say so
+        log().warn("postgresSync: event on '{}' not stored ({}); notify mode cannot retry it",
+                   channel, r.error().message());
+      }
     }
     if (!id) return;
     if (keep)
@@ -363,14 +344,9 @@ struct PostgresSync::Impl : std::enable_shared_from_this<PostgresSync::Impl> {
       transient_failure = false;
       for (int i = 0; i < n; ++i) {
         std::string id = PQgetvalue(r.result.get(), i, 0);
-        boost::system::error_code ec;
-        auto v = json::parse(PQgetvalue(r.result.get(), i, 1), ec);
-        if (ec || !v.is_object()) {
-          ++failed;
-          done_ids.push_back(id);
-          continue;
-        }
-        if (!emit_change(v.as_object(), id)) done_ids.push_back(id);
+        std::string_view payload(PQgetvalue(r.result.get(), i, 1),
+                                 static_cast<std::size_t>(PQgetlength(r.result.get(), i, 1)));
+        if (!emit_change(payload, id)) done_ids.push_back(id);
       }
       // Wait for every acknowledgement; a stop gives the store a few more seconds.
       auto started = std::chrono::steady_clock::now();
