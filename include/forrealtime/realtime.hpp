@@ -146,8 +146,14 @@ struct SubscribeOptions {
   std::vector<std::string> events;
   /** Called for each event, on an internal thread, in id order. */
   std::function<void(const Event&)> on_data;
-  /** Deliver these past events first (then live ones, with no gap and no duplicate). */
+  /** Deliver these past events first (then live ones, with no gap and no duplicate). The whole
+   *  range up to the newest event is replayed, `limit` at a time. */
   std::optional<HistoryQuery> history;
+  /** Called, before the replay, when events after `history.after` were trimmed away before
+   *  they could be replayed: the replay starts at `oldest` and what lay between is gone
+   *  (`history_lost` of the SSE protocol). Also after the store's live tail was lost and
+   *  the subscription caught up from its last event. On an internal thread. */
+  std::function<void(StreamId after, StreamId oldest)> on_history_lost;
 };
 
 /** Ends a server-side subscription when `unsubscribe()` is called or it is destroyed. */

@@ -2,13 +2,8 @@
 #include "hub/session.hpp"
 
 #include <spdlog/spdlog.h>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
-#include "store/await.hpp"
 
 namespace forrealtime::detail {
 
@@ -21,6 +16,24 @@ constexpr std::size_t kReplayPage = 1000;
 constexpr std::uint64_t kEndGraceMs = 5000;
 }  // namespace
 
+namespace {
+std::vector<std::optional<core::Replay>> replays_of(const core::SubscribeRequest& req) {
+  std::vector<std::optional<core::Replay>> out;
+  out.reserve(req.last_acks.size());
+  for (auto& ack : req.last_acks) {
+    if (ack)
+      out.push_back(core::Replay{*ack, true, StreamId::max(), true});
+    else
+      out.emplace_back();
+  }
+  return out;
+}
+
+core::FramePtr error_frame() {
+  return core::make_frame({}, core::sse_frame(core::error_json("the store is unavailable")));
+}
+}  // namespace
+
 SseSession::SseSession(Hub& hub, Shard& shard, std::shared_ptr<SseSink> sink,
                        core::SubscribeRequest req, StreamSettings settings)
     : hub_(hub),
@@ -28,7 +41,7 @@ SseSession::SseSession(Hub& hub, Shard& shard, std::shared_ptr<SseSink> sink,
       sink_(std::move(sink)),
       req_(std::move(req)),
       settings_(settings),
-      merge_(req_.channels.size()) {
+      start_(replays_of(req_), core::StartOptions{kReplayPage, settings.queue_hard_bytes}) {
   streams_ = hub_.streams();
   streams_->fetch_add(1, std::memory_order_relaxed);
 }
@@ -44,102 +57,95 @@ void SseSession::start(const Response& head) {
     deadline_ms_ =
         core::now_ms() + static_cast<std::uint64_t>(settings_.max_duration.count()) * 1000;
   sink_->open(head, *this);
-  enqueue(core::make_frame({}, "retry: 1000\n\n"));
-  asio::co_spawn(shard_.executor(), run_start(shared_from_this()), asio::detached);
+  perform(start_.start());
 }
 
-asio::awaitable<void> SseSession::run_start(std::shared_ptr<SseSession> self) {
+void SseSession::perform(Start::Actions actions) {
+  using Kind = Start::Kind;
+  auto self = shared_from_this();
   auto& store = hub_.store();
-  // 1. Watch every channel: from `armed` on, live entries are buffered in pending_.
-  for (std::uint32_t i = 0; i < req_.channels.size(); ++i) {
-    auto armed = co_await await_store<StreamId>([&](auto cb) {
-      hub_.add(shard_, this, req_.channels[i], i, [cb = std::move(cb)](error_code ec) mutable {
-        if (ec)
-          cb(ec);
+  for (auto& a : actions) {
+    if (state_ != State::starting && state_ != State::live) return;  // ended meanwhile
+    const auto& channel = req_.channels[a.channel];
+    std::uint32_t i = a.channel;
+    // Store answers may come before the call returns: each is posted, so the machine is never
+    // fed while its actions are being performed.
+    switch (a.kind) {
+      case Kind::watch:
+        ++watched_;
+        hub_.add(shard_, this, channel, i, [self, i](error_code ec) {
+          if (self->state_ == State::starting) self->perform(self->start_.on_armed(i, ec));
+        });
+        break;
+      case Kind::read_latest:
+        store.async_latest(channel, [self, i](Store::Result<StreamId> r) {
+          asio::post(self->shard_.executor(), [self, i, r = std::move(r)] {
+            if (self->state_ == State::starting) self->perform(self->start_.on_latest(i, r));
+          });
+        });
+        break;
+      case Kind::read_info:
+        store.async_info(channel, [self, i](Store::Result<StreamInfo> r) {
+          asio::post(self->shard_.executor(), [self, i, r = std::move(r)] {
+            if (self->state_ == State::starting) self->perform(self->start_.on_info(i, r));
+          });
+        });
+        break;
+      case Kind::read_page:
+        if (queued_bytes_ > settings_.queue_soft_bytes)
+          deferred_page_.emplace(i, a.range);  // written() reads it once the queue drains
         else
-          cb(StreamId{});
-      });
-      ++watched_;
-    });
-    if (state_ == State::closed) co_return;
-    if (!armed) {
-      hub_.logger().warn("subscribe failed: cannot watch '{}': {}", req_.channels[i],
-                         armed.error().message());
-      end_with(core::make_frame({}, core::sse_frame(core::error_json("the store is unavailable"))));
-      co_return;
+          read_page(i, a.range);
+        break;
+      case Kind::connected:
+        enqueue_text(core::connected_json(channel, a.id));
+        break;
+      case Kind::history_lost:
+        enqueue_text(core::history_lost_json(channel, a.id, a.oldest));
+        break;
+      case Kind::deliver:
+        if (a.live)
+          push(a.live->frame);
+        else if (auto h = make_hub_entry(channel, *a.stored))
+          push(h->frame);
+        break;
+      case Kind::live:
+        state_ = State::live;
+        break;
+      case Kind::fail:
+        if (a.step == core::StartStep::pending_full) {
+          hub_.logger().warn("stream over its buffer limit while starting; asking it to reconnect");
+          end_with(core::make_frame({}, core::sse_frame(core::reconnect_json(core::now_ms()))));
+        } else {
+          hub_.logger().warn("subscribe failed on '{}' ({}): {}", channel,
+                             a.step == core::StartStep::watch    ? "watch"
+                             : a.step == core::StartStep::latest ? "latest id"
+                                                                 : "replay",
+                             a.error.message());
+          end_with(error_frame());
+        }
+        return;
     }
   }
-  // 2. Per channel, in order: latest id, `connected`, replay (last_ack, latest].
-  for (std::uint32_t i = 0; i < req_.channels.size(); ++i) {
-    const auto& channel = req_.channels[i];
-    auto latest = co_await await_store<StreamId>(
-        [&](auto cb) { store.async_latest(channel, std::move(cb)); });
-    if (state_ == State::closed) co_return;
-    if (!latest) {
-      hub_.logger().warn("subscribe failed: latest id of '{}': {}", channel,
-                         latest.error().message());
-      end_with(core::make_frame({}, core::sse_frame(core::error_json("the store is unavailable"))));
-      co_return;
-    }
-    enqueue_text(core::connected_json(channel, *latest));
-    auto ack = req_.last_acks[i];
-    if (ack && !latest->is_zero() && *ack < *latest) {
-      auto info = co_await await_store<StreamInfo>(
-          [&](auto cb) { store.async_info(channel, std::move(cb)); });
-      if (state_ == State::closed) co_return;
-      if (info) {
-        bool lost = info->max_trimmed_known
-                        ? info->max_trimmed > *ack
-                        : (info->entries_added > info->length && *ack < info->first);
-        if (lost && info->length > 0)
-          enqueue_text(core::history_lost_json(channel, *ack, info->first));
-      }
-      StreamId from = *ack;
-      for (;;) {
-        RangeQuery q{from, true, *latest, kReplayPage};
-        auto page = co_await await_store<std::vector<StoredEntry>>(
-            [&](auto cb) { store.async_range(channel, q, std::move(cb)); });
-        if (state_ == State::closed) co_return;
-        if (!page) {
-          hub_.logger().warn("replay of '{}' failed: {}", channel, page.error().message());
-          end_with(
-              core::make_frame({}, core::sse_frame(core::error_json("the store is unavailable"))));
-          co_return;
-        }
-        for (auto& e : *page) {
-          if (!merge_.accept(i, e.id)) continue;
-          if (auto h = make_hub_entry(channel, e)) push(h->frame);
-        }
-        write_some();
-        if (page->size() < kReplayPage) break;
-        from = page->back().id;
-        if (state_ != State::starting) co_return;  // ended by the queue limit during replay
-      }
-    }
-    merge_.advance(i, *latest);
-  }
-  if (state_ == State::starting) go_live();
+  write_some();
 }
 
-void SseSession::go_live() {
-  state_ = State::live;
-  auto pending = std::move(pending_);
-  pending_bytes_ = 0;
-  for (auto& [i, e] : pending)
-    if (merge_.accept(i, e->id)) push(e->frame);
-  write_some();
+void SseSession::read_page(std::uint32_t i, const RangeQuery& range) {
+  auto self = shared_from_this();
+  hub_.store().async_range(req_.channels[i], range,
+                           [self, i](Store::Result<std::vector<StoredEntry>> r) {
+                             asio::post(self->shard_.executor(), [self, i, r = std::move(r)] {
+                               if (self->state_ == State::starting)
+                                 self->perform(self->start_.on_page(i, r));
+                             });
+                           });
 }
 
 void SseSession::on_entries(std::uint32_t i, std::span<const HubEntryPtr> entries) {
   if (state_ == State::starting) {
-    for (auto& e : entries) {
-      pending_.emplace_back(i, e);
-      pending_bytes_ += e->frame->bytes.size();
-    }
-    if (pending_bytes_ > settings_.queue_hard_bytes) {
-      hub_.logger().warn("stream over its buffer limit while starting; asking it to reconnect");
-      end_with(core::make_frame({}, core::sse_frame(core::reconnect_json(core::now_ms()))));
-    }
+    std::size_t bytes = 0;
+    for (auto& e : entries) bytes += e->frame->bytes.size();
+    perform(start_.on_live(i, entries, bytes));
     return;
   }
   if (state_ != State::live) return;
@@ -147,7 +153,7 @@ void SseSession::on_entries(std::uint32_t i, std::span<const HubEntryPtr> entrie
   auto now = core::now_ms();
   auto& latency = hub_.metrics().delivery_latency;
   for (auto& e : entries)
-    if (merge_.accept(i, e->id)) {
+    if (start_.accept(i, e->id)) {
       push(e->frame);
       latency.observe(now > e->id.ms ? static_cast<double>(now - e->id.ms) / 1000.0 : 0.0);
     }
@@ -196,6 +202,7 @@ void SseSession::enqueue(core::FramePtr frame) {
 
 void SseSession::push(core::FramePtr frame) {
   if (state_ == State::closed || state_ == State::ending) return;
+  with_retry(frame);
   queued_bytes_ += frame->bytes.size();
   queue_.push_back(std::move(frame));
   if (queued_bytes_ > settings_.queue_hard_bytes) {
@@ -213,14 +220,23 @@ void SseSession::push(core::FramePtr frame) {
   }
 }
 
+void SseSession::with_retry(core::FramePtr& frame) {
+  // `retry:` rides in the first block with the first event: a reader that takes the first
+  // blank-line-separated block must find an event there, not a lone `retry:`.
+  if (retry_sent_) return;
+  retry_sent_ = true;
+  frame = core::make_frame(frame->id, "retry: 1000\n" + frame->bytes);
+}
+
 void SseSession::end_with(core::FramePtr last) {
   if (state_ == State::closed || state_ == State::ending) return;
   // The final frame goes past the limit on purpose: the client must hear why it was closed.
+  with_retry(last);
   queued_bytes_ += last->bytes.size();
   queue_.push_back(std::move(last));
   state_ = State::ending;
   end_deadline_ms_ = core::now_ms() + kEndGraceMs;
-  pending_.clear();
+  deferred_page_.reset();
   write_some();
 }
 
@@ -264,6 +280,10 @@ void SseSession::written(error_code ec) {
     if (queue_.capacity() > 1024) queue_.shrink_to_fit();
     if (queued_bytes_ < settings_.queue_soft_bytes / 2) warned_soft_ = false;
   }
+  if (deferred_page_ && queued_bytes_ <= settings_.queue_soft_bytes) {
+    auto [i, range] = *std::exchange(deferred_page_, std::nullopt);
+    read_page(i, range);
+  }
   write_some();
 }
 
@@ -278,7 +298,7 @@ void SseSession::finish() {
   watched_ = 0;
   auto self = shard_.remove_client(this);
   sink_->close();
-  pending_.clear();
+  deferred_page_.reset();
   // Released later, never inside the call chain that got here (a delivery loop, a write that
   // failed at once): those frames still use `this` after finish() returns.
   asio::post(shard_.executor(), [last = std::move(self)] {});

@@ -1,9 +1,10 @@
 // One SSE stream: the subscription of PROTOCOL.md section 2 from start to end.
 //
-// Start: watch every channel on the hub (so live entries are buffered from then on), then for
-// each channel in order read the latest id, send `connected`, and replay `(last_ack, latest]`
-// from the store; then flush what was buffered and go live. Every user entry passes through the
-// MergeCursor, so replay and live meet with no gap and no duplicate.
+// Start: core::StreamStart (core/stream_start.hpp) decides; this shell performs its actions on
+// the hub and the store and writes what it says to emit. The replay reads its next page only
+// while the output queue is under the soft limit, so a long replay is paced by the reader
+// instead of ending in `reconnect`. The first frame written carries `retry:` in its block, so
+// that the stream's first block is a whole event (`connected`).
 //
 // Output: frames are shared pointers into a bounded queue; the writer gathers what is queued
 // into one write. Past the soft limit the stream is logged; past the hard limit it gets
@@ -19,9 +20,8 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/awaitable.hpp>
-
 #include "core/query.hpp"
+#include "core/stream_start.hpp"
 #include "forrealtime/handler.hpp"
 #include "hub/hub.hpp"
 
@@ -57,7 +57,10 @@ class SseSession final : public std::enable_shared_from_this<SseSession>,
   void on_closed(boost::system::error_code ec) override;
 
  private:
-  boost::asio::awaitable<void> run_start(std::shared_ptr<SseSession> self);
+  using Start = core::StreamStart<HubEntryPtr>;
+  /** Performs the start machine's actions, in order, until one ends the stream. */
+  void perform(Start::Actions actions);
+  void read_page(std::uint32_t channel, const RangeQuery& range);
   /** Queues a frame and writes. */
   void enqueue(core::FramePtr frame);
   /** Queues a frame without writing (the caller writes once after a batch). */
@@ -68,6 +71,8 @@ class SseSession final : public std::enable_shared_from_this<SseSession>,
   void written(boost::system::error_code ec);
   /** Sends `reconnect` (or the given frame) after what is queued, then closes. */
   void end_with(core::FramePtr last);
+  /** Puts `retry:` in front of the stream's first frame. */
+  void with_retry(core::FramePtr& frame);
   void finish();
 
   std::shared_ptr<std::atomic<std::size_t>> streams_;
@@ -76,11 +81,12 @@ class SseSession final : public std::enable_shared_from_this<SseSession>,
   std::shared_ptr<SseSink> sink_;
   core::SubscribeRequest req_;
   StreamSettings settings_;
-  core::MergeCursor merge_;
+  Start start_;
 
   enum class State { starting, live, ending, closed } state_ = State::starting;
-  std::vector<std::pair<std::uint32_t, HubEntryPtr>> pending_;  // live entries during start
-  std::size_t pending_bytes_ = 0;
+  /** A replay page held back while the output queue is over the soft limit. */
+  std::optional<std::pair<std::uint32_t, RangeQuery>> deferred_page_;
+  bool retry_sent_ = false;
 
   std::vector<core::FramePtr> queue_;  // frames [head_, size) are not yet written
   std::size_t head_ = 0;

@@ -16,6 +16,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/json/parse.hpp>
 
 #include "forrealtime/gateway.hpp"
 #include "forrealtime/handler.hpp"
@@ -275,6 +277,128 @@ TEST(Library, EmitHistoryAndServerSideSubscribe) {
   EXPECT_EQ(bad.error(), make_error_code(errc::invalid_query));
   EXPECT_TRUE(rt.emit("default.thing", 1));
   EXPECT_EQ(rt.channel("default").history()->size(), 1u);
+}
+
+// The first blank-line-separated block of a stream is a whole event: `retry:` rides with
+// `connected` (a lone `retry:` block made plain readers, like the original's tests, see null).
+TEST(Library, TheFirstBlockOfAStreamIsTheConnectedEventWithRetry) {
+  namespace asio = boost::asio;
+  Realtime rt;
+  Gateway gw(rt, {.host = "127.0.0.1", .port = 0, .threads = 1});
+  gw.start();
+  for (std::string version : {"1.0", "1.1"}) {
+    asio::io_context ioc;
+    asio::ip::tcp::socket socket(ioc);
+    socket.connect({asio::ip::make_address("127.0.0.1"), gw.port()});
+    std::string req = "GET /api/realtime?channel=first HTTP/" + version +
+                      "\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n";
+    asio::write(socket, asio::buffer(req));
+    std::string got;
+    std::size_t head_end = std::string::npos;
+    std::size_t block_end = std::string::npos;
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (block_end == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+      char buf[4096];
+      boost::system::error_code ec;
+      socket.non_blocking(true);
+      std::size_t n = socket.read_some(asio::buffer(buf), ec);
+      if (ec == asio::error::would_block) {
+        std::this_thread::sleep_for(5ms);
+        continue;
+      }
+      ASSERT_FALSE(ec) << ec.message();
+      got.append(buf, n);
+      head_end = got.find("\r\n\r\n");
+      if (head_end != std::string::npos) block_end = got.find("\n\n", head_end + 4);
+    }
+    ASSERT_NE(block_end, std::string::npos) << got;
+    std::string body = got.substr(head_end + 4, block_end - head_end - 4);
+    if (version == "1.1") body = body.substr(body.find("\r\n") + 2);  // the chunk size line
+    EXPECT_EQ(body.rfind("retry: 1000\n", 0), 0u) << body;
+    auto data = body.find("data: ");
+    ASSERT_NE(data, std::string::npos) << body;
+    auto v = boost::json::parse(body.substr(data + 6));
+    EXPECT_EQ(str(v, "type"), "connected") << body;
+    EXPECT_EQ(str(v, "channel"), "first");
+  }
+  gw.stop();
+}
+
+// Server-side subscribe replays the whole history asked for, page by page (it once read one
+// page and went live, losing everything between), while events keep arriving: every event
+// once, in order.
+TEST(Library, ServerSideSubscribePagesThroughTheReplayWhileEventsArrive) {
+  Realtime rt;
+  auto ch = rt.channel("long");
+  auto first = ch.emit("t.n", 0);
+  ASSERT_TRUE(first);
+  for (int i = 1; i < 2500; ++i) ASSERT_TRUE(ch.emit("t.n", i));
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<StreamId> got;
+  std::atomic<bool> lost{false};
+  std::thread writer([&] {
+    for (int i = 2500; i < 4000; ++i) ASSERT_TRUE(ch.emit("t.n", i));
+  });
+  auto sub = ch.subscribe({.on_data =
+                               [&](const Event& e) {
+                                 std::lock_guard l(mu);
+                                 got.push_back(e.id);
+                                 cv.notify_all();
+                               },
+                           .history = HistoryQuery{.after = *first},
+                           .on_history_lost = [&](StreamId, StreamId) { lost = true; }});
+  writer.join();
+  {
+    std::unique_lock l(mu);
+    ASSERT_TRUE(cv.wait_for(l, 10s, [&] { return got.size() >= 3999; })) << got.size();
+  }
+  std::this_thread::sleep_for(100ms);
+  sub.unsubscribe();
+  std::vector<StreamId> stored;
+  std::optional<StreamId> after = *first;
+  for (;;) {
+    auto page = ch.history({.limit = 1000, .after = after});
+    ASSERT_TRUE(page);
+    for (auto& e : *page) stored.push_back(e.id);
+    if (page->size() < 1000) break;
+    after = page->back().id;
+  }
+  ASSERT_EQ(stored.size(), 3999u);
+  std::lock_guard l(mu);
+  EXPECT_EQ(got, stored);  // no gap, no duplicate, in order
+  EXPECT_FALSE(lost);
+}
+
+// The server-side subscriber says `history_lost` like an SSE stream does.
+TEST(Library, ServerSideSubscribeReportsHistoryLost) {
+  Realtime rt({.history = {.max_length = 10}});
+  auto ch = rt.channel("short");
+  std::vector<StreamId> ids;
+  for (int i = 0; i < 30; ++i) ids.push_back(*ch.emit("t.n", i));
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<StreamId> got;
+  std::optional<std::pair<StreamId, StreamId>> lost;
+  auto sub = ch.subscribe({.on_data =
+                               [&](const Event& e) {
+                                 std::lock_guard l(mu);
+                                 got.push_back(e.id);
+                                 cv.notify_all();
+                               },
+                           .history = HistoryQuery{.after = ids[2]},
+                           .on_history_lost =
+                               [&](StreamId after, StreamId oldest) {
+                                 std::lock_guard l(mu);
+                                 lost.emplace(after, oldest);
+                               }});
+  std::unique_lock l(mu);
+  ASSERT_TRUE(cv.wait_for(l, 5s, [&] { return got.size() >= 10; }));
+  ASSERT_TRUE(lost);
+  EXPECT_EQ(lost->first, ids[2]);
+  EXPECT_EQ(lost->second, ids[20]);
+  EXPECT_EQ(got.front(), ids[20]);
+  EXPECT_EQ(got.back(), ids[29]);
 }
 
 namespace {
