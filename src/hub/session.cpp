@@ -115,6 +115,7 @@ void SseSession::perform(Start::Actions actions) {
       case Kind::fail:
         if (a.step == core::StartStep::pending_full) {
           hub_.logger().warn("stream over its buffer limit while starting; asking it to reconnect");
+          hub_.metrics().hit(metrics::Limit::stream_queue);
           end_with(core::make_frame({}, core::sse_frame(core::reconnect_json(core::now_ms()))));
         } else {
           hub_.logger().warn("subscribe failed on '{}' ({}): {}", channel,
