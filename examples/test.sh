@@ -9,8 +9,16 @@ cd "$(dirname "$0")"
 repo=$(cd .. && pwd)
 step() { printf '\n== %s\n' "$*"; }
 
-step "npm ci (hono, @hono/node-server, bun, next, react: cached by npm after the first run)"
-npm ci --no-audit --no-fund --prefer-offline
+# npm ci only when the lock changed since the last install here (it deletes and re-extracts
+# about 400 MB: bun and next's compiler); the packages come from npm's cache after the first.
+stamp=node_modules/.forrealtime-lock.sha256
+if [ -f "$stamp" ] && sha256sum -c --status "$stamp" 2>/dev/null; then
+  step "npm ci: node_modules matches package-lock.json, kept"
+else
+  step "npm ci (hono, @hono/node-server, bun, next, react)"
+  npm ci --no-audit --no-fund --prefer-offline
+  sha256sum package-lock.json > "$stamp"
+fi
 # The two packages of this repository, installed as an application gets them: packed, then
 # installed from the tarballs (a copy, so that React resolves to the examples' one).
 rm -rf .packs && mkdir .packs
