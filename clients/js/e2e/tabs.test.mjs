@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { createServer, request as httpRequest } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { emit, launchBrowser, sleep, startGateway } from "./harness.mjs";
 
@@ -114,5 +115,67 @@ describe("one connection per browser", () => {
     await waitFor("still one stream", async () => (await streams(gw.base)) === 1);
     for (const p of pages) await p.close();
     await waitFor("no stream left", async () => (await streams(gw.base)) === 0);
+  });
+});
+
+/**
+ * A refused credential in a real browser. The gateway's own auth is configured elsewhere;
+ * here a small front server answers 401 to /api/realtime unless `token=good`, and passes
+ * everything else (the stream included) to the gateway. EventSource only says `error`:
+ * the client must find the 401 with its probe, show it, not knock again with the refused
+ * token, and connect once getToken gives another.
+ */
+describe("credentials", () => {
+  test("401 becomes an unauthorized error; the refused token is not retried; a new one connects", async () => {
+    const seen = [];
+    const front = createServer((req, res) => {
+      const url = new URL(req.url, "http://front");
+      if (url.pathname === "/api/realtime") {
+        const token = url.searchParams.get("token");
+        seen.push({ token, accept: req.headers.accept ?? "" });
+        if (token !== "good") {
+          res.writeHead(401, { "content-type": "application/json" });
+          res.end(JSON.stringify({ error: "invalid token" }));
+          return;
+        }
+      }
+      const up = httpRequest(
+        `${gw.base}${req.url}`,
+        { method: req.method, headers: { ...req.headers, host: new URL(gw.base).host } },
+        (upRes) => {
+          res.writeHead(upRes.statusCode, upRes.headers);
+          upRes.pipe(res);
+        },
+      );
+      up.on("error", () => res.destroy());
+      req.pipe(up);
+    });
+    await new Promise((r) => front.listen(0, "127.0.0.1", r));
+    const base = `http://127.0.0.1:${front.address().port}`;
+    const p = await browser.context.newPage();
+    try {
+      p.on("pageerror", (e) => console.error("[auth] page error:", e.message));
+      const channel = `auth-${nonce()}`;
+      await p.goto(`${base}/tabs.html?channels=${channel}&tokens=bad,bad,good`);
+      await p.waitForFunction(() => window.__client.getError()?.kind === "unauthorized", null, { timeout: 20_000 });
+      assert.equal(await p.evaluate(() => window.__client.getStatus()), "error");
+      assert.deepEqual(await p.evaluate(() => window.__client.getError()), {
+        kind: "unauthorized",
+        status: 401,
+        message: "invalid token",
+      });
+      await p.waitForFunction(() => window.__client.getStatus() === "connected", null, { timeout: 30_000 });
+      // The bad token reached the server twice: the EventSource and the probe, never again.
+      const bad = seen.filter((s) => s.token === "bad");
+      assert.equal(bad.length, 2, JSON.stringify(seen));
+      assert.deepEqual(await p.evaluate(() => window.__asked), ["bad", "bad", "good"]);
+      const id = await emit(gw.base, channel, "auth.ok", { n: 1 });
+      await p.waitForFunction((id) => window.__events.some((e) => e.id === id), id, { timeout: 20_000 });
+    } finally {
+      await p.close();
+      const closed = new Promise((r) => front.close(r));
+      front.closeAllConnections?.();
+      await closed;
+    }
   });
 });
