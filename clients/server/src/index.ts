@@ -113,7 +113,13 @@ export interface HistoryArgs {
 }
 
 export type BatchItem<E, K extends EventName<E> = EventName<E>> = {
-  [N in K]: { channel?: string; event: N; data: EventData<E, N> };
+  [N in K]: {
+    channel?: string;
+    event: N;
+    data: EventData<E, N>;
+    /** This item's key; default `<the batch's key>:<index>`, as the gateway derives it. */
+    idempotencyKey?: string;
+  };
 }[K];
 
 /** The gateway refused a request, or could not be reached after every retry. */
@@ -193,12 +199,19 @@ export class Realtime<E = AnyEvents> {
     return res.id;
   }
 
-  /** Emits several events in one request (one `Idempotency-Key` for the batch); the ids in order. */
+  /**
+   * Emits several events in one request; the ids in order. The batch's `Idempotency-Key`
+   * header keys each item as `<key>:<index>` at the gateway (unless the item has its own),
+   * so a retry after a partial store (503 names the item that failed) or a lost answer
+   * (504) stores each item once.
+   */
   async batch(items: readonly BatchItem<E>[], options: Omit<EmitOptions, "channel"> = {}): Promise<string[]> {
     if (items.length === 0) return [];
     const body = items.map((it) => {
       this.#check(it.event, it.data);
-      return { channel: it.channel ?? "default", event: it.event, data: it.data };
+      const item: Record<string, unknown> = { channel: it.channel ?? "default", event: it.event, data: it.data };
+      if (it.idempotencyKey !== undefined) item.idempotency_key = it.idempotencyKey;
+      return item;
     });
     const res = await this.#send(this.#emitUrl, "POST", body, options.idempotencyKey ?? newKey(), options.signal);
     if (!Array.isArray(res?.ids)) {
