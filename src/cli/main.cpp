@@ -124,6 +124,8 @@ int serve(CLI::App& app, ServeSettings& s) {
     std::cerr << "forrealtime serve: this build has no Redis store\n";
     return 2;
 #endif
+  } else {
+    options.store = forrealtime::make_memory_store(s.memory);
   }
   options.history.max_length = s.history_max_length;
   options.history.expire_after_secs = s.history_expire_secs;

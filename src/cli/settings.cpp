@@ -29,6 +29,22 @@ void add_serve_options(CLI::App& sv, ServeSettings& s) {
                 "Redis URL redis://[user:password@]host[:port][/db] (default: in-memory store)")
       ->envname("REDIS_URL");
   sv.add_option("--key-prefix", s.key_prefix, "Prefix of the Redis stream keys");
+  sv.add_option("--memory-max-length", s.memory.max_length,
+                "In-memory store: events kept per channel when --history-max-length is 0 "
+                "(0: all)")
+      ->capture_default_str();
+  sv.add_option("--memory-max-channels", s.memory.max_channels,
+                "In-memory store: channels at once; an emit to a new one beyond answers 507 "
+                "(0: no cap)")
+      ->capture_default_str();
+  sv.add_option("--memory-max-bytes", s.memory.max_bytes,
+                "In-memory store: bytes of stored events at once; an emit beyond answers 507 "
+                "(0: no cap)")
+      ->capture_default_str();
+  sv.add_option("--memory-idle-expire-secs", s.memory.idle_expire_secs,
+                "In-memory store: erase a channel this long after its last event when "
+                "--history-expire-secs is 0 (0: never)")
+      ->capture_default_str();
   sv.add_option("--history-max-length", s.history_max_length,
                 "Keep about this many events per channel (0: all)")
       ->capture_default_str();
@@ -102,6 +118,23 @@ bool apply_config(CLI::App& serve, ServeSettings& s, std::string& error) {
               s.history_expire_secs = hv.to_number<std::uint64_t>();
           } else {
             error = "unknown config key history." + std::string(hk);
+            return false;
+          }
+        }
+      } else if (k == "memory") {
+        for (auto& [mk, mv] : val.as_object()) {
+          if (mk == "max_length") {
+            if (!given("--memory-max-length")) s.memory.max_length = mv.to_number<std::size_t>();
+          } else if (mk == "max_channels") {
+            if (!given("--memory-max-channels"))
+              s.memory.max_channels = mv.to_number<std::size_t>();
+          } else if (mk == "max_bytes") {
+            if (!given("--memory-max-bytes")) s.memory.max_bytes = mv.to_number<std::size_t>();
+          } else if (mk == "idle_expire_secs") {
+            if (!given("--memory-idle-expire-secs"))
+              s.memory.idle_expire_secs = mv.to_number<std::uint64_t>();
+          } else {
+            error = "unknown config key memory." + std::string(mk);
             return false;
           }
         }
@@ -236,6 +269,10 @@ boost::json::object effective_config(const ServeSettings& s) {
   o["static"] = s.static_dir;
   o["history"] = {{"max_length", s.history_max_length},
                   {"expire_after_secs", s.history_expire_secs}};
+  o["memory"] = {{"max_length", s.memory.max_length},
+                 {"max_channels", s.memory.max_channels},
+                 {"max_bytes", s.memory.max_bytes},
+                 {"idle_expire_secs", s.memory.idle_expire_secs}};
   o["max_duration_secs"] = s.max_duration_secs;
   if (s.ping_interval_secs == static_cast<double>(static_cast<std::int64_t>(s.ping_interval_secs)))
     o["ping_interval_secs"] = static_cast<std::int64_t>(s.ping_interval_secs);

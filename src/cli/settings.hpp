@@ -10,6 +10,8 @@
 
 #include <boost/json/value.hpp>
 
+#include "forrealtime/memory_store.hpp"
+
 namespace CLI {
 class App;
 }
@@ -32,6 +34,8 @@ struct ServeSettings {
   std::string allow_origin = "*";
   std::string redis;
   std::string key_prefix;
+  // The bounds of the in-memory store (used when no --redis is given).
+  MemoryStoreOptions memory;
   std::string log_level = "info";
   std::string log_format = "text";
   // The `postgres` section of the config file (postgresSync), and DATABASE_URL.

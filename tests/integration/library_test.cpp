@@ -230,6 +230,33 @@ TEST(Library, StoreFailureDuringSubscribeSendsTheErrorEvent) {
   gw.stop();
 }
 
+// Defect 6: the memory store's channel cap is a clear answer at the gateway (507, nothing
+// stored), not unbounded growth; existing channels keep working.
+TEST(Library, MemoryStoreChannelCapAnswers507) {
+  MemoryStoreOptions mo;
+  mo.max_channels = 3;
+  auto store = make_memory_store(mo);
+  Options o;
+  o.store = store;
+  Realtime rt(o);
+  Gateway gw(rt, {.port = 0, .threads = 1});
+  gw.start();
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(http(gw.port(), "POST", "/api/emit",
+                   R"({"channel":"c)" + std::to_string(i) + R"(","event":"a.b","data":1})")
+                  .status,
+              200);
+  auto r = http(gw.port(), "POST", "/api/emit", R"({"channel":"c3","event":"a.b","data":1})");
+  EXPECT_EQ(r.status, 507) << r.body;
+  EXPECT_NE(r.body.find("limit"), std::string::npos) << r.body;
+  EXPECT_EQ(store->stats().channels, 3u);
+  EXPECT_EQ(http(gw.port(), "GET", "/api/history?channel=c3").body, "[]");
+  EXPECT_EQ(
+      http(gw.port(), "POST", "/api/emit", R"({"channel":"c1","event":"a.b","data":2})").status,
+      200);
+  gw.stop();
+}
+
 TEST(Library, EmitHistoryAndServerSideSubscribe) {
   Realtime rt({.history = {.max_length = 100}});
   auto room = rt.channel("room");

@@ -1,11 +1,23 @@
-// The embedded in-memory store: one deque of entries per channel behind one mutex.
+// The embedded in-memory store: one deque of entries per channel behind one mutex, bounded by
+// MemoryStoreOptions (see memory_store.hpp for what each bound promises).
 //
 // Ids are Redis-style and come from one generator for all channels: `<now ms>-0`, or the last
 // id's ms with the next seq when the clock has not moved on or stepped back, so they grow
-// strictly even across clock steps. Trimming is exact (`MAXLEN n` rather than `~ n`) and the
-// store remembers the greatest id it trimmed, so "history lost" is reported exactly. Expired
-// streams leave a tombstone with that id for the same reason. The tail is the append itself:
-// the sink hears of each entry under the lock, so entries reach it in id order.
+// strictly even across clock steps. Trimming is exact (`MAXLEN n` rather than `~ n`) and each
+// stream remembers the greatest id it trimmed, so "history lost" is reported exactly.
+//
+// Expired (and idle) channels are erased, not kept as empty tombstones: a client could
+// otherwise create channels faster than anything frees them. What a tombstone was for — a
+// channel re-created after expiry must still report that its old entries are gone — is kept
+// by one store-wide id, `erased_up_to_`, the greatest id of any erased channel: a new stream
+// starts with `max_trimmed` at it. That is exact for a re-created channel and, for a channel
+// that never existed, can only report a loss to a client resuming from an id older than the
+// erasure, which had no entries of it to lose anyway.
+//
+// Sweeping is a scan of every channel at most once a second (more often, at most every
+// 100 ms, while the channel cap refuses appends), piggybacked on calls: the store has no
+// thread. The tail is the append itself: the sink hears of each entry under the lock, so
+// entries reach it in id order.
 #include <deque>
 #include <mutex>
 #include <unordered_map>
@@ -28,43 +40,77 @@ struct Stream {
   std::uint64_t expires_at_ms = 0;  // 0 never
 };
 
-class MemoryStore final : public Store {
+constexpr std::uint64_t kSweepEveryMs = 1000;
+constexpr std::uint64_t kSweepAtCapEveryMs = 100;
+
+class MemoryStoreImpl final : public MemoryStore {
  public:
+  explicit MemoryStoreImpl(MemoryStoreOptions o) : opts_(o) {}
+
   void async_append(std::string_view channel, std::string message, AppendOptions options,
                     AppendHandler handler) override {
-    StreamId id;
+    Result<StreamId> result = make_error_code(store_errc::limit_reached);
     {
       std::lock_guard lock(mu_);
       auto now = core::now_ms();
-      id = now > last_.ms ? StreamId{now, 0} : last_.next();
-      last_ = id;
-      auto& s = streams_[std::string(channel)];
-      drop_if_expired(s, now);
-      s.entries.push_back(StoredEntry{id, std::move(message)});
-      ++s.entries_added;
-      if (options.max_length > 0)
-        while (s.entries.size() > options.max_length) {
-          s.max_trimmed = s.entries.front().id;
-          s.entries.pop_front();
+      maybe_sweep(now);
+      auto it = find_live(channel, now);
+      if (it == streams_.end() && opts_.max_channels && streams_.size() >= opts_.max_channels &&
+          now >= next_cap_sweep_ms_) {
+        next_cap_sweep_ms_ = now + kSweepAtCapEveryMs;
+        sweep(now);
+      }
+      std::size_t max_length = options.max_length ? options.max_length : opts_.max_length;
+      // What this append frees by trimming its own channel counts towards the byte cap.
+      std::size_t freed = 0;
+      if (it != streams_.end() && max_length && it->second.entries.size() >= max_length)
+        freed = it->second.entries.front().message.size();
+      bool over_channels =
+          it == streams_.end() && opts_.max_channels && streams_.size() >= opts_.max_channels;
+      bool over_bytes = opts_.max_bytes && bytes_ + message.size() > opts_.max_bytes + freed;
+      if (over_channels || over_bytes) {
+        ++refused_;
+      } else {
+        if (it == streams_.end()) {
+          it = streams_.emplace(std::string(channel), Stream{}).first;
+          it->second.max_trimmed = erased_up_to_;
         }
-      s.expires_at_ms = options.expire_after_secs ? now + options.expire_after_secs * 1000 : 0;
-      if (sink_) sink_->on_entries(channel, std::span<const StoredEntry>(&s.entries.back(), 1));
-      if (++appends_ % 4096 == 0) sweep(now);
+        auto& s = it->second;
+        StreamId id = now > last_.ms ? StreamId{now, 0} : last_.next();
+        last_ = id;
+        bytes_ += message.size();
+        s.entries.push_back(StoredEntry{id, std::move(message)});
+        ++s.entries_added;
+        if (max_length > 0)
+          while (s.entries.size() > max_length) {
+            s.max_trimmed = s.entries.front().id;
+            bytes_ -= s.entries.front().message.size();
+            s.entries.pop_front();
+          }
+        std::uint64_t ttl =
+            options.expire_after_secs ? options.expire_after_secs : opts_.idle_expire_secs;
+        s.expires_at_ms = ttl ? now + ttl * 1000 : 0;
+        if (sink_) sink_->on_entries(channel, std::span<const StoredEntry>(&s.entries.back(), 1));
+        result = id;
+      }
     }
-    handler(id);
+    handler(std::move(result));
   }
 
   void async_range(std::string_view channel, RangeQuery q, RangeHandler handler) override {
     std::vector<StoredEntry> out;
     {
       std::lock_guard lock(mu_);
-      if (auto* s = find(channel)) {
-        auto it = std::lower_bound(s->entries.begin(), s->entries.end(), q.start,
-                                   [&](const StoredEntry& e, StreamId id) {
-                                     return q.start_exclusive ? e.id <= id : e.id < id;
-                                   });
-        for (; it != s->entries.end() && it->id <= q.end && out.size() < q.limit; ++it)
-          out.push_back(*it);
+      auto now = core::now_ms();
+      maybe_sweep(now);
+      if (auto it = find_live(channel, now); it != streams_.end()) {
+        auto& s = it->second;
+        auto e = std::lower_bound(s.entries.begin(), s.entries.end(), q.start,
+                                  [&](const StoredEntry& e, StreamId id) {
+                                    return q.start_exclusive ? e.id <= id : e.id < id;
+                                  });
+        for (; e != s.entries.end() && e->id <= q.end && out.size() < q.limit; ++e)
+          out.push_back(*e);
       }
     }
     handler(std::move(out));
@@ -74,7 +120,10 @@ class MemoryStore final : public Store {
     StreamId id{};
     {
       std::lock_guard lock(mu_);
-      if (auto* s = find(channel); s && !s->entries.empty()) id = s->entries.back().id;
+      auto now = core::now_ms();
+      maybe_sweep(now);
+      if (auto it = find_live(channel, now); it != streams_.end() && !it->second.entries.empty())
+        id = it->second.entries.back().id;
     }
     handler(id);
   }
@@ -84,13 +133,16 @@ class MemoryStore final : public Store {
     info.max_trimmed_known = true;
     {
       std::lock_guard lock(mu_);
-      if (auto* s = find(channel)) {
-        info.length = s->entries.size();
-        info.entries_added = s->entries_added;
-        info.max_trimmed = s->max_trimmed;
-        if (!s->entries.empty()) {
-          info.first = s->entries.front().id;
-          info.last = s->entries.back().id;
+      auto now = core::now_ms();
+      maybe_sweep(now);
+      if (auto it = find_live(channel, now); it != streams_.end()) {
+        auto& s = it->second;
+        info.length = s.entries.size();
+        info.entries_added = s.entries_added;
+        info.max_trimmed = s.max_trimmed;
+        if (!s.entries.empty()) {
+          info.first = s.entries.front().id;
+          info.last = s.entries.back().id;
         }
       }
     }
@@ -112,38 +164,72 @@ class MemoryStore final : public Store {
     sink_ = nullptr;
   }
 
- private:
-  // The stream of `channel`, or null; an expired stream becomes a tombstone on the way.
-  Stream* find(std::string_view channel) {
-    auto it = streams_.find(channel);
-    if (it == streams_.end()) return nullptr;
-    drop_if_expired(it->second, core::now_ms());
-    return &it->second;
+  Stats stats() override {
+    std::lock_guard lock(mu_);
+    sweep(core::now_ms());
+    Stats st;
+    st.channels = streams_.size();
+    for (auto& [name, s] : streams_) st.entries += s.entries.size();
+    st.bytes = bytes_;
+    st.channels_erased = erased_;
+    st.appends_refused = refused_;
+    return st;
   }
 
-  static void drop_if_expired(Stream& s, std::uint64_t now) {
-    if (!s.expires_at_ms || now < s.expires_at_ms || s.entries.empty()) return;
-    s.max_trimmed = s.entries.back().id;
-    s.entries.clear();
-    s.entries.shrink_to_fit();
-    s.expires_at_ms = 0;
+ private:
+  using Map = std::unordered_map<std::string, Stream, StringHash, std::equal_to<>>;
+
+  static bool expired(const Stream& s, std::uint64_t now) {
+    return s.expires_at_ms && now >= s.expires_at_ms;
+  }
+
+  // The stream of `channel`, or end(); an expired one is erased on the way.
+  Map::iterator find_live(std::string_view channel, std::uint64_t now) {
+    auto it = streams_.find(channel);
+    if (it != streams_.end() && expired(it->second, now)) {
+      erase(it);
+      return streams_.end();
+    }
+    return it;
+  }
+
+  Map::iterator erase(Map::iterator it) {
+    auto& s = it->second;
+    if (!s.entries.empty()) erased_up_to_ = std::max(erased_up_to_, s.entries.back().id);
+    erased_up_to_ = std::max(erased_up_to_, s.max_trimmed);
+    for (auto& e : s.entries) bytes_ -= e.message.size();
+    ++erased_;
+    return streams_.erase(it);
+  }
+
+  void maybe_sweep(std::uint64_t now) {
+    if (now < next_sweep_ms_) return;
+    sweep(now);
   }
 
   void sweep(std::uint64_t now) {
-    for (auto& [name, s] : streams_) drop_if_expired(s, now);
+    next_sweep_ms_ = now + kSweepEveryMs;
+    for (auto it = streams_.begin(); it != streams_.end();)
+      it = expired(it->second, now) ? erase(it) : std::next(it);
   }
 
+  const MemoryStoreOptions opts_;
   std::mutex mu_;
-  std::unordered_map<std::string, Stream, StringHash, std::equal_to<>> streams_;
+  Map streams_;
   StreamId last_{};
+  StreamId erased_up_to_{};
+  std::size_t bytes_ = 0;
+  std::uint64_t erased_ = 0;
+  std::uint64_t refused_ = 0;
+  std::uint64_t next_sweep_ms_ = 0;
+  std::uint64_t next_cap_sweep_ms_ = 0;
   TailSink* sink_ = nullptr;
-  std::uint64_t appends_ = 0;
 };
 
 }  // namespace
 
-std::shared_ptr<Store> make_memory_store() {
-  return std::make_shared<MemoryStore>();
+std::shared_ptr<MemoryStore> make_memory_store(MemoryStoreOptions options) {
+  return std::make_shared<MemoryStoreImpl>(options);
 }
 
 }  // namespace forrealtime
