@@ -26,6 +26,7 @@
 #include <typeindex>
 #include <vector>
 
+#include <boost/assert/source_location.hpp>
 #include <boost/json/value.hpp>
 #include <boost/system/result.hpp>
 
@@ -54,6 +55,37 @@ struct Event {
   std::string event;  // `namespace.name`
   boost::json::value data;
 };
+
+/** One event of a batch emit (`Realtime::async_emit_batch`). */
+struct EmitItem {
+  std::string channel = "default";
+  std::string event;  // `namespace.name`
+  boost::json::value data;
+  /** Optional. A repeat of this key on this channel within `Options::idempotency_window`
+   *  stores nothing and is answered with the first emit's id: retrying an emit whose outcome
+   *  is unknown (`condition::outcome_unknown`) with the same key stores it at most once. At
+   *  most 255 bytes of visible ASCII (0x21-0x7E). */
+  std::string idempotency_key;
+};
+
+/** Why a batch emit failed. Compare `code` with the conditions of errors.hpp:
+ *  - `invalid_input`: item `index` was refused (`why` says why, for a client to read); nothing
+ *    of the batch was stored.
+ *  - `outcome_unknown`: some item got no answer from the store in time; any item may have been
+ *    stored. Retry the batch with the same idempotency keys.
+ *  - any other store failure: item `index` was not stored; items of the batch that completed
+ *    were (their ids are lost to the caller: use idempotency keys to retry safely). */
+struct EmitError {
+  boost::system::error_code code;
+  std::size_t index = 0;
+  std::string why;
+};
+/** All ids of a batch in item order, or why it failed. */
+using EmitBatchResult = boost::system::result<std::vector<StreamId>, EmitError>;
+/** What `EmitBatchResult::value()` throws on an error. */
+[[noreturn]] void throw_exception_from_error(const EmitError& e, const boost::source_location& loc);
+/** Checks an idempotency key: empty when fine, else why not. */
+std::optional<std::string> check_idempotency_key(std::string_view key);
 
 struct HistoryOptions {
   /** Keep about this many entries per channel (`MAXLEN ~`); 0 keeps all. */
@@ -119,6 +151,8 @@ struct Options {
   std::string allow_origin = "*";
   /** Worker threads for delivery in the embedded case (server-side subscribers, timers). */
   unsigned internal_threads = 1;
+  /** How long an emit's idempotency key is remembered (`EmitItem::idempotency_key`). */
+  std::chrono::seconds idempotency_window{600};
 };
 
 /** What a plugin gets: emit on any channel, the logger, the store. */
@@ -221,6 +255,16 @@ class Realtime {
   Result<StreamId> emit(std::string_view event, boost::json::value data) const {
     return channel("default").emit(event, std::move(data));
   }
+
+  /** Emits a batch, each item on its own channel and with its own idempotency key: every item
+   *  is checked (channel, event name, schema, key) before any is stored, then all are appended
+   *  together (pipelined on a store that can). `handler` is called once, on a store thread,
+   *  with every id in item order or the error (see `EmitError`). An empty batch completes
+   *  with no ids. The HTTP emit endpoint is this call. */
+  void async_emit_batch(std::vector<EmitItem> items,
+                        std::function<void(EmitBatchResult)> handler) const;
+  /** The blocking form of `async_emit_batch` (not from a store thread). */
+  EmitBatchResult emit_batch(std::vector<EmitItem> items) const;
 
   /** Adds a plugin and returns it with its type intact:
    *    auto& pg = rt.use<PostgresSync>(PostgresSyncOptions{...}); pg.start(); */

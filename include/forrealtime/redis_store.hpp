@@ -41,6 +41,10 @@ struct RedisOptions {
    *  channels: 79 tail connections). Measured on 10,000 channels at 5,000 events/s: 1000
    *  keys ~90% of a Redis core, 100 keys ~45%. */
   std::size_t tail_keys_per_connection = 128;
+  /** At most this many distinct channels watched by this process (the tail's connections are
+   *  about this / tail_keys_per_connection). Past it, a watch of a new channel fails with
+   *  `store_errc::limit_reached` (its subscriber gets an error) and a log line says so. */
+  std::size_t max_watched_channels = 50000;
   /** `COUNT` of the tail's XREAD: entries read per key per round. */
   std::size_t tail_count = 1000;
   /** Reconnect backoff, doubling from min to max. */

@@ -8,7 +8,10 @@
 //  - Every `async_*` call completes exactly once, on any thread, possibly before it returns.
 //    Completion handlers must not be invoked while the store holds a lock that another call
 //    could need (callers may call back into the store from a handler).
-//  - Ids per channel are strictly increasing; `async_append` returns the id it assigned.
+//  - Ids per channel are strictly increasing; `async_append` returns the id it assigned, or
+//    the first id of an earlier append with the same idempotency key (AppendOptions).
+//  - An append that fails with `store_errc::timeout` may have been stored (the engine did not
+//    answer, in time or at all); every other error means nothing was stored.
 //  - The tail: after `watch(channel, armed)` has called `armed`, every entry appended to that
 //    channel afterwards (by this process or any other peer sharing the engine) is handed to
 //    the sink's `on_entries`, in id order per channel, exactly once, until `unwatch(channel)`.
@@ -17,6 +20,7 @@
 //  - `on_entries` is called from the store's thread(s); the sink must not block in it.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -45,6 +49,12 @@ struct AppendOptions {
   std::size_t max_length = 0;
   /** Expire the whole stream this long after the last append; 0 never expires. */
   std::uint64_t expire_after_secs = 0;
+  /** Not empty: an append to the same channel with the same key within `idempotency_window`
+   *  of the first stores nothing and completes with the first append's id (whatever its
+   *  message). Decided atomically with the append. A store that cannot keep this promise must
+   *  fail such appends rather than ignore the key. */
+  std::string idempotency_key{};
+  std::chrono::milliseconds idempotency_window{600000};
 };
 
 /** An inclusive or exclusive id range, oldest first, at most `limit` entries. */

@@ -29,9 +29,12 @@ class RealtimeCore final : public PluginContext {
                                        std::string* why = nullptr) const;
   void async_emit(std::string_view channel, std::string_view event, boost::json::value data,
                   std::function<void(Result<StreamId>)> handler) override;
-  /** Appends already-checked and encoded events in one go (one completion per event). */
+  /** Appends an already-checked and encoded event (with an optional idempotency key). */
   void async_append_encoded(std::string_view channel, std::string message,
-                            std::function<void(Result<StreamId>)> handler);
+                            std::function<void(Result<StreamId>)> handler,
+                            std::string idempotency_key = {});
+  /** Realtime::async_emit_batch. */
+  void async_emit_batch(std::vector<EmitItem> items, std::function<void(EmitBatchResult)> handler);
   void async_history(std::string_view channel, HistoryQuery query,
                      std::function<void(Result<std::vector<Event>>)> handler);
   spdlog::logger& logger() override { return *log; }

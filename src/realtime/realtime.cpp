@@ -1,9 +1,13 @@
 // Realtime, Channel and the RealtimeCore behind them: emit, history, plugins, shutdown.
 #include <future>
+#include <mutex>
+#include <optional>
 #include <variant>
 
 #include <spdlog/spdlog.h>
 #include <boost/json/parse.hpp>
+#include <boost/system/system_error.hpp>
+#include <boost/throw_exception.hpp>
 
 #include "core/events.hpp"
 #include "core/json_text.hpp"
@@ -98,9 +102,11 @@ void RealtimeCore::async_emit(std::string_view channel, std::string_view event,
 }
 
 void RealtimeCore::async_append_encoded(std::string_view channel, std::string message,
-                                        std::function<void(Result<StreamId>)> handler) {
-  AppendOptions ao{options.history.max_length, options.history.expire_after_secs};
-  store->async_append(channel, std::move(message), ao,
+                                        std::function<void(Result<StreamId>)> handler,
+                                        std::string idempotency_key) {
+  AppendOptions ao{options.history.max_length, options.history.expire_after_secs,
+                   std::move(idempotency_key), options.idempotency_window};
+  store->async_append(channel, std::move(message), std::move(ao),
                       [handler = std::move(handler), log = log](Store::Result<StreamId> r) {
                         if (!r) {
                           log->warn("append failed: {}", r.error().message());
@@ -108,6 +114,60 @@ void RealtimeCore::async_append_encoded(std::string_view channel, std::string me
                         }
                         handler(*r);
                       });
+}
+
+void RealtimeCore::async_emit_batch(std::vector<EmitItem> items,
+                                    std::function<void(EmitBatchResult)> handler) {
+  // Everything is checked and encoded before anything is stored: a refused item stores nothing.
+  std::vector<std::string> messages;
+  messages.reserve(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    auto& item = items[i];
+    std::string why;
+    if (auto ec = check_emit(item.channel, item.event, item.data, &why))
+      return handler(EmitError{ec, i, std::move(why)});
+    if (!item.idempotency_key.empty())
+      if (auto bad = check_idempotency_key(item.idempotency_key))
+        return handler(EmitError{make_error_code(errc::invalid_payload), i, std::move(*bad)});
+    messages.push_back(core::encode_message(item.channel, item.event, item.data));
+  }
+  if (items.empty()) return handler(std::vector<StreamId>{});
+
+  // One completion when the last append answers. The error reported: a timeout first (a retry
+  // must know that anything may have been stored), else the first failed item.
+  struct State {
+    std::function<void(EmitBatchResult)> handler;
+    std::mutex mu;
+    std::vector<StreamId> ids;
+    std::size_t left;
+    std::optional<EmitError> error;
+  };
+  auto st = std::make_shared<State>();
+  st->handler = std::move(handler);
+  st->ids.resize(items.size());
+  st->left = items.size();
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    async_append_encoded(
+        items[i].channel, std::move(messages[i]),
+        [st, i](Result<StreamId> r) {
+          std::unique_lock lock(st->mu);
+          if (r) {
+            st->ids[i] = *r;
+          } else {
+            bool unknown = r.error() == store_errc::timeout;
+            if (!st->error || (unknown && st->error->code != store_errc::timeout) ||
+                (unknown == (st->error->code == store_errc::timeout) && i < st->error->index))
+              st->error = EmitError{r.error(), i, r.error().message()};
+          }
+          if (--st->left) return;
+          lock.unlock();
+          if (st->error)
+            st->handler(std::move(*st->error));
+          else
+            st->handler(std::move(st->ids));
+        },
+        std::move(items[i].idempotency_key));
+  }
 }
 
 std::variant<RangeQuery, std::string> to_range(const HistoryQuery& q) {
@@ -163,6 +223,18 @@ Result<T> wait_for(Start start) {
 
 }  // namespace
 
+void throw_exception_from_error(const EmitError& e, const boost::source_location& loc) {
+  boost::throw_exception(boost::system::system_error(e.code, e.why), loc);
+}
+
+std::optional<std::string> check_idempotency_key(std::string_view key) {
+  if (key.empty()) return "idempotency key is empty";
+  if (key.size() > 255) return "idempotency key is longer than 255 bytes";
+  for (char c : key)
+    if (c < 0x21 || c > 0x7e) return "idempotency key holds a character outside visible ASCII";
+  return std::nullopt;
+}
+
 // --- Channel -------------------------------------------------------------------------------------
 
 void Channel::async_emit(std::string_view event, boost::json::value data,
@@ -202,6 +274,18 @@ Realtime::~Realtime() {
   // Stop the internal threads here, while this reference keeps the core alive: otherwise the
   // last reference could be dropped on one of them, which cannot join itself.
   core_->close();
+}
+
+void Realtime::async_emit_batch(std::vector<EmitItem> items,
+                                std::function<void(EmitBatchResult)> handler) const {
+  core_->async_emit_batch(std::move(items), std::move(handler));
+}
+
+EmitBatchResult Realtime::emit_batch(std::vector<EmitItem> items) const {
+  std::promise<EmitBatchResult> p;
+  auto f = p.get_future();
+  core_->async_emit_batch(std::move(items), [&p](EmitBatchResult r) { p.set_value(std::move(r)); });
+  return f.get();
 }
 
 Channel Realtime::channel(std::string name) const {

@@ -53,6 +53,32 @@ class MemoryStoreImpl final : public MemoryStore {
     {
       std::lock_guard lock(mu_);
       auto now = core::now_ms();
+      // Idempotency: a repeat of a key on this channel within its window stores nothing and
+      // answers the first id (even if that entry was trimmed since).
+      std::string record;
+      if (!options.idempotency_key.empty()) {
+        record = record_key(channel, options.idempotency_key);
+        sweep_records(now);
+        if (auto r = records_.find(record); r != records_.end() && now < r->second.expires_at)
+          result = r->second.id;
+      }
+      if (!result) {
+        append_locked(channel, std::move(message), options, now, result);
+        if (result && !record.empty()) {
+          auto expires_at = now + static_cast<std::uint64_t>(std::max<std::int64_t>(
+                                      1, options.idempotency_window.count()));
+          records_[record] = Record{*result, expires_at};
+          record_order_.emplace_back(expires_at, std::move(record));
+        }
+      }
+    }
+    handler(std::move(result));
+  }
+
+  // The append itself, under the lock: `result` becomes the id, or stays limit_reached.
+  void append_locked(std::string_view channel, std::string message, const AppendOptions& options,
+                     std::uint64_t now, Result<StreamId>& result) {
+    {
       maybe_sweep(now);
       auto it = find_live(channel, now);
       if (it == streams_.end() && opts_.max_channels && streams_.size() >= opts_.max_channels &&
@@ -94,7 +120,6 @@ class MemoryStoreImpl final : public MemoryStore {
         result = id;
       }
     }
-    handler(std::move(result));
   }
 
   void async_range(std::string_view channel, RangeQuery q, RangeHandler handler) override {
@@ -212,6 +237,33 @@ class MemoryStoreImpl final : public MemoryStore {
     for (auto it = streams_.begin(); it != streams_.end();)
       it = expired(it->second, now) ? erase(it) : std::next(it);
   }
+
+  // Idempotency records, by channel and key, with their expiry; `record_order_` in insertion
+  // order, which is expiry order while the window does not change. At most kMaxRecords are
+  // kept: past that the oldest go first (and a repeat of theirs is stored again).
+  struct Record {
+    StreamId id;
+    std::uint64_t expires_at;
+  };
+  static constexpr std::size_t kMaxRecords = 1 << 20;
+  static std::string record_key(std::string_view channel, std::string_view key) {
+    std::string k;
+    k.reserve(channel.size() + 1 + key.size());
+    k.append(channel).push_back('\0');  // channels hold no control characters
+    k.append(key);
+    return k;
+  }
+  void sweep_records(std::uint64_t now) {
+    while (!record_order_.empty() &&
+           (record_order_.front().first <= now || record_order_.size() > kMaxRecords)) {
+      auto& [expires_at, key] = record_order_.front();
+      if (auto it = records_.find(key); it != records_.end() && it->second.expires_at == expires_at)
+        records_.erase(it);
+      record_order_.pop_front();
+    }
+  }
+  std::unordered_map<std::string, Record> records_;
+  std::deque<std::pair<std::uint64_t, std::string>> record_order_;
 
   const MemoryStoreOptions opts_;
   std::mutex mu_;

@@ -44,6 +44,37 @@ void append_expire(std::string& out, std::string_view key, std::uint64_t secs) {
   encode_command(out, {"EXPIRE", key, n.view()});
 }
 
+const std::string_view append_script = R"lua(-- forrealtime append v1 (see commands.hpp)
+if redis.replicate_commands then redis.replicate_commands() end
+if KEYS[2] then
+  local first = redis.call('GET', KEYS[2])
+  if first then return first end
+end
+local id
+if ARGV[2] ~= '0' then
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'message', ARGV[1])
+else
+  id = redis.call('XADD', KEYS[1], '*', 'message', ARGV[1])
+end
+if ARGV[3] ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
+if KEYS[2] then redis.call('SET', KEYS[2], id, 'PX', ARGV[4]) end
+return id
+)lua";
+
+void append_scripted(std::string& out, std::string_view sha, std::string_view key,
+                     std::string_view record_key, std::string_view message, std::size_t max_length,
+                     std::uint64_t expire_secs, std::uint64_t window_ms) {
+  Num maxlen(max_length), expire(expire_secs), window(window_ms ? window_ms : 1);
+  std::string_view head = sha.empty() ? "EVAL" : "EVALSHA";
+  std::string_view body = sha.empty() ? append_script : sha;
+  if (record_key.empty())
+    encode_command(out,
+                   {head, body, "1", key, message, maxlen.view(), expire.view(), window.view()});
+  else
+    encode_command(out, {head, body, "2", key, record_key, message, maxlen.view(), expire.view(),
+                         window.view()});
+}
+
 void append_latest(std::string& out, std::string_view key) {
   encode_command(out, {"XREVRANGE", key, "+", "-", "COUNT", "1"});
 }

@@ -22,6 +22,19 @@ void append_xadd(std::string& out, std::string_view key, std::string_view messag
                  std::size_t max_length);
 /** `EXPIRE <key> <secs>`. */
 void append_expire(std::string& out, std::string_view key, std::uint64_t secs);
+
+/** The append script, for appends that do more than XADD: the XADD of PROTOCOL.md section 6,
+ *  then EXPIRE only when the XADD succeeded (a failed `redis.call` ends the script, so a key
+ *  of another type is never touched), and the idempotency record: when KEYS[2] is given and
+ *  holds an id, nothing is written and that id is the answer; else the new id is kept there for
+ *  the window. One command, one round trip, atomic; both keys in one slot (see slot.hpp).
+ *  KEYS: stream [record]; ARGV: message, MAXLEN (0: none), EXPIRE secs (0: none), window ms. */
+extern const std::string_view append_script;
+/** `EVALSHA <sha> ...` of the append script, or `EVAL <script> ...` when `sha` is empty.
+ *  `record_key` empty: no idempotency record. */
+void append_scripted(std::string& out, std::string_view sha, std::string_view key,
+                     std::string_view record_key, std::string_view message, std::size_t max_length,
+                     std::uint64_t expire_secs, std::uint64_t window_ms);
 /** `XREVRANGE <key> + - COUNT 1`. */
 void append_latest(std::string& out, std::string_view key);
 /** `XRANGE <key> <start|(start|-> <end|+> COUNT <limit>`. */

@@ -75,21 +75,51 @@ void Connection::on_connected() {
   }
   if (!config_.client_name.empty()) {
     encode_command(out(), {"CLIENT", "SETNAME", config_.client_name});
-    // Names are cosmetic: a server that refuses CLIENT (ACLs) is still usable.
-    expect([](Reply, error_code) {});
+    // Names are cosmetic: a server that refuses CLIENT (ACLs) is still usable; anything that
+    // makes every command fail (NOAUTH) is caught by the PING below.
+    expect([self](Reply r, error_code ec) {
+      if (ec || self->closed_ || !is_error(r.get())) return;
+      spdlog::debug("redis {}:{}: CLIENT SETNAME refused: {}", self->config_.endpoint.host,
+                    self->config_.endpoint.port, text(r.get()));
+    });
   }
   if (config_.want_client_id) {
     encode_command(out(), {"CLIENT", "ID"});
     expect([self](Reply r, error_code ec) {
       if (ec || self->closed_) return;
       long long id = -1;
-      if (!is_error(r.get()) && to_int(r.get(), id)) self->client_id_ = id;
+      if (!is_error(r.get()) && to_int(r.get(), id)) {
+        self->client_id_ = id;
+      } else {
+        spdlog::warn(
+            "redis {}:{}: CLIENT ID refused ({}); watch changes wait for the block timeout",
+            self->config_.endpoint.host, self->config_.endpoint.port,
+            is_error(r.get()) ? text(r.get()) : std::string_view("not an integer"));
+      }
     });
   }
-  // The last reply of the handshake: PING answers once everything before it has.
+  for (auto& extra : config_.handshake_extra) {
+    out().append(extra.command);
+    expect([self, cb = extra.on_reply](Reply r, error_code ec) {
+      if (ec || self->closed_) return;
+      cb(r.get());
+    });
+  }
+  // The last reply of the handshake: PING answers once everything before it has. It must be
+  // PONG: a server that wants AUTH answers every command, PING included, with NOAUTH, and a
+  // connection that cannot run commands is not open (defect 8: it used to count as healthy).
   encode_command(out(), {"PING"});
   expect([self](Reply r, error_code ec) {
     if (ec || self->closed_) return;
+    if (text(r.get()) != "PONG" || is_error(r.get())) {
+      spdlog::error("redis {}:{}: handshake refused: PING answered '{}'{}",
+                    self->config_.endpoint.host, self->config_.endpoint.port, text(r.get()),
+                    text(r.get()).starts_with("NOAUTH")
+                        ? " (the server requires a password: give it in the URL, "
+                          "redis://[user]:password@host)"
+                        : "");
+      return self->fail(store_errc::unavailable);
+    }
     self->open_ = true;
     self->connect_timer_.cancel();
     if (auto done = std::move(self->done_)) done({});

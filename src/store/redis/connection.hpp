@@ -1,6 +1,8 @@
 // One Redis connection: the thin Asio shell around a Pipeline. It resolves and connects with
-// a deadline, runs the handshake (AUTH, SELECT, CLIENT ID for tail connections) pipelined in
-// one write, then moves bytes: every queued command is written as soon as the previous write
+// a deadline, runs the handshake (AUTH, SELECT, CLIENT SETNAME, CLIENT ID for tail
+// connections, the caller's extra commands, then PING) pipelined in one write, and is open only
+// once PING answered PONG (a server that wants AUTH answers NOAUTH to everything), then moves
+// bytes: every queued command is written as soon as the previous write
 // completes (so commands issued meanwhile leave together), every byte read goes to the
 // pipeline. A clock tick times out late commands and drops a connection that stopped answering.
 //
@@ -14,6 +16,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -37,6 +40,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool want_client_id = false;
     /** `CLIENT SETNAME`, so that `CLIENT LIST` tells our connections apart. Empty: none. */
     std::string client_name;
+    /** More handshake commands (encoded RESP), sent after the above and before the final
+     *  PING; `on_reply` judges the reply (error replies included) and cannot fail the
+     *  connection. */
+    struct Extra {
+      std::string command;
+      std::function<void(const redisReply*)> on_reply;
+    };
+    std::vector<Extra> handshake_extra;
   };
 
   Connection(boost::asio::io_context& ioc, Config config);

@@ -1,6 +1,8 @@
 // The pipeline state machine (see pipeline.hpp).
 #include "store/redis/pipeline.hpp"
 
+#include <utility>
+
 #include "forrealtime/store.hpp"
 
 namespace forrealtime::redis {
@@ -16,6 +18,7 @@ void Pipeline::expect(Callback cb, Clock::time_point deadline) {
 void Pipeline::take_output(std::string& buf) {
   buf.clear();
   buf.swap(out_);
+  sent_ = pending_.size();
 }
 
 boost::system::error_code Pipeline::on_bytes(const char* data, std::size_t n) {
@@ -30,6 +33,7 @@ boost::system::error_code Pipeline::on_bytes(const char* data, std::size_t n) {
     if (pending_.empty()) return store_errc::protocol;
     Callback cb = std::move(pending_.front().cb);
     pending_.pop_front();
+    if (sent_ > 0) --sent_;
     // A command that timed out keeps its slot with an empty callback: its late reply lands here.
     if (cb) cb(std::move(r), {});
   }
@@ -53,8 +57,10 @@ void Pipeline::fail_all(boost::system::error_code ec) {
   out_.clear();
   auto pending = std::move(pending_);
   pending_.clear();
-  for (auto& p : pending)
-    if (p.cb) p.cb(nullptr, ec);
+  std::size_t sent = std::exchange(sent_, 0);
+  for (std::size_t i = 0; i < pending.size(); ++i)
+    if (pending[i].cb)
+      pending[i].cb(nullptr, i < sent ? boost::system::error_code(store_errc::timeout) : ec);
 }
 
 }  // namespace forrealtime::redis

@@ -6,6 +6,11 @@
 // Call-order rules: callbacks run inside `on_bytes`, `on_tick` and `fail_all`, and may call
 // `expect`/`out` again (a tail read re-arms itself from its own callback). After `fail_all`
 // the pipeline is dead: `on_bytes` ignores input and `expect` fails the callback at once.
+//
+// Sent or not: a command whose bytes were taken for writing (`take_output`) may have been
+// executed by Redis even if its reply never comes, so when the pipeline dies it completes with
+// `timeout` (outcome unknown), and only commands never handed to the socket get the error
+// given to `fail_all` (nothing done). A write that failed was maybe partly sent: same rule.
 #pragma once
 
 #include <chrono>
@@ -44,10 +49,13 @@ class Pipeline {
    *  should then be dropped. */
   bool on_tick(Clock::time_point now, Clock::duration grace);
 
-  /** Completes every queued command with `ec` and kills the pipeline. */
+  /** Completes every queued command and kills the pipeline: those sent with `timeout` (they
+   *  may have been executed), the others with `ec`. */
   void fail_all(boost::system::error_code ec);
 
   std::size_t pending() const { return pending_.size(); }
+  /** How many of the pending commands were taken for writing (the oldest ones). */
+  std::size_t sent() const { return sent_; }
   bool dead() const { return dead_; }
 
  private:
@@ -58,6 +66,7 @@ class Pipeline {
   std::string out_;
   std::deque<Pending> pending_;
   ReplyReader reader_;
+  std::size_t sent_ = 0;
   bool dead_ = false;
 };
 

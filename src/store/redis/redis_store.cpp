@@ -22,6 +22,18 @@
 // the sink hears `on_tail_resumed` and every batch reads again from the last id seen per key,
 // so entries appended meanwhile (that Redis kept) are delivered.
 //
+// A batch whose last key left keeps its connection for a second's grace (a batch that empties
+// and refills at once costs no connect) and then closes it; it reconnects when a key joins. The
+// number of distinct channels watched is capped (`max_watched_channels`): past it a watch of a
+// new channel fails with `limit_reached`, with a log line at most once a second.
+//
+// Appends: a plain append is the XADD of PROTOCOL.md section 6. An append with an expiry or an
+// idempotency key is one EVALSHA of the append script (commands.hpp): EXPIRE only after an XADD
+// that succeeded (never a TTL on another application's key), the idempotency record checked
+// and written atomically with the XADD, in the stream's cluster slot (slot.hpp). The script is
+// loaded in the command connection's handshake; NOSCRIPT (cache flushed) re-sends it whole. A
+// command sent whose reply never came completes with `timeout`: it may have been executed.
+//
 // The bookkeeping (counts, positions, batches, what a read names and what a reply means) is
 // the I/O-free TailState (tail_state.hpp); this file holds the connections and timers.
 //
@@ -40,6 +52,7 @@
 #include "forrealtime/redis_store.hpp"
 #include "store/redis/commands.hpp"
 #include "store/redis/connection.hpp"
+#include "store/redis/slot.hpp"
 #include "store/redis/tail_state.hpp"
 
 namespace forrealtime {
@@ -48,6 +61,9 @@ namespace {
 
 namespace asio = boost::asio;
 using boost::system::error_code;
+
+/** How long the connection of a batch that lost its last key stays open. */
+constexpr std::chrono::milliseconds idle_release_after{1000};
 
 /** The I/O side of one tail batch (its keys are in TailState). */
 struct BatchIo {
@@ -106,6 +122,8 @@ class Impl : public std::enable_shared_from_this<Impl> {
     return k;
   }
 
+  const std::string& key_prefix() const { return opt_.key_prefix; }
+
   void stop() {
     {
       std::lock_guard lock(post_mu_);
@@ -126,37 +144,52 @@ class Impl : public std::enable_shared_from_this<Impl> {
                                      : error_code(store_errc::unavailable);
   }
 
-  void do_append(std::string key, std::string message, AppendOptions o,
+  void do_append(std::string key, std::string record, std::string message, AppendOptions o,
                  Store::AppendHandler handler) {
     if (!up()) return handler(down_error());
-    append_xadd(cmd_->out(), key, message, o.max_length);
-    if (o.expire_after_secs == 0) {
+    if (record.empty() && o.expire_after_secs == 0) {
+      // The common case stays the one command of PROTOCOL.md section 6, no script.
+      append_xadd(cmd_->out(), key, message, o.max_length);
       cmd_->expect([handler = std::move(handler)](Reply r, error_code ec) {
-        if (ec) return handler(ec);
-        if (is_error(r.get())) return handler(error_of(r.get()));
-        auto id = decode_id(r.get());
-        if (!id) return handler(error_code(store_errc::protocol));
-        handler(*id);
+        finish_append(r.get(), ec, handler);
       });
-    } else {
-      append_expire(cmd_->out(), key, o.expire_after_secs);
-      auto result = std::make_shared<Store::Result<StreamId>>(error_code(store_errc::protocol));
-      cmd_->expect([result](Reply r, error_code ec) {
-        if (ec)
-          *result = ec;
-        else if (is_error(r.get()))
-          *result = error_of(r.get());
-        else if (auto id = decode_id(r.get()))
-          *result = *id;
-      });
-      cmd_->expect([result, handler = std::move(handler), key](Reply r, error_code ec) {
-        // The entry is stored once XADD answered; a failed EXPIRE is worth a log, not an error.
-        if (!ec && is_error(r.get()))
-          spdlog::warn("redis: EXPIRE {} failed: {}", key, text(r.get()));
-        handler(*result);
-      });
+      return cmd_->flush();
     }
+    // XADD + EXPIRE (+ the idempotency record) in one script: EXPIRE runs only if XADD did, and
+    // the record is checked and written atomically with the XADD.
+    auto window =
+        static_cast<std::uint64_t>(std::max<std::int64_t>(1, o.idempotency_window.count()));
+    append_scripted(cmd_->out(), script_sha_, key, record, message, o.max_length,
+                    o.expire_after_secs, window);
+    cmd_->expect([this, key = std::move(key), record = std::move(record),
+                  message = std::move(message), o, window,
+                  handler = std::move(handler)](Reply r, error_code ec) mutable {
+      if (!ec && is_error(r.get()) && text(r.get()).starts_with("NOSCRIPT")) {
+        // Redis lost its script cache (SCRIPT FLUSH, a restart, a failover): the script did not
+        // run, so sending it whole (which caches it again) is safe.
+        if (!up()) return handler(down_error());
+        append_scripted(cmd_->out(), {}, key, record, message, o.max_length, o.expire_after_secs,
+                        window);
+        cmd_->expect([handler = std::move(handler)](Reply r, error_code ec) {
+          finish_append(r.get(), ec, handler);
+        });
+        return cmd_->flush();
+      }
+      finish_append(r.get(), ec, handler);
+    });
     cmd_->flush();
+  }
+
+  static void finish_append(const redisReply* r, error_code ec,
+                            const Store::AppendHandler& handler) {
+    if (ec) return handler(ec);
+    if (is_error(r)) {
+      spdlog::warn("redis: append refused: {}", text(r));
+      return handler(error_of(r));
+    }
+    auto id = decode_id(r);
+    if (!id) return handler(error_code(store_errc::protocol));
+    handler(*id);
   }
 
   void do_range(std::string key, RangeQuery q, Store::RangeHandler handler) {
@@ -200,12 +233,30 @@ class Impl : public std::enable_shared_from_this<Impl> {
   void do_start_tail(TailSink* sink) { sink_ = sink; }
 
   void do_watch(std::string key, Store::ArmedHandler armed) {
+    bool is_new = tail_.find(key) == nullptr;
     TailWatch& w = tail_.add_watcher(key);
+    if (is_new && tail_.watch_count() > opt_.max_watched_channels) w.over_cap = true;
+    if (w.over_cap) {
+      refuse_over_cap(key);
+      return armed(error_code(store_errc::limit_reached));
+    }
     if (w.parked) return armed(error_code(store_errc::protocol));
     if (w.batch != TailState::none && w.position && up()) return armed({});
     if (!up()) return armed(down_error());
     w.waiters.push_back(std::move(armed));
     if (!w.fetching) fetch_latest(w);
+  }
+
+  // One log line per second at most, however many subscribers are refused.
+  void refuse_over_cap(std::string_view key) {
+    ++refused_;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_refusal_log_ < std::chrono::seconds(1)) return;
+    last_refusal_log_ = now;
+    spdlog::warn(
+        "redis: cannot watch '{}': this process watches {} channels, the cap "
+        "(max_watched_channels = {}); {} watch(es) refused so far",
+        key, tail_.watch_count() - 1, opt_.max_watched_channels, refused_);
   }
 
   void do_unwatch(std::string_view key) {
@@ -288,9 +339,18 @@ class Impl : public std::enable_shared_from_this<Impl> {
     ++io.read_gen;
     if (!tail_.encode_read(io.index, opt_.tail_count,
                            static_cast<std::uint64_t>(opt_.tail_block.count()), io.conn->out())) {
-      io.state = BatchIo::State::idle;  // nothing to read: nothing left blocked in Redis
+      // Nothing to read: nothing left blocked in Redis, and the connection goes after a grace
+      // (defect 7: it used to stay forever, so connections followed the peak of channels ever
+      // watched). The grace spares a connect to a batch that empties and refills at once.
+      io.state = BatchIo::State::idle;
+      io.timer.expires_after(idle_release_after);
+      io.timer.async_wait([this, &io, conn = io.conn](error_code ec) {
+        if (ec || io.conn != conn || io.state != BatchIo::State::idle) return;
+        if (tail_.batch_size(io.index) == 0) release(io);
+      });
       return;
     }
+    io.timer.cancel();  // in idle or fresh state the timer is only the release grace
     io.state = BatchIo::State::reading;
     io.conn->expect(
         [this, &io, conn = io.conn](Reply r, error_code ec) {
@@ -299,6 +359,14 @@ class Impl : public std::enable_shared_from_this<Impl> {
         },
         opt_.tail_block);
     io.conn->flush();
+  }
+
+  // Closes the connection of an empty batch; it reconnects when the batch gains a key.
+  void release(BatchIo& io) {
+    io.timer.cancel();
+    io.state = BatchIo::State::disconnected;
+    io.unblock_sent = false;
+    if (auto c = std::move(io.conn)) c->close(asio::error::operation_aborted);
   }
 
   void on_read(BatchIo& io, const redisReply* r) {
@@ -384,6 +452,22 @@ class Impl : public std::enable_shared_from_this<Impl> {
     phase_ = Phase::connecting;
     Connection::Config cfg{ep_, opt_.connect_timeout, opt_.command_timeout, false,
                            "forrealtime-commands"};
+    std::string load;
+    encode_command(load, {"SCRIPT", "LOAD", append_script});
+    cfg.handshake_extra.push_back({std::move(load), [this](const redisReply* r) {
+                                     if (!is_error(r) && text(r).size() == 40) {
+                                       script_sha_ = text(r);
+                                       return;
+                                     }
+                                     // EVAL with the whole script still works (and if scripts
+                                     // are refused, such appends fail with Redis's reason).
+                                     script_sha_.clear();
+                                     spdlog::warn(
+                                         "redis: SCRIPT LOAD refused ({}); appends "
+                                         "with expiry or idempotency keys send the "
+                                         "script each time",
+                                         text(r));
+                                   }});
     cmd_ = std::make_shared<Connection>(ioc_, std::move(cfg));
     auto conn = cmd_;
     cmd_->start(
@@ -414,7 +498,7 @@ class Impl : public std::enable_shared_from_this<Impl> {
       if (sink_) sink_->on_tail_resumed();
     }
     tail_.for_each([this](TailWatch& w) {
-      if (w.parked) return;
+      if (w.parked || w.over_cap) return;
       if (!w.position) {
         if (!w.fetching) fetch_latest(w);
       } else if (std::size_t b = tail_.place(w, *w.position); b != TailState::none) {
@@ -493,12 +577,15 @@ class Impl : public std::enable_shared_from_this<Impl> {
   // io thread only
   Phase phase_ = Phase::connecting;
   std::shared_ptr<Connection> cmd_;
+  std::string script_sha_;  // of the append script, from SCRIPT LOAD; empty: send it whole
   asio::steady_timer retry_timer_;
   std::chrono::milliseconds backoff_;
   bool error_reported_ = false;
   TailSink* sink_ = nullptr;
   TailState tail_;
   std::vector<std::unique_ptr<BatchIo>> io_;
+  std::uint64_t refused_ = 0;
+  std::chrono::steady_clock::time_point last_refusal_log_{};
 };
 
 class RedisStore final : public Store {
@@ -509,9 +596,14 @@ class RedisStore final : public Store {
   void async_append(std::string_view channel, std::string message, AppendOptions options,
                     AppendHandler handler) override {
     auto shared = std::make_shared<AppendHandler>(std::move(handler));
-    if (!impl_->post([impl = impl_.get(), key = impl_->key_of(channel),
-                      message = std::move(message), options, shared]() mutable {
-          impl->do_append(std::move(key), std::move(message), options, std::move(*shared));
+    std::string record;
+    if (!options.idempotency_key.empty())
+      record = redis::idempotency_record_key(impl_->key_prefix(), channel, options.idempotency_key);
+    if (!impl_->post([impl = impl_.get(), key = impl_->key_of(channel), record = std::move(record),
+                      message = std::move(message), options = std::move(options),
+                      shared]() mutable {
+          impl->do_append(std::move(key), std::move(record), std::move(message), std::move(options),
+                          std::move(*shared));
         }))
       (*shared)(error_code(store_errc::stopped));
   }
@@ -563,6 +655,16 @@ class RedisStore final : public Store {
 std::shared_ptr<Store> make_redis_store(RedisOptions options) {
   auto ep = parse_redis_url(options.url);
   if (!ep) throw std::invalid_argument("invalid Redis URL: " + options.url);
+  // A prefix with a lone `{` (or an empty `{}` first) moves the hash tag of our own keys: the
+  // idempotency record of an append may then sit in another cluster slot than its stream.
+  if (auto open = options.key_prefix.find('{'); open != std::string::npos) {
+    auto close = options.key_prefix.find('}', open + 1);
+    if (close == std::string::npos || close == open + 1)
+      spdlog::warn(
+          "redis: key_prefix '{}' holds a '{{' without a hash tag; idempotency records may not "
+          "share their stream's Redis Cluster slot (fine on a single Redis)",
+          options.key_prefix);
+  }
   auto impl = std::make_shared<redis::Impl>(std::move(options), std::move(*ep));
   impl->start();
   return std::make_shared<redis::RedisStore>(std::move(impl));

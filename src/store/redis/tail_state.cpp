@@ -89,12 +89,21 @@ bool TailState::apply_read(std::size_t b, const redisReply* reply, const Deliver
                         // A key that left this batch while the read was parked is read elsewhere,
                         // or not at all.
                         if (!w || w->batch != b || !w->position) return;
-                        StreamId from = *w->position;
-                        if (last > from) w->position = last;
-                        std::size_t skip = 0;
-                        while (skip < entries.size() && entries[skip].id <= from) ++skip;
-                        if (skip < entries.size())
-                          deliver(key, std::span<const StoredEntry>(entries).subspan(skip));
+                        // Only ids above the position, each above the one before: Redis sends
+                        // them so, and a reply that does not cannot make us hand an entry on
+                        // twice or out of order.
+                        StreamId pos = *w->position;
+                        std::size_t kept = 0;
+                        for (auto& e : entries)
+                          if (e.id > pos) {
+                            pos = e.id;
+                            if (&entries[kept] != &e) entries[kept] = std::move(e);
+                            ++kept;
+                          }
+                        entries.resize(kept);
+                        if (last > pos) pos = last;  // entries without `message` count too
+                        w->position = pos;
+                        if (!entries.empty()) deliver(key, entries);
                       });
 }
 

@@ -43,6 +43,9 @@ struct TailWatch {
   bool fetching = false;
   /** Not a stream: kept out of every read (XREAD fails as a whole on one such key). */
   bool parked = false;
+  /** Created past the store's cap on watched channels: refused, never read, but counted so
+   *  that its unwatch calls balance. */
+  bool over_cap = false;
   std::size_t batch = static_cast<std::size_t>(-1);
   std::size_t slot = 0;
 };

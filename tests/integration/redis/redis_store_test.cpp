@@ -12,6 +12,9 @@
 #include <random>
 #include <set>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
 #include "forrealtime/redis_store.hpp"
 #include "redis_server.hpp"
 
@@ -61,6 +64,36 @@ boost::system::error_code watch(Store& s, std::string_view ch) {
 std::string message(std::string_view channel, int n) {
   return R"({"channel":")" + std::string(channel) + R"(","event":"test.n","data":)" +
          std::to_string(n) + "}";
+}
+
+/** Captures what the library logs through spdlog's default logger while it lives. */
+class LogCapture {
+ public:
+  LogCapture() : old_(spdlog::default_logger()) {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
+  }
+  ~LogCapture() { spdlog::set_default_logger(old_); }
+  std::string text() {
+    spdlog::default_logger()->flush();
+    return out_.str();
+  }
+
+ private:
+  std::shared_ptr<spdlog::logger> old_;
+  std::ostringstream out_;
+};
+
+Store::Result<StreamId> append_once(Store& s, std::string_view ch, std::string msg, std::string key,
+                                    std::chrono::milliseconds window = 600s,
+                                    std::uint64_t expire = 0) {
+  AppendOptions o;
+  o.idempotency_key = std::move(key);
+  o.idempotency_window = window;
+  o.expire_after_secs = expire;
+  auto p = std::make_shared<std::promise<Store::Result<StreamId>>>();
+  s.async_append(ch, std::move(msg), o, [p](auto r) { p->set_value(std::move(r)); });
+  return wait_result(p);
 }
 
 template <class Pred>
@@ -643,7 +676,9 @@ TEST(RedisStoreFailure, PendingCommandsFailFastWhenRedisIsLost) {
   auto r = wait_result(p);
   sleeper.join();
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), make_error_code(store_errc::unavailable));
+  // It was sent: Redis may have run it before dying, so the outcome is unknown (not
+  // "unavailable", which promises that nothing was stored).
+  EXPECT_EQ(r.error(), make_error_code(store_errc::timeout));
   EXPECT_LT(Clock::now() - t0, 1s);
 }
 
@@ -696,6 +731,180 @@ TEST(RedisStoreFailure, SlowCommandTimesOut) {
   // The store recovers by itself.
   EXPECT_TRUE(
       eventually([&] { return store->healthy() && append(*store, "c", "{}").has_value(); }));
+}
+
+// --- handshake, expiry and idempotency (issue 10: defects 8, 2, 11) ------------------------------
+
+// Defect 8: a Redis that wants AUTH answers PING with NOAUTH; that is not a healthy store.
+TEST(RedisStoreFailure, ServerThatRequiresAuthIsNotHealthyWithoutAPassword) {
+  RedisServer server(
+      RedisServer::Options{.appendonly = false, .extra_args = {"--requirepass", "pw"}});
+  LogCapture log;
+  auto store = make_redis_store(options_for(server));  // no password in the URL
+  std::this_thread::sleep_for(500ms);
+  EXPECT_FALSE(store->healthy());
+  auto r = append(*store, "c", "{}");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), make_error_code(store_errc::unavailable));
+  store->stop();
+  auto text = log.text();
+  EXPECT_NE(text.find("handshake refused"), std::string::npos) << text;
+  EXPECT_NE(text.find("NOAUTH"), std::string::npos) << text;
+}
+
+// Defect 2: EXPIRE used to be pipelined after XADD whatever XADD answered, so an emit on a
+// channel named like another application's key gave that key a TTL.
+TEST(RedisStore, ExpiryNeverTouchesAKeyThatXaddRefused) {
+  RedisServer server;
+  auto store = connected_store(options_for(server));
+  RedisClient raw(server.port());
+  raw.cmd({"SET", "theirs:string", "v"});
+  raw.cmd({"HSET", "theirs:hash", "f", "v"});
+  for (const char* key : {"theirs:string", "theirs:hash"}) {
+    auto r = append(*store, key, "{}", AppendOptions{0, 300});
+    ASSERT_FALSE(r) << key;
+    EXPECT_EQ(r.error(), make_error_code(store_errc::protocol));
+    EXPECT_EQ(raw.integer({"TTL", key}), -1) << key;  // no expiry was set
+  }
+  EXPECT_EQ(raw.str({"GET", "theirs:string"}), "v");
+  // And with an idempotency key: no record is left behind either.
+  ASSERT_FALSE(append_once(*store, "theirs:string", "{}", "k", 600s, 300));
+  EXPECT_EQ(raw.integer({"TTL", "theirs:string"}), -1);
+  EXPECT_EQ(raw.cmd({"KEYS", "*forrealtime-idem*"})->elements, 0u);
+  // A stream still gets its expiry, in the same single command.
+  ASSERT_TRUE(append(*store, "ours", "{}", AppendOptions{0, 300}));
+  EXPECT_GT(raw.integer({"TTL", "ours"}), 290);
+}
+
+TEST(RedisStore, IdempotencyKeyStoresOnceWithinTheWindow) {
+  RedisServer server;
+  auto store = connected_store(options_for(server, "fr:"));
+  RedisClient raw(server.port());
+  auto first = append_once(*store, "room", message("room", 1), "k1", 400ms);
+  ASSERT_TRUE(first) << first.error().message();
+  auto repeat = append_once(*store, "room", message("room", 2), "k1", 400ms);
+  ASSERT_TRUE(repeat);
+  EXPECT_EQ(*repeat, *first);
+  auto other_channel = append_once(*store, "lobby", message("lobby", 1), "k1", 400ms);
+  ASSERT_TRUE(other_channel);
+  EXPECT_EQ(raw.integer({"XLEN", "fr:room"}), 1);
+  // The stream holds exactly what PROTOCOL.md section 6 says (a TypeScript peer sees nothing
+  // new); the record is a key of its own, in the stream's cluster slot, expiring with the window.
+  auto entries = range(*store, "room");
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].message, message("room", 1));
+  std::string record = "fr:forrealtime-idem:{fr:room}4:room:k1";
+  EXPECT_EQ(raw.str({"GET", record}), first->to_string());
+  auto pttl = raw.integer({"PTTL", record});
+  EXPECT_GT(pttl, 0);
+  EXPECT_LE(pttl, 400);
+  // After the window the key stores again.
+  std::this_thread::sleep_for(500ms);
+  auto later = append_once(*store, "room", message("room", 3), "k1", 400ms);
+  ASSERT_TRUE(later);
+  EXPECT_GT(*later, *first);
+  EXPECT_EQ(raw.integer({"XLEN", "fr:room"}), 2);
+}
+
+TEST(RedisStore, ScriptCacheFlushedFallsBackToEval) {
+  RedisServer server;
+  auto store = connected_store(options_for(server));
+  RedisClient raw(server.port());
+  ASSERT_TRUE(append_once(*store, "c", "{}", "a"));
+  raw.cmd({"SCRIPT", "FLUSH"});
+  auto r = append_once(*store, "c", "{}", "b");
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(*append_once(*store, "c", "{}", "b"), *r);
+  EXPECT_EQ(raw.integer({"XLEN", "c"}), 2);
+}
+
+// Defect 11: with Redis paused past the command timeout the append is answered `timeout`
+// (outcome unknown: the event is in fact stored once Redis resumes), and a retry with the same
+// idempotency key afterwards answers the stored id without storing it again.
+TEST(RedisStoreFailure, TimedOutAppendRetriedWithItsKeyIsStoredOnce) {
+  RedisServer server;
+  auto o = options_for(server);
+  o.command_timeout = 500ms;  // the connection is dropped only when 1 s late
+  auto store = connected_store(o);
+  RedisClient raw(server.port());
+  raw.cmd({"CLIENT", "PAUSE", "800", "WRITE"});
+  auto t0 = Clock::now();
+  auto r = append_once(*store, "paused", message("paused", 1), "retry-me");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), make_error_code(store_errc::timeout));
+  EXPECT_LT(Clock::now() - t0, 800ms);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return raw.integer({"XLEN", "paused"}) == 1;
+      },
+      3s))
+      << "the timed-out append was not stored after all";
+  auto retry = append_once(*store, "paused", message("paused", 1), "retry-me");
+  ASSERT_TRUE(retry) << retry.error().message();
+  auto all = range(*store, "paused");
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].id, *retry);
+}
+
+// --- the tail's connections (issue 10: defect 7) -------------------------------------------------
+
+std::size_t tail_connections(RedisClient& raw) {
+  std::string list = raw.str({"CLIENT", "LIST"});
+  std::size_t n = 0;
+  for (std::size_t pos = 0; (pos = list.find("name=forrealtime-tail-", pos)) != std::string::npos;
+       ++pos)
+    ++n;
+  return n;
+}
+
+// Defect 7: a batch whose keys all left kept its blocking connection forever, so connections
+// followed the peak of channels ever watched.
+TEST(RedisStoreTail, EmptiedBatchesReleaseTheirConnections) {
+  RedisServer server;
+  auto o = options_for(server);
+  o.tail_keys_per_connection = 10;
+  auto store = connected_store(o);
+  TestSink sink;
+  store->start_tail(sink);
+  RedisClient raw(server.port());
+  for (int i = 0; i < 100; ++i) ASSERT_FALSE(watch(*store, "w" + std::to_string(i)));
+  ASSERT_TRUE(eventually([&] { return tail_connections(raw) == 10; })) << tail_connections(raw);
+  for (int i = 0; i < 95; ++i) store->unwatch("w" + std::to_string(i));
+  // Five keys remain, in one or more batches; every empty batch lets its connection go.
+  EXPECT_TRUE(eventually([&] { return tail_connections(raw) <= 1; }, 5s)) << tail_connections(raw);
+  for (int i = 95; i < 100; ++i) store->unwatch("w" + std::to_string(i));
+  EXPECT_TRUE(eventually([&] { return tail_connections(raw) == 0; }, 5s)) << tail_connections(raw);
+  EXPECT_EQ(blocked_clients(raw), 0);
+  // Watching again brings a connection back, and it reads.
+  ASSERT_FALSE(watch(*store, "again"));
+  raw.str({"XADD", "again", "*", "message", "x"});
+  ASSERT_TRUE(sink.wait([&] { return sink.got_["again"].size() == 1; }, 3s));
+  EXPECT_EQ(tail_connections(raw), 1u);
+}
+
+TEST(RedisStoreTail, WatchedChannelsAreCappedWithAnErrorAndALogLine) {
+  RedisServer server;
+  auto o = options_for(server);
+  o.max_watched_channels = 5;
+  auto store = connected_store(o);
+  TestSink sink;
+  store->start_tail(sink);
+  LogCapture log;
+  for (int i = 0; i < 5; ++i) ASSERT_FALSE(watch(*store, "c" + std::to_string(i)));
+  EXPECT_EQ(watch(*store, "c5"), make_error_code(store_errc::limit_reached));
+  EXPECT_EQ(watch(*store, "c5"), make_error_code(store_errc::limit_reached));
+  EXPECT_FALSE(watch(*store, "c0"));  // a channel already watched is no new one
+  auto text = log.text();
+  EXPECT_NE(text.find("cannot watch 'c5'"), std::string::npos) << text;
+  EXPECT_NE(text.find("max_watched_channels = 5"), std::string::npos) << text;
+  // Refused watches are counted, so their unwatch calls balance; room made is room to use.
+  store->unwatch("c5");
+  store->unwatch("c5");
+  store->unwatch("c1");
+  ASSERT_FALSE(watch(*store, "c6"));
+  RedisClient raw(server.port());
+  raw.str({"XADD", "c6", "*", "message", "x"});
+  EXPECT_TRUE(sink.wait([&] { return sink.got_["c6"].size() == 1; }, 3s));
 }
 
 }  // namespace

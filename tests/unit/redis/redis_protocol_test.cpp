@@ -317,6 +317,33 @@ TEST(RedisPipeline, FailAllCompletesEveryCommandOnceAndKillsThePipeline) {
   EXPECT_EQ(failures, 4);
 }
 
+// Defect 11: a command written to Redis whose reply never came may have been executed (an XADD
+// stored): it must not be reported as "not done" (unavailable) but as outcome unknown (timeout).
+TEST(RedisPipeline, FailAllTellsSentCommandsFromUnsentOnes) {
+  Pipeline p;
+  auto far = Pipeline::Clock::now() + std::chrono::hours(1);
+  std::vector<boost::system::error_code> got;
+  auto record = [&](Reply, boost::system::error_code ec) { got.push_back(ec); };
+  for (int i = 0; i < 3; ++i) {
+    encode_command(p.out(), {"XADD", "k", "*", "message", "{}"});
+    p.expect(record, far);
+  }
+  std::string wire;
+  p.take_output(wire);
+  EXPECT_EQ(p.sent(), 3u);
+  EXPECT_FALSE(p.on_bytes("$3\r\n1-0\r\n", 9));  // the first one answered
+  EXPECT_EQ(p.sent(), 2u);
+  encode_command(p.out(), {"XADD", "k", "*", "message", "{}"});
+  p.expect(record, far);  // queued while a write is in flight: never sent
+  p.fail_all(store_errc::unavailable);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_FALSE(got[0]);
+  EXPECT_EQ(got[1], make_error_code(store_errc::timeout));
+  EXPECT_EQ(got[2], make_error_code(store_errc::timeout));
+  EXPECT_EQ(got[3], make_error_code(store_errc::unavailable));
+  EXPECT_EQ(p.sent(), 0u);
+}
+
 TEST(RedisPipeline, CallbackMayQueueTheNextCommand) {
   Pipeline p;
   auto far = Pipeline::Clock::now() + std::chrono::hours(1);

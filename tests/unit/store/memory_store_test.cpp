@@ -206,3 +206,28 @@ TEST(MemoryStore, IdleChannelsAreErasedAndTheCapMakesRoomAgain) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   EXPECT_EQ(keep->stats().channels, 1u);
 }
+
+// Defect 11: a repeated idempotency key within the window stores nothing and answers the first
+// id; per channel; after the window the key stores again.
+TEST(MemoryStore, IdempotencyKeyStoresOncePerWindow) {
+  auto s = make_memory_store();
+  Sink sink;
+  s->start_tail(sink);
+  AppendOptions o;
+  o.idempotency_key = "k1";
+  o.idempotency_window = std::chrono::milliseconds(300);
+  auto first = append(*s, "c", "a", o);
+  EXPECT_EQ(append(*s, "c", "b", o), first);
+  EXPECT_NE(append(*s, "other", "a", o), first);  // another channel, another record
+  auto plain = append(*s, "c", "c");
+  EXPECT_NE(plain, first);
+  auto all = range(*s, "c", {});
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].message, "a");
+  EXPECT_EQ(sink.seen.size(), 3u);  // the repeat reached no subscriber
+  std::this_thread::sleep_for(std::chrono::milliseconds(350));
+  auto again = append(*s, "c", "d", o);
+  EXPECT_GT(again, plain);
+  EXPECT_EQ(range(*s, "c", {}).size(), 3u);
+  s->stop();
+}
