@@ -130,6 +130,8 @@ int serve(CLI::App& app, ServeSettings& s) {
   options.history.max_length = s.history_max_length;
   options.history.expire_after_secs = s.history_expire_secs;
   options.max_duration = std::chrono::seconds(s.max_duration_secs);
+  options.idempotency_window =
+      std::chrono::seconds(std::max<std::uint64_t>(1, s.idempotency_window_secs));
   options.ping_interval = std::chrono::milliseconds(static_cast<long>(s.ping_interval_secs * 1000));
   options.limits.max_channels_per_connection = s.max_channels;
   options.limits.max_body_bytes = s.max_body_bytes;

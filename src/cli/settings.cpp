@@ -50,6 +50,10 @@ void add_serve_options(CLI::App& sv, ServeSettings& s) {
       ->capture_default_str();
   sv.add_option("--history-expire-secs", s.history_expire_secs,
                 "Drop a channel's history this long after its last event (0: never)");
+  sv.add_option("--idempotency-window", s.idempotency_window_secs,
+                "Seconds an emit's Idempotency-Key is remembered: a repeat within it stores "
+                "nothing and answers the first id")
+      ->capture_default_str();
   sv.add_option("--max-duration", s.max_duration_secs,
                 "End each stream with `reconnect` after this many seconds (0: unlimited)")
       ->capture_default_str();
@@ -138,6 +142,8 @@ bool apply_config(CLI::App& serve, ServeSettings& s, std::string& error) {
             return false;
           }
         }
+      } else if (k == "idempotency_window_secs") {
+        if (!given("--idempotency-window")) s.idempotency_window_secs = num();
       } else if (k == "max_duration_secs") {
         if (!given("--max-duration")) s.max_duration_secs = num();
       } else if (k == "ping_interval_secs") {
@@ -274,6 +280,7 @@ boost::json::object effective_config(const ServeSettings& s) {
                  {"max_bytes", s.memory.max_bytes},
                  {"idle_expire_secs", s.memory.idle_expire_secs}};
   o["max_duration_secs"] = s.max_duration_secs;
+  o["idempotency_window_secs"] = s.idempotency_window_secs;
   if (s.ping_interval_secs == static_cast<double>(static_cast<std::int64_t>(s.ping_interval_secs)))
     o["ping_interval_secs"] = static_cast<std::int64_t>(s.ping_interval_secs);
   else

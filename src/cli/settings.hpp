@@ -27,6 +27,7 @@ struct ServeSettings {
   std::size_t history_max_length = 0;
   std::uint64_t history_expire_secs = 0;
   std::uint64_t max_duration_secs = 0;
+  std::uint64_t idempotency_window_secs = 600;
   double ping_interval_secs = 30;
   std::size_t max_channels = 100;
   std::size_t max_body_bytes = 1024 * 1024;
