@@ -1,6 +1,6 @@
 // The body of POST /api/emit (PROTOCOL.md section 5): one `{channel?, event, data}` object or a
-// non-empty array of them, each checked and encoded as the store keeps it. Pure: no Asio, no
-// store; the schema check is passed in, so the fuzz target runs it on its own.
+// non-empty array of them, with their idempotency keys, as Realtime::async_emit_batch takes
+// them. Pure: no Asio, no store.
 #pragma once
 
 #include <functional>
@@ -12,26 +12,23 @@
 
 #include <boost/json/value.hpp>
 
-namespace forrealtime::gateway {
+#include "forrealtime/realtime.hpp"
 
-/** One item of an emit body, checked and encoded, ready to append. */
-struct EmitItem {
-  std::string channel;
-  std::string message;  // the stored message (core::encode_message)
-};
+namespace forrealtime::gateway {
 
 struct EmitBody {
   bool batch = false;  // an array (answered with `ids`) rather than one object (`id`)
+  /** As Realtime::async_emit_batch takes them; the checks of channel, event name, schema and
+   *  key are its own. */
   std::vector<EmitItem> items;
 };
 
-/** Checks one event (channel name, event name, schema); a reason when it is refused. */
-using EmitCheck = std::function<std::optional<std::string>(
-    std::string_view channel, std::string_view event, const boost::json::value& data)>;
-
-/** Parses and checks a whole body; the first refusal (answered with 400) otherwise, prefixed
- *  with `item N: ` in a batch. */
-std::variant<EmitBody, std::string> parse_emit_body(std::string_view body, const EmitCheck& check);
+/** Parses a whole body: the first malformed item (answered with 400) otherwise, prefixed with
+ *  `item N: ` in a batch. `header_key` is the `Idempotency-Key` header (empty: none): the key of
+ *  a single emit, and in a batch `<header_key>:<index>` for each item without an
+ *  `idempotency_key` field of its own (docs/protocol.md section 11). */
+std::variant<EmitBody, std::string> parse_emit_body(std::string_view body,
+                                                    std::string_view header_key = {});
 
 /** `{"id":"..."}` or `{"ids":["...",...]}`. */
 template <class Ids>

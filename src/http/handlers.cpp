@@ -28,46 +28,20 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Waits for the appends of `items`, started together (pipelined on a store that can), and
-// collects their ids in order; the first error wins.
-asio::awaitable<Result<std::vector<StreamId>>> append_all(detail::RealtimeCore& core,
-                                                          std::vector<EmitItem> items) {
+// Realtime::async_emit_batch as an awaitable that resumes on the handler's executor.
+asio::awaitable<EmitBatchResult> emit_batch(Realtime& rt, std::vector<EmitItem> items) {
   // Named, not a temporary of the co_await expression: GCC 12 destroys such temporaries twice.
-  auto op =
-      asio::async_initiate<decltype(asio::use_awaitable), void(Result<std::vector<StreamId>>)>(
-          [&core, items = std::move(items)](auto handler) mutable {
-            using H = decltype(handler);
-            struct State {
-              H handler;
-              asio::any_io_executor ex;
-              std::mutex mu;
-              std::vector<StreamId> ids;
-              std::size_t left;
-              boost::system::error_code error;
-            };
-            auto ex = asio::get_associated_executor(handler);
-            auto st = std::shared_ptr<State>(new State{
-                std::move(handler), ex, {}, std::vector<StreamId>(items.size()), items.size(), {}});
-            for (std::size_t i = 0; i < items.size(); ++i) {
-              core.async_append_encoded(items[i].channel, std::move(items[i].message),
-                                        [st, i](Result<StreamId> r) {
-                                          std::unique_lock lock(st->mu);
-                                          if (r)
-                                            st->ids[i] = *r;
-                                          else if (!st->error)
-                                            st->error = r.error();
-                                          if (--st->left) return;
-                                          lock.unlock();
-                                          asio::post(st->ex, [st] {
-                                            if (st->error)
-                                              std::move(st->handler)(st->error);
-                                            else
-                                              std::move(st->handler)(std::move(st->ids));
-                                          });
-                                        });
-            }
-          },
-          asio::use_awaitable);
+  auto op = asio::async_initiate<decltype(asio::use_awaitable), void(EmitBatchResult)>(
+      [&rt, items = std::move(items)](auto handler) mutable {
+        using H = decltype(handler);
+        auto ex = asio::get_associated_executor(handler);
+        auto shared = std::make_shared<H>(std::move(handler));
+        rt.async_emit_batch(std::move(items), [ex, shared](EmitBatchResult r) mutable {
+          asio::post(ex,
+                     [shared, r = std::move(r)]() mutable { std::move (*shared)(std::move(r)); });
+        });
+      },
+      asio::use_awaitable);
   co_return co_await std::move(op);
 }
 
@@ -79,15 +53,14 @@ asio::awaitable<Reply> handle_emit(const HttpRequest& req, GatewayState& state) 
     metrics.emit_rejected++;
     co_return std::move(*refused);
   }
-  auto& core = state.core;
-  auto parsed =
-      parse_emit_body(req.body(),
-                      [&core](std::string_view channel, std::string_view event,
-                              const boost::json::value& data) -> std::optional<std::string> {
-                        std::string why;
-                        if (core.check_emit(channel, event, data, &why)) return why;
-                        return std::nullopt;
-                      });
+  auto key_header = req["Idempotency-Key"];
+  std::string_view header_key(key_header.data(), key_header.size());
+  if (!header_key.empty())
+    if (auto why = check_idempotency_key(header_key)) {
+      metrics.emit_rejected++;
+      co_return error_response(state, req, bhttp::status::bad_request, "Idempotency-Key: " + *why);
+    }
+  auto parsed = parse_emit_body(req.body(), header_key);
   if (auto* why = std::get_if<std::string>(&parsed)) {
     metrics.emit_rejected++;
     co_return error_response(state, req, bhttp::status::bad_request, *why);
@@ -106,13 +79,30 @@ asio::awaitable<Reply> handle_emit(const HttpRequest& req, GatewayState& state) 
   }
   auto n = body.items.size();
   // Named first: GCC 12 destroys temporaries of a co_await expression twice.
-  auto append_op = append_all(core, std::move(body.items));
-  auto ids = co_await std::move(append_op);
+  auto emit_op = emit_batch(state.realtime, std::move(body.items));
+  auto ids = co_await std::move(emit_op);
   if (!ids) {
-    auto status = static_cast<bhttp::status>(detail::status_for(ids.error()));
-    (status == bhttp::status::bad_request ? metrics.emit_rejected : metrics.emit_failed)++;
+    const EmitError& e = ids.error();
+    auto status = static_cast<bhttp::status>(detail::status_for(e.code));
+    std::string where = body.batch ? "item " + std::to_string(e.index) + ": " : "";
+    if (status == bhttp::status::bad_request) {
+      metrics.emit_rejected++;
+      co_return error_response(state, req, status, where + e.why);
+    }
+    metrics.emit_failed++;
+    if (status == bhttp::status::gateway_timeout)
+      co_return error_response(
+          state, req, status,
+          "the store did not answer in time: the event may have been stored; retry with the "
+          "same Idempotency-Key, or read the history first (" +
+              e.code.message() + ")");
+    if (body.batch)
+      co_return error_response(state, req, status,
+                               where + "the store could not append it (" + e.code.message() +
+                                   "); other items may have been stored: retry with "
+                                   "idempotency keys");
     co_return error_response(state, req, status,
-                             "the store could not append: " + ids.error().message());
+                             "the store could not append, nothing was stored: " + e.code.message());
   }
   metrics.emitted += n;
   co_return make_response(state, req, bhttp::status::ok, emit_reply(body.batch, *ids));
