@@ -154,9 +154,10 @@ void RealtimeCore::async_emit_batch(std::vector<EmitItem> items,
           if (r) {
             st->ids[i] = *r;
           } else {
-            bool unknown = r.error() == store_errc::timeout;
-            if (!st->error || (unknown && st->error->code != store_errc::timeout) ||
-                (unknown == (st->error->code == store_errc::timeout) && i < st->error->index))
+            bool unknown = r.error() == condition::outcome_unknown;
+            if (!st->error || (unknown && st->error->code != condition::outcome_unknown) ||
+                (unknown == (st->error->code == condition::outcome_unknown) &&
+                 i < st->error->index))
               st->error = EmitError{r.error(), i, r.error().message()};
           }
           if (--st->left) return;
