@@ -67,6 +67,11 @@ if [ "${FORREALTIME_SKIP_JS:-0}" != 1 ] && [ -x examples/test.sh ]; then
     env FORREALTIME_BIN="$root/build/release/src/cli/forrealtime" examples/test.sh
 fi
 
+if [ "${FORREALTIME_SKIP_JS:-0}" != 1 ]; then
+  suite "Console in chromium: loads clean, charts move under load, try-it, screenshot" \
+    tests/ops/console.sh
+fi
+
 printf '\n'
 for f in "${failures[@]}"; do echo "failed: $f"; done
 echo "suites: $passed passed, $failed failed"

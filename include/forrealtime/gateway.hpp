@@ -49,6 +49,18 @@ struct GatewayOptions {
   Authorizer authorize;
   /** Idle keep-alive connections (not streams) are closed after this long. */
   std::chrono::seconds idle_timeout{60};
+
+  // --- operations ---------------------------------------------------------------------------
+  /** When set, the admin API (`/api/admin/...`, including the console's data) requires
+   *  `Authorization: Bearer <token>`; the Authorizer, when given, is asked too
+   *  (Operation::admin). Without it the admin API is open: bind to loopback. */
+  std::string admin_token;
+  /** A second listener for /metrics, the probes, the console and /api/admin/..., which the main
+   *  listener then no longer serves (404); -1 for none. 0 picks a free port. */
+  int admin_port = -1;
+  std::string admin_host = "127.0.0.1";
+  /** Appends more Prometheus text to /metrics (e.g. a plugin's numbers); runs on a worker. */
+  std::function<void(std::string&)> extra_metrics;
 };
 
 class Gateway {
@@ -62,6 +74,11 @@ class Gateway {
   void start();
   /** The bound port. */
   std::uint16_t port() const;
+  /** The admin listener's port (GatewayOptions::admin_port); 0 when there is none. */
+  std::uint16_t admin_port() const;
+  /** Starts draining: /readyz answers 503 from now on, everything else goes on as before (so
+   *  that a load balancer stops sending new clients before stop()). */
+  void drain();
   /** Graceful stop: streams get `reconnect`, connections close, threads are joined. */
   void stop();
   /** Blocks until stop() is called (from another thread or a signal handler). */

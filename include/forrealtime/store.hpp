@@ -121,6 +121,9 @@ class Store {
   virtual bool healthy() const = 0;
   /** A short name for logs and metrics ("memory", "redis"). */
   virtual std::string_view name() const = 0;
+  /** Times the store's connection came back after a loss, for metrics; 0 for stores that
+   *  have no connection. */
+  virtual std::uint64_t reconnects() const { return 0; }
   /** Stops background work (the tail, reconnect timers); completes pending calls with errors. */
   virtual void stop() = 0;
 };

@@ -12,9 +12,11 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "cli/admin.hpp"
 #include "cli/client.hpp"
 #include "cli/log.hpp"
 #include "cli/settings.hpp"
@@ -156,6 +158,30 @@ int serve(CLI::App& app, ServeSettings& s) {
   go.threads = s.threads;
   go.static_dir = s.static_dir;
   go.emit_token = s.emit_token;
+  go.admin_token = s.admin_token;
+  go.admin_port = s.admin_port;
+  go.admin_host = s.admin_host;
+#ifdef FORREALTIME_HAVE_POSTGRES
+  if (pg_options)
+    go.extra_metrics = [&rt](std::string& out) {
+      auto st = rt.plugin<forrealtime::PostgresSync>().stats();
+      auto line = [&](const char* name, const char* type, const char* help, std::uint64_t v) {
+        out.append("# HELP ").append(name).append(" ").append(help).append("\n# TYPE ");
+        out.append(name).append(" ").append(type).append("\n").append(name).append(" ");
+        out.append(std::to_string(v)).append("\n");
+      };
+      line("forrealtime_postgres_sync_events_total", "counter",
+           "Table changes emitted by postgresSync (acknowledged by the store).", st.emitted);
+      line("forrealtime_postgres_sync_filtered_total", "counter",
+           "Table changes dropped by a filter.", st.filtered);
+      line("forrealtime_postgres_sync_failed_total", "counter",
+           "Table changes refused (schema, bad payload): logged and dropped.", st.failed);
+      line("forrealtime_postgres_sync_reconnects_total", "counter", "Reconnections to PostgreSQL.",
+           st.reconnects);
+      line("forrealtime_postgres_sync_connected", "gauge", "1 while connected to PostgreSQL.",
+           st.connected ? 1 : 0);
+    };
+#endif
   forrealtime::Gateway gateway(rt, go);
   try {
     gateway.start();
@@ -177,14 +203,48 @@ int serve(CLI::App& app, ServeSettings& s) {
                s.static_dir.empty() ? "" : ", static files from ", s.static_dir);
   // Tests and scripts that ask for port 0 read the real one from stdout.
   std::cout << "listening on http://" << s.host << ":" << gateway.port() << std::endl;
+  if (s.admin_port >= 0) {
+    spdlog::info("admin listener (metrics, probes, console, admin API) on http://{}:{}",
+                 s.admin_host, gateway.admin_port());
+    std::cout << "admin listening on http://" << s.admin_host << ":" << gateway.admin_port()
+              << std::endl;
+  }
+  if (s.admin_token.empty() && !is_loopback(s.admin_port >= 0 ? s.admin_host : s.host))
+    spdlog::warn(
+        "!!! the admin API and the console are reachable without a credential on a "
+        "non-loopback address. Set --admin-token or FORREALTIME_ADMIN_TOKEN. !!!");
 
   boost::asio::io_context signals_ioc;
   boost::asio::signal_set signals(signals_ioc, SIGINT, SIGTERM);
-  signals.async_wait([&](boost::system::error_code ec, int sig) {
+  // SIGTERM/SIGINT: /readyz goes 503 at once, the drain delay lets load balancers notice, then
+  // every stream gets `reconnect` and the process exits 0. A second signal skips the delay.
+  boost::asio::steady_timer drain_timer(signals_ioc);
+  bool draining = false;
+  std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec,
+                                                                      int sig) {
     if (ec) return;
-    spdlog::info("signal {}: telling every stream to reconnect, then exiting", sig);
-    gateway.stop();
-  });
+    if (draining || s.drain_delay_secs <= 0) {
+      spdlog::info("signal {}: telling every stream to reconnect, then exiting", sig);
+      drain_timer.cancel();
+      gateway.stop();
+      return;
+    }
+    draining = true;
+    gateway.drain();
+    spdlog::info(
+        "signal {}: draining for {} s (/readyz answers 503), then every stream gets "
+        "reconnect; a second signal skips the wait",
+        sig, s.drain_delay_secs);
+    drain_timer.expires_after(
+        std::chrono::milliseconds(static_cast<std::int64_t>(s.drain_delay_secs * 1000)));
+    drain_timer.async_wait([&](boost::system::error_code tec) {
+      if (tec) return;
+      spdlog::info("drain delay over: telling every stream to reconnect, then exiting");
+      gateway.stop();
+    });
+    signals.async_wait(on_signal);
+  };
+  signals.async_wait(on_signal);
   std::thread waiter([&] { signals_ioc.run(); });
   gateway.wait();
   signals_ioc.stop();
@@ -256,6 +316,26 @@ int main(int argc, char** argv) {
   ta->add_option("--count", max_events, "Stop after this many events (0: never)");
   add_url(ta);
 
+  forrealtime::cli::AdminOptions ao;
+  std::string admin_what, admin_channel;
+  auto* ad = app.add_subcommand(
+      "admin",
+      "The admin API of a running gateway:\n"
+      "  forrealtime admin stats            status and counters (JSON)\n"
+      "  forrealtime admin channels         channels with subscribers here\n"
+      "  forrealtime admin channel NAME     one channel's length, first and last id\n"
+      "  forrealtime admin close NAME       end the streams of a channel (they reconnect)");
+  ad->add_option("command", admin_what, "stats, channels, channel or close")->required();
+  ad->add_option("channel", admin_channel, "The channel (channel, close)");
+  ad->add_option("--url", ao.url, "The gateway (its admin listener when it has one)")
+      ->envname("FORREALTIME_URL")
+      ->capture_default_str();
+  ad->add_option("--token", ao.token, "The gateway's admin token")
+      ->envname("FORREALTIME_ADMIN_TOKEN");
+  ad->add_option("--timeout", ao.timeout_secs, "Seconds to wait for the answer")
+      ->capture_default_str();
+  ad->add_flag("--json", ao.json, "Print the JSON answer");
+
   std::string schema_file, out_file;
   auto* cg = app.add_subcommand("codegen", "Generate code from a schema file");
   cg->require_subcommand(1);
@@ -267,6 +347,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (cg_ts->parsed()) return run_codegen_ts(schema_file, out_file);
   if (sv->parsed()) return serve(*sv, s);
+  if (ad->parsed()) return forrealtime::cli::run_admin(ao, admin_what, admin_channel);
   if (cc->parsed()) {
     if (!check_file.empty()) check_settings.config = check_file;
     std::string error;

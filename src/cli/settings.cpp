@@ -76,6 +76,21 @@ void add_serve_options(CLI::App& sv, ServeSettings& s) {
                 "PostgreSQL of the config file's `postgres` section (postgresSync; overrides "
                 "its url)")
       ->envname("DATABASE_URL");
+  sv.add_option("--admin-token", s.admin_token,
+                "Require `Authorization: Bearer TOKEN` on the console's data and /api/admin/*")
+      ->envname("FORREALTIME_ADMIN_TOKEN");
+  sv.add_option("--drain-delay", s.drain_delay_secs,
+                "On SIGTERM: seconds /readyz answers 503 before the streams are told to reconnect")
+      ->envname("FORREALTIME_DRAIN_DELAY")
+      ->capture_default_str();
+  sv.add_option("--admin-port", s.admin_port,
+                "Also serve /metrics, /livez, /readyz, the console and /api/admin/* on this port, "
+                "and not on the main one (-1: no separate listener)")
+      ->envname("FORREALTIME_ADMIN_PORT")
+      ->capture_default_str();
+  sv.add_option("--admin-host", s.admin_host, "Address of the --admin-port listener")
+      ->envname("FORREALTIME_ADMIN_HOST")
+      ->capture_default_str();
   sv.add_option("--log-level", s.log_level, "trace, debug, info, warn or error")
       ->envname("LOG_LEVEL")
       ->capture_default_str();
@@ -164,6 +179,14 @@ bool apply_config(CLI::App& serve, ServeSettings& s, std::string& error) {
         if (!given("--log-level")) s.log_level = str();
       } else if (k == "log_format") {
         if (!given("--log-format")) s.log_format = str();
+      } else if (k == "admin_token") {
+        if (!given("--admin-token")) s.admin_token = str();
+      } else if (k == "drain_delay_secs") {
+        if (!given("--drain-delay")) s.drain_delay_secs = val.to_number<double>();
+      } else if (k == "admin_port") {
+        if (!given("--admin-port")) s.admin_port = static_cast<int>(val.to_number<std::int64_t>());
+      } else if (k == "admin_host") {
+        if (!given("--admin-host")) s.admin_host = str();
       } else if (k == "postgres") {
         s.postgres = val;
       } else if (k == "schema") {
@@ -185,6 +208,14 @@ bool apply_config(CLI::App& serve, ServeSettings& s, std::string& error) {
 bool validate(const ServeSettings& s, std::string& error) {
   if (s.port < 0 || s.port > 65535) {
     error = "port must be 0-65535 (got " + std::to_string(s.port) + ")";
+    return false;
+  }
+  if (s.admin_port < -1 || s.admin_port > 65535) {
+    error = "admin_port must be -1 (none) or 0-65535 (got " + std::to_string(s.admin_port) + ")";
+    return false;
+  }
+  if (!(s.drain_delay_secs >= 0 && s.drain_delay_secs <= 3600)) {
+    error = "drain_delay_secs must be 0-3600";
     return false;
   }
   if (s.log_format != "text" && s.log_format != "json") {
@@ -293,6 +324,10 @@ boost::json::object effective_config(const ServeSettings& s) {
   o["key_prefix"] = s.key_prefix;
   o["log_level"] = s.log_level;
   o["log_format"] = s.log_format;
+  o["admin_token"] = secret(s.admin_token);
+  o["drain_delay_secs"] = s.drain_delay_secs;
+  o["admin_host"] = s.admin_host;
+  o["admin_port"] = s.admin_port;
   o["schema"] = s.schema;
   o["strict"] = s.strict;
   if (!s.postgres.is_null()) {

@@ -44,6 +44,12 @@ struct ServeSettings {
   std::string database_url;
   std::string schema;
   bool strict = true;
+  // Operations: the admin credential (console, admin API), the drain on SIGTERM, and an
+  // optional second listener for /metrics, probes and admin.
+  std::string admin_token;
+  double drain_delay_secs = 0;
+  std::string admin_host = "127.0.0.1";
+  int admin_port = -1;  // -1: none (everything on the main listener)
 };
 
 /** Adds serve's flags (with their environment names) to `app`, bound to `s`. */

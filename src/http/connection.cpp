@@ -12,10 +12,12 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "core/query.hpp"
 #include "forrealtime/beast.hpp"
 #include "http/request_checks.hpp"
 #include "http/router.hpp"
 #include "http/state.hpp"
+#include "realtime/core.hpp"
 
 namespace forrealtime::gateway {
 
@@ -35,7 +37,15 @@ std::string peer(boost::beast::tcp_stream& s) {
 
 }  // namespace
 
-asio::awaitable<void> run_connection(GatewayState& state, tcp::socket socket) {
+asio::awaitable<void> run_connection(GatewayState& state, tcp::socket socket, Listener listener) {
+  // Counted while the coroutine lives: a stream's connection counts until the stream ends.
+  struct Open {
+    std::atomic<std::int64_t>& n;
+    explicit Open(std::atomic<std::int64_t>& c) : n(c) {
+      n.fetch_add(1, std::memory_order_relaxed);
+    }
+    ~Open() { n.fetch_sub(1, std::memory_order_relaxed); }
+  } open(state.ops.connections);
   boost::beast::tcp_stream stream(std::move(socket));
   boost::beast::flat_buffer buffer;
   for (;;) {
@@ -49,6 +59,11 @@ asio::awaitable<void> run_connection(GatewayState& state, tcp::socket socket) {
       co_return;
     if (ec) {
       auto refusal = refusal_for(ec, state);
+      auto& dp = state.core.hub->metrics();
+      if (refusal.status == bhttp::status::payload_too_large) dp.hit(metrics::Limit::body_size);
+      if (refusal.status == bhttp::status::request_header_fields_too_large)
+        dp.hit(metrics::Limit::header_size);
+      state.ops.count(RouteLabel::other, static_cast<unsigned>(refusal.status));
       state.log().info("bad request from {}: {}", peer(stream), refusal.why);
       auto res = refusal_response(refusal);
       co_await bhttp::async_write(stream, res, use_tuple);
@@ -58,14 +73,17 @@ asio::awaitable<void> run_connection(GatewayState& state, tcp::socket socket) {
     }
     state.metrics.http_requests++;
     auto req = parser.release();
-    if (opens_stream(req)) {
+    auto path = core::path_of(std::string_view(req.target()));
+    if (opens_stream(req) && served_on(listener, path, state)) {
       state.metrics.subscribes++;
+      state.ops.count(RouteLabel::subscribe, 200);
       auto serve_op = beast::serve(state.subscribe, std::move(stream), std::move(req));
       co_await std::move(serve_op);
       co_return;
     }
-    auto route_op = route(req, state);
+    auto route_op = route(req, state, listener);
     Reply reply = co_await std::move(route_op);
+    state.ops.count(route_label(path), status_of(reply));
     bool keep = std::visit([](const auto& r) { return r.keep_alive(); }, reply);
     error_code wec;
     if (auto* res = std::get_if<HttpResponse>(&reply)) {
@@ -83,7 +101,7 @@ asio::awaitable<void> run_connection(GatewayState& state, tcp::socket socket) {
   }
 }
 
-asio::awaitable<void> run_accept(GatewayState& state, tcp::acceptor& acceptor) {
+asio::awaitable<void> run_accept(GatewayState& state, tcp::acceptor& acceptor, Listener listener) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
@@ -96,7 +114,7 @@ asio::awaitable<void> run_accept(GatewayState& state, tcp::acceptor& acceptor) {
     }
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    asio::co_spawn(acceptor.get_executor(), run_connection(state, std::move(socket)),
+    asio::co_spawn(acceptor.get_executor(), run_connection(state, std::move(socket), listener),
                    [&state](std::exception_ptr e) {
                      if (!e) return;
                      try {

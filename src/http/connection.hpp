@@ -7,16 +7,20 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "http/ops.hpp"
+
 namespace forrealtime::gateway {
 
 struct GatewayState;
 
 /** Serves one connection until it closes or becomes a stream. */
 boost::asio::awaitable<void> run_connection(GatewayState& state,
-                                            boost::asio::ip::tcp::socket socket);
+                                            boost::asio::ip::tcp::socket socket,
+                                            Listener listener = Listener::main);
 
 /** Accepts connections until the acceptor is closed; each runs on the acceptor's executor. */
 boost::asio::awaitable<void> run_accept(GatewayState& state,
-                                        boost::asio::ip::tcp::acceptor& acceptor);
+                                        boost::asio::ip::tcp::acceptor& acceptor,
+                                        Listener listener = Listener::main);
 
 }  // namespace forrealtime::gateway

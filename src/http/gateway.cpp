@@ -8,6 +8,8 @@
 #include <mutex>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -33,6 +35,8 @@ struct Gateway::Impl {
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::vector<std::thread> threads;
   std::uint16_t bound_port = 0;
+  std::unique_ptr<tcp::acceptor> admin_acceptor;  // on contexts[0], when admin_port >= 0
+  std::uint16_t admin_bound_port = 0;
   std::mutex mu;
   std::condition_variable cv;
   bool stopped = false;
@@ -71,6 +75,19 @@ void Gateway::start() {
     d.acceptors.push_back(std::move(acc));
   }
   d.bound_port = port;
+  if (d.options.admin_port >= 0) {
+    auto admin_address = asio::ip::make_address(d.options.admin_host);
+    tcp::endpoint ep(admin_address, static_cast<std::uint16_t>(d.options.admin_port));
+    d.admin_acceptor = std::make_unique<tcp::acceptor>(*d.contexts[0]);
+    d.admin_acceptor->open(ep.protocol());
+    d.admin_acceptor->set_option(tcp::acceptor::reuse_address(true));
+    d.admin_acceptor->bind(ep);
+    d.admin_acceptor->listen(asio::socket_base::max_listen_connections);
+    d.admin_bound_port = d.admin_acceptor->local_endpoint().port();
+    asio::co_spawn(*d.contexts[0],
+                   gateway::run_accept(d.state, *d.admin_acceptor, gateway::Listener::admin),
+                   asio::detached);
+  }
   for (unsigned i = 0; i < n; ++i) {
     auto& acc = *d.acceptors[i];
     asio::co_spawn(*d.contexts[i], gateway::run_accept(d.state, acc), asio::detached);
@@ -84,6 +101,15 @@ std::uint16_t Gateway::port() const {
   return impl_->bound_port;
 }
 
+std::uint16_t Gateway::admin_port() const {
+  return impl_->admin_bound_port;
+}
+
+void Gateway::drain() {
+  if (!impl_->state.ops.draining.exchange(true))
+    impl_->state.log().info("draining: /readyz answers 503 from now on");
+}
+
 void Gateway::stop() {
   auto& d = *impl_;
   {
@@ -92,8 +118,14 @@ void Gateway::stop() {
     d.stopped = true;
   }
   if (d.started) {
+    d.state.ops.draining = true;
     for (std::size_t i = 0; i < d.acceptors.size(); ++i)
       asio::post(*d.contexts[i], [acc = d.acceptors[i].get()] {
+        error_code ignored;
+        acc->close(ignored);
+      });
+    if (d.admin_acceptor)
+      asio::post(*d.contexts[0], [acc = d.admin_acceptor.get()] {
         error_code ignored;
         acc->close(ignored);
       });
@@ -105,6 +137,7 @@ void Gateway::stop() {
     for (auto& t : d.threads) t.join();
     d.core.hub->release_shards();
     d.acceptors.clear();
+    d.admin_acceptor.reset();
     d.contexts.clear();
   }
   d.cv.notify_all();

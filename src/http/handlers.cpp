@@ -79,8 +79,12 @@ asio::awaitable<Reply> handle_emit(const HttpRequest& req, GatewayState& state) 
   }
   auto n = body.items.size();
   // Named first: GCC 12 destroys temporaries of a co_await expression twice.
+  auto started = std::chrono::steady_clock::now();
   auto emit_op = emit_batch(state.realtime, std::move(body.items));
   auto ids = co_await std::move(emit_op);
+  state.core.hub->metrics()
+      .store(metrics::StoreOp::append)
+      .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (!ids) {
     const EmitError& e = ids.error();
     auto status = static_cast<bhttp::status>(detail::status_for(e.code));
@@ -126,8 +130,12 @@ asio::awaitable<Reply> handle_history(const HttpRequest& req, GatewayState& stat
   q.start = h.start;
   q.end = h.end;
   auto& core = state.core;
+  auto started = std::chrono::steady_clock::now();
   auto events = co_await detail::await_store<std::vector<Event>>(
       [&](auto cb) { core.async_history(h.channel, q, std::move(cb)); });
+  core.hub->metrics()
+      .store(metrics::StoreOp::range)
+      .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (!events) {
     auto ec = events.error();
     if (ec != condition::invalid_input)

@@ -1,6 +1,7 @@
 // GET /metrics: the gateway's counters with the hub's and the store's numbers.
 #include "http/metrics.hpp"
 
+#include "http/ops.hpp"
 #include "http/state.hpp"
 #include "realtime/core.hpp"
 
@@ -19,7 +20,6 @@ std::string metrics_text(const GatewayState& state) {
   out.gauge("forrealtime_streams", "Open SSE streams.", core.hub->stream_count());
   out.gauge("forrealtime_store_healthy", "1 when the store can serve.",
             core.store->healthy() ? 1 : 0);
-  out.counter("forrealtime_http_requests_total", "HTTP requests read.", m.http_requests);
   out.counter("forrealtime_subscribes_total", "Streams opened.", m.subscribes);
   out.counter("forrealtime_subscribes_rejected_total", "Subscribe requests refused.",
               m.subscribe_rejected);
@@ -31,7 +31,9 @@ std::string metrics_text(const GatewayState& state) {
   out.counter("forrealtime_events_delivered_total", "Live events queued to streams.",
               core.hub->delivered().load());
   out.counter("forrealtime_history_requests_total", "History requests.", m.history_requests);
-  return out.take();
+  auto text = out.take();
+  write_ops_metrics(text, state);
+  return text;
 }
 
 }  // namespace forrealtime::gateway

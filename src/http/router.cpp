@@ -5,6 +5,7 @@
 
 #include "core/query.hpp"
 #include "http/handlers.hpp"
+#include "http/ops.hpp"
 #include "http/state.hpp"
 
 namespace forrealtime::gateway {
@@ -24,6 +25,12 @@ const std::array kRoutes = {
     Route{"/api/history", kGet, "GET", &handle_history},
     Route{"/healthz", kGet | kHead, "GET", &sync<&handle_health>},
     Route{"/metrics", kGet, "GET", &sync<&handle_metrics>},
+    Route{"/livez", kGet | kHead, "GET", &sync<&handle_livez>},
+    Route{"/readyz", kGet | kHead, "GET", &sync<&handle_readyz>},
+    Route{"/api/admin/stats", kGet, "GET", &handle_admin_stats},
+    Route{"/api/admin/channels", kGet, "GET", &handle_admin_channels},
+    Route{"/api/admin/channel", kGet, "GET", &handle_admin_channel},
+    Route{"/api/admin/channel/close", kPost, "POST", &handle_admin_close},
 };
 
 std::uint8_t method_flag(bhttp::verb v) {
@@ -60,10 +67,14 @@ bool opens_stream(const HttpRequest& req) {
          core::path_of(std::string_view(req.target())) == kSubscribePath;
 }
 
-boost::asio::awaitable<Reply> route(const HttpRequest& req, GatewayState& state) {
+boost::asio::awaitable<Reply> route(const HttpRequest& req, GatewayState& state,
+                                    Listener listener) {
   auto method = req.method();
-  if (method == bhttp::verb::options) co_return handle_preflight(req, state);
   auto path = core::path_of(std::string_view(req.target()));
+  // With a separate admin listener, each listener serves only its own paths.
+  if (!served_on(listener, path, state))
+    co_return error_response(state, req, bhttp::status::not_found, "not found");
+  if (method == bhttp::verb::options) co_return handle_preflight(req, state);
   auto not_allowed = [&](std::string_view allow) {
     auto res = error_response(state, req, bhttp::status::method_not_allowed,
                               "method not allowed; use " + std::string(allow));
@@ -82,6 +93,10 @@ boost::asio::awaitable<Reply> route(const HttpRequest& req, GatewayState& state)
   if (path.starts_with("/api/"))
     co_return error_response(state, req, bhttp::status::not_found, "no such endpoint");
   if (method != bhttp::verb::get && method != bhttp::verb::head) co_return not_allowed("GET");
+  // The console: always at /console/, and at / when no static directory takes it.
+  if (path == "/console" || path.starts_with("/console/") ||
+      (path == "/" && state.options.static_dir.empty()))
+    co_return handle_console(req, state);
   co_return handle_static(req, state);
 }
 

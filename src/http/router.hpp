@@ -10,6 +10,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "http/message.hpp"
+#include "http/ops.hpp"
 
 namespace forrealtime::gateway {
 
@@ -35,6 +36,7 @@ std::span<const Route> routes();
 bool opens_stream(const HttpRequest& req);
 
 /** Answers any request but a stream-opening one. */
-boost::asio::awaitable<Reply> route(const HttpRequest& req, GatewayState& state);
+boost::asio::awaitable<Reply> route(const HttpRequest& req, GatewayState& state,
+                                    Listener listener = Listener::main);
 
 }  // namespace forrealtime::gateway

@@ -8,6 +8,7 @@
 #include "forrealtime/gateway.hpp"
 #include "forrealtime/handler.hpp"
 #include "http/metrics.hpp"
+#include "http/ops.hpp"
 
 namespace spdlog {
 class logger;
@@ -26,6 +27,8 @@ struct GatewayState {
   detail::RealtimeCore& core;
   GatewayOptions options;
   GatewayMetrics metrics;
+  /** Probes, drain, connection and request counts (ops.hpp). */
+  OpsState ops;
   /** The subscribe endpoint: authorization (Operation::subscribe), then the user's middleware. */
   Handler subscribe;
 

@@ -214,6 +214,33 @@ std::vector<Hub::ChannelStats> Hub::channel_stats() {
   return out;
 }
 
+void Hub::end_streams(std::string_view channel, std::function<void(std::size_t)> done) {
+  std::vector<Shard*> targets;
+  {
+    std::lock_guard lock(mu_);
+    if (auto r = routes_.find(channel); r != routes_.end())
+      for (auto& [shard, count] : r->second.shards) targets.push_back(shard);
+  }
+  if (targets.empty()) return done(0);
+  struct Pending {
+    std::atomic<std::size_t> left;
+    std::atomic<std::size_t> ended{0};
+    std::function<void(std::size_t)> done;
+  };
+  auto p = std::make_shared<Pending>();
+  p->left = targets.size();
+  p->done = std::move(done);
+  for (Shard* s : targets)
+    asio::post(s->executor(), [s, p, name = std::string(channel)] {
+      if (auto it = s->channels_.find(name); it != s->channels_.end()) {
+        auto subs = it->second;  // ending a stream may change the list
+        for (auto& [sub, index] : subs)
+          if (sub->end_stream()) p->ended.fetch_add(1, std::memory_order_relaxed);
+      }
+      if (p->left.fetch_sub(1) == 1) p->done(p->ended.load());
+    });
+}
+
 void Hub::on_tail_error(boost::system::error_code ec) {
   if (!tail_ok_.exchange(false)) return;
   logger_->error("the store's live tail failed: {}; open streams are told to reconnect",

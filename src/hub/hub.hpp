@@ -62,6 +62,9 @@ class Subscriber {
   /** After a drain of the shard's inbox, for subscribers that asked with `Shard::flush_later`:
    *  write what the drain queued in one go. */
   virtual void flush() {}
+  /** An operator asked to end the streams of a channel (admin API): a stream ends with
+   *  `reconnect` and answers true; other subscribers keep going and answer false. */
+  virtual bool end_stream() { return false; }
 };
 
 class Shard;
@@ -159,6 +162,9 @@ class Hub final : public TailSink {
   };
   /** A snapshot of every channel with local subscribers (takes the routes' lock once). */
   std::vector<ChannelStats> channel_stats();
+  /** Asks every subscriber of `channel` in this process to end its stream (Subscriber::
+   *  end_stream); `done` gets the number of streams ended, on some shard's thread. */
+  void end_streams(std::string_view channel, std::function<void(std::size_t)> done);
 
   // TailSink
   void on_entries(std::string_view channel, std::span<const StoredEntry> entries) override;

@@ -175,6 +175,12 @@ void SseSession::on_tail_lost() {
     end_with(core::make_frame({}, core::sse_frame(core::reconnect_json(core::now_ms()))));
 }
 
+bool SseSession::end_stream() {
+  if (state_ != State::starting && state_ != State::live) return false;
+  end_with(core::make_frame({}, core::sse_frame(core::reconnect_json(core::now_ms()))));
+  return true;
+}
+
 void SseSession::on_tick(std::uint64_t now, const core::FramePtr& ping) {
   if (state_ == State::ending) {
     if (now >= end_deadline_ms_) finish();

@@ -48,6 +48,7 @@ class SseSession final : public std::enable_shared_from_this<SseSession>,
   // Subscriber
   void on_entries(std::uint32_t channel_index, std::span<const HubEntryPtr> entries) override;
   void on_tail_lost() override;
+  bool end_stream() override;
   void flush() override;
   // ShardClient
   void on_tick(std::uint64_t now_ms, const core::FramePtr& ping) override;

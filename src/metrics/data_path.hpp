@@ -19,11 +19,10 @@ enum class Limit : std::uint8_t {
   header_size,          // request headers too large (431)
   channels_per_stream,  // a subscribe over max_channels_per_connection
   stream_queue,         // a stream over its unsent-bytes hard limit (slow consumer)
-  history_limit,        // a history `limit` clipped to 1000
   count_
 };
 inline constexpr std::array<std::string_view, static_cast<std::size_t>(Limit::count_)> limit_names{
-    "body_size", "header_size", "channels_per_stream", "stream_queue", "history_limit"};
+    "body_size", "header_size", "channels_per_stream", "stream_queue"};
 
 /** The store operations timed (the `op` label of the store latency histogram). */
 enum class StoreOp : std::uint8_t { append, range, info, count_ };

@@ -135,6 +135,7 @@ class Impl : public std::enable_shared_from_this<Impl> {
   }
 
   bool healthy() const { return healthy_.load(std::memory_order_relaxed); }
+  std::uint64_t reconnects() const { return reconnects_.load(std::memory_order_relaxed); }
 
   // --- commands (io thread) -------------------------------------------------------------------
 
@@ -494,6 +495,7 @@ class Impl : public std::enable_shared_from_this<Impl> {
     backoff_ = opt_.reconnect_min;
     if (error_reported_) {
       error_reported_ = false;
+      reconnects_.fetch_add(1, std::memory_order_relaxed);
       spdlog::info("redis {}:{}: reconnected", ep_.host, ep_.port);
       if (sink_) sink_->on_tail_resumed();
     }
@@ -573,6 +575,7 @@ class Impl : public std::enable_shared_from_this<Impl> {
   std::mutex post_mu_;
   bool stopped_ = false;
   std::atomic<bool> healthy_{false};
+  std::atomic<std::uint64_t> reconnects_{0};
 
   // io thread only
   Phase phase_ = Phase::connecting;
@@ -643,6 +646,7 @@ class RedisStore final : public Store {
   }
   bool healthy() const override { return impl_->healthy(); }
   std::string_view name() const override { return "redis"; }
+  std::uint64_t reconnects() const override { return impl_->reconnects(); }
   void stop() override { impl_->stop(); }
 
  private:
