@@ -6,7 +6,8 @@
 //   rt.emit("chat.message", {{"text", "hi"}});                 // on channel "default"
 //   auto room = rt.channel("room:1");
 //   auto id = room.emit("chat.message", {{"text", "hello"}});   // -> result<StreamId>
-//   auto last = room.history({.limit = 50});                    // oldest first
+//   auto first = room.history({.limit = 50});                   // the oldest 50, oldest first
+//   auto last = room.history({.last = 20});                     // the newest 20, oldest first
 //   auto sub = room.subscribe({.events = {"chat.message"},
 //                              .on_data = [](const forrealtime::Event& e) { ... }});
 //   sub.unsubscribe();
@@ -96,8 +97,13 @@ struct HistoryOptions {
 
 /** A history query (PROTOCOL.md section 7). */
 struct HistoryQuery {
-  /** At most this many events (capped at 1000). */
+  /** At most this many events (capped at 1000), the oldest of the range first. */
   std::size_t limit = 1000;
+  /** Instead of `limit`: the newest `last` events of the range (1..1000), still returned oldest
+   *  first ("the last 20 messages"). Over 1000, or together with a `limit` other than the
+   *  default, is `errc::invalid_query`; 0 gives nothing. To go on live after them with no gap
+   *  and no duplicate, subscribe from the newest one's id (`last_ack_<channel>`). */
+  std::optional<std::size_t> last;
   /** Only events after this id (exclusive), for paging. */
   std::optional<StreamId> after;
   /** Only events at or after / at or before these times (ms since the epoch). */

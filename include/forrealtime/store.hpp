@@ -12,6 +12,8 @@
 //    the first id of an earlier append with the same idempotency key (AppendOptions).
 //  - An append that fails with `store_errc::timeout` may have been stored (the engine did not
 //    answer, in time or at all); every other error means nothing was stored.
+//  - `async_range` honours `RangeQuery::newest_first`: the newest `limit` entries of the range,
+//    in descending id order (the caller reverses them), so "the last N" costs N entries.
 //  - The tail: after `watch(channel, armed)` has called `armed`, every entry appended to that
 //    channel afterwards (by this process or any other peer sharing the engine) is handed to
 //    the sink's `on_entries`, in id order per channel, exactly once, until `unwatch(channel)`.
@@ -57,12 +59,14 @@ struct AppendOptions {
   std::chrono::milliseconds idempotency_window{600000};
 };
 
-/** An inclusive or exclusive id range, oldest first, at most `limit` entries. */
+/** An inclusive or exclusive id range, at most `limit` entries: the oldest of the range,
+ *  oldest first; or with `newest_first`, the newest of the range, newest first. */
 struct RangeQuery {
   StreamId start{};
   bool start_exclusive = false;
   StreamId end = StreamId::max();
   std::size_t limit = 1000;
+  bool newest_first = false;
 };
 
 /** What is known about a channel's stream; all zero when the stream does not exist. */
@@ -104,7 +108,8 @@ class Store {
   /** Appends `message` (already-encoded JSON) to `channel`'s stream. */
   virtual void async_append(std::string_view channel, std::string message, AppendOptions options,
                             AppendHandler handler) = 0;
-  /** Entries in a range, oldest first. */
+  /** Entries in a range: the first `limit` oldest first, or with `query.newest_first` the
+   *  last `limit` newest first (Redis `XREVRANGE end start COUNT limit`). */
   virtual void async_range(std::string_view channel, RangeQuery query, RangeHandler handler) = 0;
   /** The newest id, `0-0` when the stream is empty or absent. */
   virtual void async_latest(std::string_view channel, LatestHandler handler) = 0;

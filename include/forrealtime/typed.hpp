@@ -543,8 +543,8 @@ class TypedChannel : public Channel {
   using Channel::history;
 
   /** The stored `Name` events of this channel, oldest first, each with its typed payload.
-   *  `query.limit` counts every stored event (other names are read, then left out); a payload
-   *  that does not convert is logged and left out. */
+   *  `query.limit` and `query.last` count every stored event (other names are read, then left
+   *  out); a payload that does not convert is logged and left out. */
   template <fixed_string Name>
   Result<std::vector<TypedEvent<payload_t<S, Name>>>> history(HistoryQuery query = {}) const {
     static_assert(S::template contains<Name>,

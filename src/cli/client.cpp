@@ -110,8 +110,9 @@ int run_emit(const ClientOptions& o, const std::string& channel, const std::stri
 }
 
 int run_history(const ClientOptions& o, const std::string& channel, int limit,
-                const std::string& after) {
-  std::string q = "/api/history?channel=" + encode(channel) + "&limit=" + std::to_string(limit);
+                const std::string& after, int last) {
+  std::string q = "/api/history?channel=" + encode(channel);
+  q += last > 0 ? "&last=" + std::to_string(last) : "&limit=" + std::to_string(limit);
   if (!after.empty()) q += "&after=" + encode(after);
   return request(o, http::verb::get, q, "");
 }

@@ -261,7 +261,7 @@ int main(int argc, char** argv) {
       "forrealtime: typed server-sent events backed by Redis Streams.\n\n"
       "  forrealtime serve                        run the gateway on http://127.0.0.1:8787\n"
       "  forrealtime emit room chat.message '{\"text\":\"hi\"}'\n"
-      "  forrealtime history room\n"
+      "  forrealtime history room --last 20\n"
       "  forrealtime tail room notifications\n"
       "  forrealtime codegen ts --schema events.json --out events.ts\n"};
   app.require_subcommand(1);
@@ -296,7 +296,7 @@ int main(int argc, char** argv) {
   };
   std::string channel, event, json, after;
   std::vector<std::string> channels;
-  int limit = 100, max_events = 0;
+  int limit = 100, last = 0, max_events = 0;
 
   auto* em = app.add_subcommand("emit", "Emit one event through a running gateway");
   em->add_option("channel", channel, "Channel")->required();
@@ -307,7 +307,11 @@ int main(int argc, char** argv) {
 
   auto* hi = app.add_subcommand("history", "Print a channel's stored events, oldest first");
   hi->add_option("channel", channel, "Channel")->required();
-  hi->add_option("--limit", limit, "At most this many (max 1000)")->capture_default_str();
+  auto* hi_limit =
+      hi->add_option("--limit", limit, "At most this many (max 1000)")->capture_default_str();
+  hi->add_option("--last", last, "The newest N instead (1..1000), still oldest first")
+      ->check(CLI::Range(1, 1000))
+      ->excludes(hi_limit);
   hi->add_option("--after", after, "Only events after this id");
   add_url(hi);
 
@@ -371,7 +375,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (em->parsed()) return forrealtime::cli::run_emit(co, channel, event, json);
-  if (hi->parsed()) return forrealtime::cli::run_history(co, channel, limit, after);
+  if (hi->parsed()) return forrealtime::cli::run_history(co, channel, limit, after, last);
   if (ta->parsed()) return forrealtime::cli::run_tail(co, channels, max_events);
   return 0;
 }

@@ -102,6 +102,7 @@ std::variant<HistoryRequest, QueryError> parse_history(std::string_view query) {
   auto form = parse_form(query);
   if (!form) return QueryError{"malformed query string"};
   HistoryRequest req;
+  bool limit_given = false;
   auto parse_u64 = [](const std::string& s, std::uint64_t& out) {
     if (s.empty() || s.size() > 20) return false;
     for (char c : s)
@@ -116,6 +117,15 @@ std::variant<HistoryRequest, QueryError> parse_history(std::string_view query) {
     } else if (k == "limit") {
       if (!parse_u64(v, n) || n == 0) return QueryError{"limit must be a positive integer"};
       req.limit = static_cast<std::size_t>(std::min<std::uint64_t>(n, 1000));
+      limit_given = true;
+    } else if (k == "last") {
+      // Digits only (no sign, space or hex); anything over four digits is out of range.
+      bool digits = !v.empty() && v.find_first_not_of("0123456789") == std::string::npos;
+      if (!digits) return QueryError{"last must be a number from 1 to 1000"};
+      auto first = v.find_first_not_of('0');
+      if (first == std::string::npos || v.size() - first > 4 || std::stoul(v.substr(first)) > 1000)
+        return QueryError{"last must be from 1 to 1000 (the newest events, at most 1000)"};
+      req.last = std::stoul(v.substr(first));
     } else if (k == "after") {
       auto id = StreamId::parse(v);
       if (!id) return QueryError{"after must be a stream id"};
@@ -125,6 +135,8 @@ std::variant<HistoryRequest, QueryError> parse_history(std::string_view query) {
       (k == "start" ? req.start : req.end) = n;
     }
   }
+  if (req.last && limit_given)
+    return QueryError{"last and limit cannot be given together: last=N is the newest N events"};
   return req;
 }
 

@@ -41,10 +41,12 @@ std::variant<SubscribeRequest, QueryError> parse_subscribe(std::string_view quer
                                                            std::size_t max_channels);
 
 /** The history query of PROTOCOL.md section 7: `channel` (default `"default"`), `limit`
- *  (1..; capped at 1000), `after` (a stream id), `start` and `end` (ms since the epoch). */
+ *  (1..; capped at 1000), `last` (1..1000, the newest N, not with `limit`), `after` (a stream
+ *  id), `start` and `end` (ms since the epoch). */
 struct HistoryRequest {
   std::string channel = "default";
   std::size_t limit = 1000;
+  std::optional<std::size_t> last;
   std::optional<StreamId> after;
   std::optional<std::uint64_t> start;
   std::optional<std::uint64_t> end;

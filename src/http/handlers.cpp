@@ -126,6 +126,7 @@ asio::awaitable<Reply> handle_history(const HttpRequest& req, GatewayState& stat
   }
   HistoryQuery q;
   q.limit = h.limit;
+  q.last = h.last;
   q.after = h.after;
   q.start = h.start;
   q.end = h.end;

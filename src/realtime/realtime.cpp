@@ -1,4 +1,5 @@
 // Realtime, Channel and the RealtimeCore behind them: emit, history, plugins, shutdown.
+#include <algorithm>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -174,6 +175,13 @@ void RealtimeCore::async_emit_batch(std::vector<EmitItem> items,
 std::variant<RangeQuery, std::string> to_range(const HistoryQuery& q) {
   RangeQuery r;
   r.limit = std::min<std::size_t>(q.limit, 1000);
+  if (q.last) {
+    if (q.limit != HistoryQuery{}.limit)
+      return std::string("last and limit cannot be given together");
+    if (*q.last > 1000) return std::string("last must be at most 1000");
+    r.limit = *q.last;
+    r.newest_first = true;
+  }
   if (q.start) r.start = StreamId{*q.start, 0};
   if (q.after && (!q.start || *q.after >= r.start)) {
     r.start = *q.after;
@@ -193,12 +201,13 @@ void RealtimeCore::async_history(std::string_view channel, HistoryQuery query,
   auto q = std::get<RangeQuery>(range);
   if (q.limit == 0) return handler(std::vector<Event>{});
   store->async_range(channel, q,
-                     [handler = std::move(handler), ch = std::string(channel),
-                      log = log](Store::Result<std::vector<StoredEntry>> r) {
+                     [handler = std::move(handler), ch = std::string(channel), log = log,
+                      newest_first = q.newest_first](Store::Result<std::vector<StoredEntry>> r) {
                        if (!r) {
                          log->warn("history of '{}' failed: {}", ch, r.error().message());
                          return handler(r.error());
                        }
+                       if (newest_first) std::reverse(r->begin(), r->end());  // oldest first
                        std::vector<Event> out;
                        out.reserve(r->size());
                        for (auto& e : *r) {

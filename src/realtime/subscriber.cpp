@@ -43,7 +43,9 @@ class CallbackSubscriber final : public Subscriber,
     std::size_t page = kPage;
     if (options_.history) {
       auto range = to_range(*options_.history);
-      if (auto* r = std::get_if<RangeQuery>(&range)) {
+      auto* r = std::get_if<RangeQuery>(&range);
+      if (r && r->newest_first && r->limit > 0) return start_from_newest(*r);
+      if (r) {
         // `check_lost` only when the start is an event id the caller had (an ack).
         replay = core::Replay{r->start, r->start_exclusive, r->end,
                               r->start_exclusive && options_.history->after.has_value()};
@@ -58,6 +60,28 @@ class CallbackSubscriber final : public Subscriber,
     initial_page_ = page;
     asio::post(shard_.executor(),
                [self = shared_from_this(), replay, page] { self->begin(replay, page, false); });
+  }
+
+  /** `history.last`: reads the newest `limit` entries of the range to learn where they start,
+   *  then replays from there (inclusive) on, joined with live as any replay. When the range is
+   *  empty, the replay is the whole range (what lands meanwhile is new). */
+  void start_from_newest(RangeQuery q) {
+    auto whole = core::Replay{q.start, q.start_exclusive, q.end, false};
+    core_->store->async_range(
+        channel_, q,
+        [self = shared_from_this(), whole](Store::Result<std::vector<StoredEntry>> r) mutable {
+          std::optional<core::Replay> replay = whole;
+          if (!r)
+            self->core_->log->warn("subscribe to '{}': history: {}; replaying the whole range",
+                                   self->channel_, r.error().message());
+          else if (!r->empty())
+            replay = core::Replay{r->back().id, false, whole.end, false};  // the oldest of them
+          asio::post(self->shard_.executor(), [self, replay] {
+            self->initial_ = replay;
+            self->initial_page_ = kPage;
+            self->begin(replay, kPage, false);
+          });
+        });
   }
 
   /** From any thread; no callback starts after it returns (one running may finish). */

@@ -1,6 +1,7 @@
 // The real `forrealtime serve` on a free port, driven over real sockets.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -8,6 +9,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 #include "forrealtime/stream_id.hpp"
 #include "redis/redis_server.hpp"
@@ -205,6 +207,140 @@ TEST(Gateway, HistoryPagesWithAfter) {
   auto window = r.json();
   for (auto& e : window.as_array()) EXPECT_EQ(StreamId::parse(str(e, "id"))->ms, ms);
   EXPECT_EQ(http(gw.port(), "GET", "/api/history?channel=empty").body, "[]");
+}
+
+namespace {
+
+std::vector<std::int64_t> data_of(const boost::json::value& events) {
+  std::vector<std::int64_t> out;
+  for (auto& e : events.as_array()) out.push_back(e.at("data").as_int64());
+  return out;
+}
+std::vector<std::int64_t> seq(std::int64_t from, std::int64_t to) {
+  std::vector<std::int64_t> out;
+  for (auto i = from; i <= to; ++i) out.push_back(i);
+  return out;
+}
+
+// Runs the `forrealtime` program with `args`; its exit status and what it printed (both
+// streams).
+std::pair<int, std::string> run_cli(const std::string& args) {
+  std::string cmd = std::string(FORREALTIME_TEST_BIN) + " " + args + " 2>&1";
+  FILE* f = popen(cmd.c_str(), "r");
+  if (!f) return {-1, ""};
+  std::string out;
+  char buf[4096];
+  while (auto n = fread(buf, 1, sizeof buf, f)) out.append(buf, n);
+  int status = pclose(f);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+}  // namespace
+
+TEST(Gateway, HistoryLastGivesTheNewestOldestFirst) {
+  GatewayProcess gw;
+  std::vector<std::string> ids;
+  for (int i = 1; i <= 50; ++i) ids.push_back(emit(gw.port(), "l", "n.n", std::to_string(i)));
+  auto get = [&](const std::string& q) {
+    auto r = http(gw.port(), "GET", "/api/history?channel=l&" + q);
+    EXPECT_EQ(r.status, 200) << q << ": " << r.body;
+    return r.status == 200 ? data_of(r.json()) : std::vector<std::int64_t>{};
+  };
+  auto r = http(gw.port(), "GET", "/api/history?channel=l&last=20");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto arr = r.json().as_array();
+  ASSERT_EQ(arr.size(), 20u);
+  for (std::size_t i = 0; i < 20; ++i) EXPECT_EQ(str(arr[i], "id"), ids[30 + i]);
+  EXPECT_EQ(data_of(r.json()), seq(31, 50));
+  EXPECT_EQ(get("last=1"), seq(50, 50));
+  EXPECT_EQ(get("last=1000"), seq(1, 50));
+  // With `after`: the newest N of what follows it (fewer when fewer follow).
+  EXPECT_EQ(get("last=5&after=" + ids[39]), seq(46, 50));
+  EXPECT_EQ(get("after=" + ids[39] + "&last=20"), seq(41, 50));
+  EXPECT_EQ(get("last=5&after=" + ids[49]), std::vector<std::int64_t>{});
+  // With a time window ending at the 10th event's millisecond.
+  auto upto = get("last=3&end=" + std::to_string(StreamId::parse(ids[9])->ms));
+  ASSERT_EQ(upto.size(), 3u);
+  EXPECT_GE(upto.back(), 10);
+  EXPECT_EQ(upto, seq(upto.front(), upto.front() + 2));
+  EXPECT_EQ(http(gw.port(), "GET", "/api/history?channel=empty&last=20").body, "[]");
+
+  struct Bad {
+    std::string query, error;
+  };
+  for (auto& b : std::vector<Bad>{
+           {"last=0", "last must be from 1 to 1000"},
+           {"last=1001", "last must be from 1 to 1000"},
+           {"last=99999999999999999999999", "last must be from 1 to 1000"},
+           {"last=abc", "last must be a number from 1 to 1000"},
+           {"last=-5", "last must be a number from 1 to 1000"},
+           {"last=", "last must be a number from 1 to 1000"},
+           {"last=2.5", "last must be a number from 1 to 1000"},
+           {"last=20&limit=10", "last and limit cannot be given together"},
+           {"limit=10&last=20", "last and limit cannot be given together"},
+       }) {
+    auto bad = http(gw.port(), "GET", "/api/history?channel=l&" + b.query);
+    EXPECT_EQ(bad.status, 400) << b.query << ": " << bad.body;
+    EXPECT_NE(bad.body.find(b.error), std::string::npos) << b.query << ": " << bad.body;
+  }
+  EXPECT_EQ(http(gw.port(), "GET", "/healthz").status, 200);
+}
+
+TEST(Gateway, CliHistoryLast) {
+  GatewayProcess gw;
+  for (int i = 1; i <= 30; ++i) emit(gw.port(), "cli", "n.n", std::to_string(i));
+  auto url = " --url http://127.0.0.1:" + std::to_string(gw.port());
+  auto [status, out] = run_cli("history cli --last 3" + url);
+  ASSERT_EQ(status, 0) << out;
+  boost::system::error_code ec;
+  auto v = boost::json::parse(out, ec);
+  ASSERT_FALSE(ec) << out;
+  EXPECT_EQ(data_of(v), seq(28, 30));
+  auto [s2, o2] = run_cli("history cli --limit 2" + url);
+  ASSERT_EQ(s2, 0) << o2;
+  EXPECT_EQ(data_of(boost::json::parse(o2)), seq(1, 2));
+  auto [s3, o3] = run_cli("history cli --last 0" + url);
+  EXPECT_NE(s3, 0) << o3;
+  EXPECT_NE(o3.find("--last"), std::string::npos) << o3;
+  auto [s4, o4] = run_cli("history cli --last 3 --limit 2" + url);
+  EXPECT_NE(s4, 0) << o4;
+  EXPECT_NE(o4.find("excludes"), std::string::npos) << o4;
+}
+
+// The SSR hand-over: a server renders the newest 20, then the browser subscribes from the
+// newest rendered id, while events keep landing. Rendered + streamed is every event from the
+// first rendered one on, once each, in order.
+TEST(Gateway, RenderTheLast20ThenSubscribeFromTheNewestWithNoGapAndNoDuplicate) {
+  GatewayProcess gw({"--threads", "2"});
+  for (int i = 1; i <= 100; ++i) emit(gw.port(), "ssr", "n.n", std::to_string(i));
+  constexpr int kTotal = 600;
+  std::atomic<int> emitted{100};
+  std::thread emitter([&] {
+    for (int i = 101; i <= kTotal; ++i) {
+      emit(gw.port(), "ssr", "n.n", std::to_string(i));
+      emitted = i;
+    }
+  });
+  std::this_thread::sleep_for(20ms);  // render while events are landing
+  auto page = http(gw.port(), "GET", "/api/history?channel=ssr&last=20");
+  ASSERT_EQ(page.status, 200) << page.body;
+  auto rendered = data_of(page.json());
+  ASSERT_EQ(rendered.size(), 20u);
+  EXPECT_EQ(rendered, seq(rendered.front(), rendered.front() + 19));
+  EXPECT_LT(rendered.back(), kTotal) << "the render should overlap the emits";
+  auto newest = str(page.json().as_array().back(), "id");
+  std::this_thread::sleep_for(10ms);  // the page is in the browser; more events land meanwhile
+  SseClient c(gw.port(), "/api/realtime?channel=ssr&last_ack_ssr=" + newest);
+  ASSERT_EQ(c.status(), 200);
+  std::vector<std::int64_t> all = rendered;
+  for (;;) {
+    auto e = c.next_user(2s);
+    if (!e) break;
+    all.push_back(e->at("data").as_int64());
+  }
+  emitter.join();
+  EXPECT_EQ(emitted.load(), kTotal);
+  ASSERT_EQ(all, seq(rendered.front(), kTotal));
 }
 
 struct BadCase {

@@ -431,6 +431,83 @@ TEST(Library, ServerSideSubscribeReportsHistoryLost) {
 
 namespace {
 
+// The newest N of a range, oldest first (on Redis: the gateway suite's run on Redis).
+void check_last(Realtime& rt) {
+  auto ch = rt.channel("last");
+  std::vector<StreamId> ids;
+  for (int i = 1; i <= 50; ++i) {
+    auto id = ch.emit("chat.message", {{"n", i}});
+    ASSERT_TRUE(id);
+    ids.push_back(*id);
+  }
+  auto ns = [](const Result<std::vector<Event>>& r) {
+    std::vector<std::int64_t> out;
+    if (r)
+      for (auto& e : *r) out.push_back(e.data.at("n").as_int64());
+    return out;
+  };
+  auto range = [](int from, int to) {
+    std::vector<std::int64_t> out;
+    for (int i = from; i <= to; ++i) out.push_back(i);
+    return out;
+  };
+  EXPECT_EQ(ns(ch.history({.last = 20})), range(31, 50));
+  EXPECT_EQ(ns(ch.history({.last = 1000})), range(1, 50));
+  EXPECT_EQ(ns(ch.history({.last = 1})), range(50, 50));
+  EXPECT_TRUE(ch.history({.last = 0})->empty());
+  // Within a range: after an id, and up to an id's time.
+  EXPECT_EQ(ns(ch.history({.last = 5, .after = ids[44]})), range(46, 50));
+  EXPECT_EQ(ns(ch.history({.last = 20, .after = ids[44]})), range(46, 50));
+  auto upto = ch.history({.last = 3, .end = ids[9].ms});
+  ASSERT_TRUE(upto);
+  ASSERT_FALSE(upto->empty());
+  EXPECT_LE(upto->back().id.ms, ids[9].ms);
+  EXPECT_GE(upto->back().id, ids[9]);  // the newest of those at or before ids[9]'s ms
+  EXPECT_EQ(upto->size(), 3u);
+  EXPECT_LT((*upto)[0].id, (*upto)[1].id);
+  auto from = ch.history({.last = 100, .start = ids[40].ms});
+  ASSERT_TRUE(from);
+  EXPECT_EQ(from->back().id, ids[49]);
+  EXPECT_LE(from->front().id, ids[40]);
+  // Refused: with a limit, past 1000.
+  EXPECT_EQ(ch.history({.limit = 10, .last = 5}).error(), make_error_code(errc::invalid_query));
+  EXPECT_EQ(ch.history({.last = 1001}).error(), make_error_code(errc::invalid_query));
+  EXPECT_TRUE(rt.channel("empty").history({.last = 20})->empty());
+}
+
+}  // namespace
+
+TEST(Library, HistoryLastIsTheNewestOldestFirst) {
+  Realtime rt;
+  check_last(rt);
+}
+
+TEST(Library, SubscribeWithLastReplaysTheNewestThenLive) {
+  Realtime rt;
+  auto ch = rt.channel("sub-last");
+  for (int i = 1; i <= 10; ++i) ASSERT_TRUE(ch.emit("n.n", i));
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::int64_t> got;
+  auto sub = ch.subscribe({.on_data =
+                               [&](const Event& e) {
+                                 std::lock_guard l(mu);
+                                 got.push_back(e.data.as_int64());
+                                 cv.notify_all();
+                               },
+                           .history = HistoryQuery{.last = 3}});
+  {
+    std::unique_lock l(mu);
+    ASSERT_TRUE(cv.wait_for(l, 5s, [&] { return got.size() >= 3; }));
+  }
+  ASSERT_TRUE(ch.emit("n.n", 11));
+  std::unique_lock l(mu);
+  ASSERT_TRUE(cv.wait_for(l, 5s, [&] { return got.size() >= 4; }));
+  EXPECT_EQ(got, (std::vector<std::int64_t>{8, 9, 10, 11}));
+}
+
+namespace {
+
 // A plugin with an API of its own, reached from the instance with its type.
 class Announcer final : public Plugin {
  public:

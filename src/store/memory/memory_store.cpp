@@ -128,7 +128,16 @@ class MemoryStoreImpl final : public MemoryStore {
       std::lock_guard lock(mu_);
       auto now = core::now_ms();
       maybe_sweep(now);
-      if (auto it = find_live(channel, now); it != streams_.end()) {
+      if (auto it = find_live(channel, now); it != streams_.end() && q.newest_first) {
+        auto& s = it->second;
+        auto e = std::upper_bound(s.entries.begin(), s.entries.end(), q.end,
+                                  [](StreamId id, const StoredEntry& x) { return id < x.id; });
+        while (e != s.entries.begin() && out.size() < q.limit) {
+          --e;
+          if (q.start_exclusive ? e->id <= q.start : e->id < q.start) break;
+          out.push_back(*e);
+        }
+      } else if (it != streams_.end()) {
         auto& s = it->second;
         auto e = std::lower_bound(s.entries.begin(), s.entries.end(), q.start,
                                   [&](const StoredEntry& e, StreamId id) {

@@ -94,7 +94,10 @@ void append_xrange(std::string& out, std::string_view key, const RangeQuery& q) 
   else
     q.end.append_to(end);
   Num n(q.limit);
-  encode_command(out, {"XRANGE", key, start, end, "COUNT", n.view()});
+  if (q.newest_first)  // the newest `limit` of the range, newest first
+    encode_command(out, {"XREVRANGE", key, end, start, "COUNT", n.view()});
+  else
+    encode_command(out, {"XRANGE", key, start, end, "COUNT", n.view()});
 }
 
 void append_xinfo(std::string& out, std::string_view key) {

@@ -37,7 +37,8 @@ void append_scripted(std::string& out, std::string_view sha, std::string_view ke
                      std::uint64_t expire_secs, std::uint64_t window_ms);
 /** `XREVRANGE <key> + - COUNT 1`. */
 void append_latest(std::string& out, std::string_view key);
-/** `XRANGE <key> <start|(start|-> <end|+> COUNT <limit>`. */
+/** `XRANGE <key> <start|(start|-> <end|+> COUNT <limit>`; with `newest_first`,
+ *  `XREVRANGE <key> <end|+> <start|(start|-> COUNT <limit>`. */
 void append_xrange(std::string& out, std::string_view key, const RangeQuery& q);
 /** `XINFO STREAM <key>`. */
 void append_xinfo(std::string& out, std::string_view key);

@@ -236,6 +236,21 @@ TEST(RedisStore, AppendRangeLatestInfo) {
   EXPECT_EQ((*inclusive)[0].id, ids[1]);
   EXPECT_TRUE(range(*store, "c", RangeQuery{ids[4], true, StreamId::max(), 10})->empty());
   EXPECT_TRUE(range(*store, "c", RangeQuery{{}, false, StreamId::max(), 0})->empty());
+  // Newest first: the newest of the range, newest first (XREVRANGE).
+  auto newest = range(*store, "c", RangeQuery{.limit = 2, .newest_first = true});
+  ASSERT_TRUE(newest);
+  ASSERT_EQ(newest->size(), 2u);
+  EXPECT_EQ((*newest)[0].id, ids[4]);
+  EXPECT_EQ((*newest)[1].id, ids[3]);
+  EXPECT_EQ((*newest)[0].message, message("c", 4));
+  auto within = range(*store, "c", RangeQuery{ids[1], true, ids[3], 10, true});
+  ASSERT_EQ(within->size(), 2u);
+  EXPECT_EQ((*within)[0].id, ids[3]);
+  EXPECT_EQ((*within)[1].id, ids[2]);
+  auto from = range(*store, "c", RangeQuery{ids[1], false, StreamId::max(), 10, true});
+  ASSERT_EQ(from->size(), 4u);
+  EXPECT_EQ(from->back().id, ids[1]);
+  EXPECT_TRUE(range(*store, "c", RangeQuery{ids[4], true, StreamId::max(), 10, true})->empty());
 
   auto i = info(*store, "c");
   ASSERT_TRUE(i);

@@ -60,6 +60,36 @@ TEST(Query, Errors) {
   EXPECT_EQ(err("channel=%zz"), "the query string has a malformed percent-encoding");
 }
 
+TEST(Query, HistoryLast) {
+  auto last_of = [](std::string_view q) -> std::optional<std::size_t> {
+    auto r = parse_history(q);
+    if (auto* e = std::get_if<QueryError>(&r)) {
+      ADD_FAILURE() << q << ": " << e->message;
+      return std::nullopt;
+    }
+    return std::get<HistoryRequest>(r).last;
+  };
+  auto refused = [](std::string_view q) {
+    auto r = parse_history(q);
+    if (auto* e = std::get_if<QueryError>(&r)) return e->message;
+    ADD_FAILURE() << q << " was accepted";
+    return std::string();
+  };
+  EXPECT_EQ(last_of("channel=c&last=20"), 20u);
+  EXPECT_EQ(last_of("last=1"), 1u);
+  EXPECT_EQ(last_of("last=1000"), 1000u);
+  EXPECT_EQ(last_of("last=0020"), 20u);
+  EXPECT_EQ(last_of("channel=c&last=5&after=1-0"), 5u);
+  EXPECT_FALSE(last_of("channel=c"));
+  for (auto q : {"last=0", "last=1001", "last=000", "last=99999999999999999999999"})
+    EXPECT_NE(refused(q).find("from 1 to 1000"), std::string::npos) << q;
+  for (auto q : {"last=", "last=abc", "last=-1", "last=%2B5", "last=5x", "last=%205", "last=1e3",
+                 "last=0x10"})
+    EXPECT_EQ(refused(q), "last must be a number from 1 to 1000") << q;
+  for (auto q : {"last=5&limit=10", "limit=10&last=5", "limit=1000&last=5"})
+    EXPECT_NE(refused(q).find("last and limit cannot be given together"), std::string::npos) << q;
+}
+
 TEST(Merge, ReplayAndLiveMeetWithoutGapOrDuplicate) {
   MergeCursor m(2);
   // replay delivered 1..3 on channel 0; the connected cursor was 3

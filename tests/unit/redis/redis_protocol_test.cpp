@@ -124,6 +124,24 @@ TEST(RedisCommands, RangeForms) {
             "*6\r\n$6\r\nXRANGE\r\n$1\r\nk\r\n$3\r\n7-0\r\n$1\r\n+\r\n$5\r\nCOUNT\r\n$1\r\n1\r\n");
 }
 
+TEST(RedisCommands, NewestFirstIsXrevrangeWithEndThenStart) {
+  std::string out;
+  append_xrange(out, "k", RangeQuery{.limit = 20, .newest_first = true});
+  EXPECT_EQ(out,
+            "*6\r\n$9\r\nXREVRANGE\r\n$1\r\nk\r\n$1\r\n+\r\n$1\r\n-\r\n$5\r\nCOUNT\r\n$2\r\n"
+            "20\r\n");
+  out.clear();
+  append_xrange(out, "k", RangeQuery{{5, 1}, true, {9, 0}, 10, true});
+  EXPECT_EQ(out,
+            "*6\r\n$9\r\nXREVRANGE\r\n$1\r\nk\r\n$3\r\n9-0\r\n$4\r\n(5-1\r\n$5\r\nCOUNT\r\n$2\r\n"
+            "10\r\n");
+  out.clear();
+  append_xrange(out, "k", RangeQuery{{7, 0}, false, StreamId::max(), 1000, true});
+  EXPECT_EQ(out,
+            "*6\r\n$9\r\nXREVRANGE\r\n$1\r\nk\r\n$1\r\n+\r\n$3\r\n7-0\r\n$5\r\nCOUNT\r\n$4\r\n"
+            "1000\r\n");
+}
+
 TEST(RedisCommands, XreadNamesEveryKeyThenEveryId) {
   std::string out;
   std::vector<std::string_view> keys = {"a", "bb"};

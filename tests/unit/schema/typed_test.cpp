@@ -237,6 +237,20 @@ TEST(TypedRealtime, TypedHistoryKeepsOneNameAndDecodesIt) {
   EXPECT_EQ(room.history()->size(), 4u);  // the untyped history is still all of it
 }
 
+TEST(TypedRealtime, TypedHistoryTakesTheNewestWithLast) {
+  forrealtime::TypedRealtime<Events> rt;
+  auto room = rt.channel("room");
+  for (auto user : {"a", "b", "c", "d"})
+    ASSERT_TRUE(room.emit<"chat.typing">({.user = user, .typing = true}));
+  auto h = room.history<"chat.typing">({.last = 2});
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->size(), 2u);
+  EXPECT_EQ((*h)[0].data.user, "c");  // oldest first
+  EXPECT_EQ((*h)[1].data.user, "d");
+  EXPECT_EQ(room.history<"chat.typing">({.limit = 2, .last = 2}).error(),
+            make_error_code(forrealtime::errc::invalid_query));
+}
+
 TEST(TypedRealtime, ANonStrictSchemaLetsOtherNamesThrough) {
   forrealtime::TypedRealtime<Events> rt({.schema = forrealtime::make_schema<Events>(false)});
   EXPECT_TRUE(rt.emit("legacy.event", {{"any", "thing"}}));

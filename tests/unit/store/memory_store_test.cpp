@@ -76,6 +76,36 @@ TEST(MemoryStore, RangeLatestAndExclusiveStart) {
   EXPECT_EQ(incl[0].id, ids[4]);
 }
 
+TEST(MemoryStore, NewestFirstGivesTheNewestOfTheRangeNewestFirst) {
+  auto s = make_memory_store();
+  std::vector<StreamId> ids;
+  for (int i = 0; i < 10; ++i) ids.push_back(append(*s, "c", "m" + std::to_string(i)));
+  auto ids_of = [](const std::vector<StoredEntry>& es) {
+    std::vector<StreamId> out;
+    for (auto& e : es) out.push_back(e.id);
+    return out;
+  };
+  auto newest = range(*s, "c", {.limit = 3, .newest_first = true});
+  EXPECT_EQ(ids_of(newest), (std::vector<StreamId>{ids[9], ids[8], ids[7]}));
+  EXPECT_EQ(newest[0].message, "m9");
+  // Bounded on both sides: an exclusive start stops the walk, the end is inclusive.
+  auto bounded = range(*s, "c", {ids[5], true, ids[8], 10, true});
+  EXPECT_EQ(ids_of(bounded), (std::vector<StreamId>{ids[8], ids[7], ids[6]}));
+  auto inclusive = range(*s, "c", {ids[5], false, ids[6], 10, true});
+  EXPECT_EQ(ids_of(inclusive), (std::vector<StreamId>{ids[6], ids[5]}));
+  // An end between two ids, an end before everything, a start past the end, and more asked
+  // for than there is.
+  auto between = range(*s, "c", {{}, false, StreamId{ids[4].ms, ids[4].seq + 1}, 2, true});
+  if (ids[5] > StreamId{ids[4].ms, ids[4].seq + 1}) {
+    EXPECT_EQ(ids_of(between), (std::vector<StreamId>{ids[4], ids[3]}));
+  }
+  EXPECT_TRUE(range(*s, "c", {{}, false, StreamId{0, 1}, 5, true}).empty());
+  EXPECT_TRUE(range(*s, "c", {ids[9], true, StreamId::max(), 5, true}).empty());
+  EXPECT_EQ(range(*s, "c", {.limit = 1000, .newest_first = true}).size(), 10u);
+  EXPECT_TRUE(range(*s, "c", {.limit = 0, .newest_first = true}).empty());
+  EXPECT_TRUE(range(*s, "nothing", {.limit = 5, .newest_first = true}).empty());
+}
+
 TEST(MemoryStore, TrimsAndRemembersWhatItTrimmed) {
   auto s = make_memory_store();
   std::vector<StreamId> ids;
