@@ -34,8 +34,7 @@ class CallbackSubscriber final : public Subscriber,
       : core_(std::move(core)),
         shard_(core_->hub->shard_for(core_->internal->get_executor())),
         channel_(std::move(channel)),
-        options_(std::move(options)),
-        retry_timer_(shard_.executor()) {}
+        options_(std::move(options)) {}
 
   /** The first start: the replay `options.history` asks for (nothing when it makes no sense). */
   void start() {
@@ -96,7 +95,7 @@ class CallbackSubscriber final : public Subscriber,
     if (core_->closed.load()) return;  // the Realtime is gone, and its threads with it
     asio::post(shard_.executor(), [self = std::move(self)] {
       self->ended_ = true;
-      self->retry_timer_.cancel();
+      if (auto timer = self->retry_timer_.lock()) timer->cancel();
       if (self->added_) self->core_->hub->remove(self->shard_, self.get(), self->channel_);
       self->added_ = false;
     });
@@ -146,8 +145,11 @@ class CallbackSubscriber final : public Subscriber,
     }
     bool watched = added_;
     start_.reset();  // nothing is delivered until the new start runs
-    retry_timer_.expires_after(delay);
-    retry_timer_.async_wait([self = shared_from_this(), replay, page, watched](error_code ec) {
+    // The pending wait owns the timer: a subscriber may outlive the Realtime's io_context
+    // (a Subscription kept past it), and a timer must not be destroyed after its io_context.
+    auto timer = std::make_shared<asio::steady_timer>(shard_.executor(), delay);
+    retry_timer_ = timer;
+    timer->async_wait([self = shared_from_this(), timer, replay, page, watched](error_code ec) {
       if (ec || self->ended_) return;
       self->begin(replay, page, watched);
     });
@@ -260,7 +262,7 @@ class CallbackSubscriber final : public Subscriber,
   // On the shard's executor:
   std::optional<Start> start_;
   std::uint64_t gen_ = 0;
-  asio::steady_timer retry_timer_;
+  std::weak_ptr<asio::steady_timer> retry_timer_;  // owned by its pending wait
   bool added_ = false;
   bool ended_ = false;
   bool failing_ = false;
