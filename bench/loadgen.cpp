@@ -16,7 +16,9 @@
 //   idle    connect in steps (e.g. 1000,10000,...); at each step RSS per connection and
 //           the time for one event to reach everyone (--reps events per step).
 //   replay  a subscriber misses --miss events and reconnects with last_ack_<channel>.
-//   emit    closed-loop POSTs on --emit-conns connections, single or --batch B.
+//   emit    POSTs on --emit-conns keep-alive connections, single or --batch B: closed loop
+//           (saturation), or with --emit-rate R open loop at R events/s; CPU per event of the
+//           server and of its helper (redis-server) from /proc, divided by events acknowledged.
 // Output: one JSON object on stdout; progress on stderr.
 #include "sse_parser.hpp"
 
@@ -109,6 +111,7 @@ struct Options {
   int connect_concurrency = 500;
   int emit_conns = 4;
   int batch = 1;
+  double emit_rate = 0;  // emit mode: events/s, open loop; 0 = closed loop (saturation)
   bool pipeline = false;
   int miss = 100;
   int pre = 10;
@@ -402,7 +405,8 @@ class LoadGen {
   int run_idle();
   int run_replay();
   int run_emit();
-  void write_rep(Json& j, double wall_s, const ProcSample& p0, const ProcSample& p1, double self0);
+  void write_rep(Json& j, double wall_s, const ProcSample& p0, const ProcSample& p1, double self0,
+                 double events = 0);
   void write_common(Json& j);
 
   std::string channel_name(std::uint32_t ch) const {
@@ -836,13 +840,23 @@ void LoadGen::write_common(Json& j) {
   j.num("sources", o_.sources);
   j.num("batch", o_.batch);
   j.num("emit_conns", o_.emit_conns);
+  j.num("emit_rate", o_.emit_rate);
   j.boolean("pipeline", o_.pipeline);
   j.close();
 }
 
 void LoadGen::write_rep(Json& j, double wall_s, const ProcSample& p0, const ProcSample& p1,
-                        double self0) {
+                        double self0, double events) {
   j.num("wall_s", wall_s);
+  // CPU per event: what each event cost the server (all its threads) and its helper process,
+  // utime + stime deltas over the phase divided by the events it acknowledged (emit mode) or
+  // sent (stream mode). Includes the server's idle work over the phase (timers), negligible at
+  // thousands of events per second.
+  if (events > 0) {
+    j.num("server_cpu_us_per_event", 1e6 * (p1.cpu_s - p0.cpu_s) / events);
+    if (!g_aux_pids.empty())
+      j.num("aux_cpu_us_per_event", 1e6 * (p1.aux_cpu_s - p0.aux_cpu_s) / events);
+  }
   j.num("server_cpu_pct", wall_s > 0 ? 100.0 * (p1.cpu_s - p0.cpu_s) / wall_s : NAN);
   j.num("server_rss_kib", static_cast<double>(p1.rss_kib));
   double self_s = self_cpu_s() - self0;
@@ -944,7 +958,7 @@ int LoadGen::run_stream() {
     j.num("subscribers_ready", static_cast<double>(ready_count_));
     st_.latency.write(j, "latency");
     emit_latency_.write(j, "emit_latency");
-    write_rep(j, (end - start) / 1e6, p0, p1, self0);
+    write_rep(j, (end - start) / 1e6, p0, p1, self0, static_cast<double>(emit_ok_ - ok0));
     j.close();
     logf("rep %d: %llu/%llu delivered, p99 %s", rep, (unsigned long long)st_.received,
          (unsigned long long)expected, "(see json)");
@@ -1123,35 +1137,74 @@ int LoadGen::run_emit() {
   while (mono_us() < until && !std::all_of(emitters_.begin(), emitters_.end(),
                                            [](auto& e) { return e->c.connected || e->c.dead; }))
     poll(10'000);
+  auto make_body = [&](std::uint32_t ch) {
+    if (o_.batch <= 1) return event_body(ch);
+    std::string body = "[";
+    for (int b = 0; b < o_.batch; ++b) {
+      if (b) body += ',';
+      body += event_body(pick(rng_));
+    }
+    body += "]";
+    return body;
+  };
+  // A connection that may take a request now: an idle one, or with --pipeline one whose
+  // pipeline is not full (servers that take pipelined requests).
+  auto free_emitter = [&](std::uint32_t hint) -> Emitter* {
+    auto n = static_cast<std::uint32_t>(emitters_.size());
+    for (std::uint32_t k = 0; k < n; ++k) {
+      Emitter* e = emitter((hint + k) % n);  // reopens a connection the server closed
+      if (!e || !e->c.connected) continue;
+      if (o_.pipeline ? e->inflight.size() < max_pipeline : !e->busy()) return e;
+    }
+    return nullptr;
+  };
   j.arr("runs");
   for (int rep = 0; rep < o_.reps && !past_deadline(); ++rep) {
     emit_latency_ = Percentiles{};
     auto ok0 = emit_ok_, err0 = emit_err_;
-    std::uint64_t requests = 0;
+    std::uint64_t requests = 0, late = 0;
     auto p0 = sample_pids(o_.server_pids);
     double self0 = self_cpu_s();
     auto start = mono_us();
     auto end_at = start + static_cast<std::int64_t>(o_.duration * 1e6);
-    while (mono_us() < end_at && !past_deadline()) {
-      for (std::uint32_t i = 0; i < emitters_.size(); ++i) {
-        Emitter* e = emitter(i);  // reopens a connection the server closed
-        if (!e || e->busy() || !e->c.connected) continue;
-        std::string body;
-        std::uint32_t ch = pick(rng_);
-        if (o_.batch > 1) {
-          body = "[";
-          for (int b = 0; b < o_.batch; ++b) {
-            if (b) body += ',';
-            body += event_body(pick(rng_));
-          }
-          body += "]";
-        } else {
-          body = event_body(ch);
+    if (o_.emit_rate > 0) {
+      // Open loop: request k is due at start + k / (rate / batch). A request that finds no free
+      // connection waits for one (counted as late) and the schedule catches up behind it, so
+      // the rate holds over the phase whenever the server keeps up.
+      double interval = 1e6 * o_.batch / o_.emit_rate;
+      auto total = static_cast<std::uint64_t>(std::llround(o_.duration * 1e6 / interval));
+      std::uint32_t rr = 0;
+      std::uint64_t counted_late = ~0ull;
+      while (requests < total && !past_deadline()) {
+        auto due = start + static_cast<std::int64_t>(static_cast<double>(requests) * interval);
+        auto now = mono_us();
+        if (now < due) {
+          poll(due - now);
+          continue;
         }
-        emit_request(*e, body, channel_name(ch), o_.batch);
+        Emitter* e = free_emitter(rr++);
+        if (!e) {
+          if (counted_late != requests) ++late;
+          counted_late = requests;
+          poll(1'000);
+          continue;
+        }
+        std::uint32_t ch = pick(rng_);
+        emit_request(*e, make_body(ch), channel_name(ch), o_.batch);
         ++requests;
+        poll(0);
       }
-      poll(1'000);
+    } else {
+      while (mono_us() < end_at && !past_deadline()) {
+        for (std::uint32_t i = 0; i < emitters_.size(); ++i) {
+          Emitter* e = emitter(i);  // reopens a connection the server closed
+          if (!e || e->busy() || !e->c.connected) continue;
+          std::uint32_t ch = pick(rng_);
+          emit_request(*e, make_body(ch), channel_name(ch), o_.batch);
+          ++requests;
+        }
+        poll(1'000);
+      }
     }
     auto stop = mono_us();
     while (any_emit_pending() && mono_us() < stop + 5'000'000) poll(10'000);
@@ -1165,8 +1218,10 @@ int LoadGen::run_emit() {
     j.num("events_failed", static_cast<double>(emit_err_ - err0));
     j.num("events_per_s", (emit_ok_ - ok0) / ((end - start) / 1e6));
     j.num("requests_per_s", requests / secs);
+    j.num("target_rate", o_.emit_rate);
+    j.num("late_requests", static_cast<double>(late));
     emit_latency_.write(j, "emit_latency");
-    write_rep(j, (end - start) / 1e6, p0, p1, self0);
+    write_rep(j, (end - start) / 1e6, p0, p1, self0, static_cast<double>(emit_ok_ - ok0));
     j.close();
     logf("emit rep %d: %.0f events/s", rep, (emit_ok_ - ok0) / ((end - start) / 1e6));
     auto gap_end = mono_us() + static_cast<std::int64_t>(o_.gap * 1e6);
@@ -1220,6 +1275,7 @@ void usage() {
       "  --connections N --channels K --hot H --rate R --duration S --reps N\n"
       "  --order shuffled|sequential   --ready head|event   --sources N (127.0.0.1..N)\n"
       "  --steps a,b,c (idle) --miss M (replay) --batch B --emit-conns C (emit)\n"
+      "  --emit-rate R        emit mode: R events/s open loop (0: closed loop, saturation)\n"
       "  --pipeline on|off    pipeline emits, one connection per channel shard (keeps order)\n"
       "  --drain S --settle S --gap S --connect-timeout S --connect-concurrency N\n"
       "  --max-time S (hard bound, default 300) --server-pid P[,P] --aux-pid P[,P] --label L "
@@ -1302,6 +1358,8 @@ int main(int argc, char** argv) {
       o.emit_conns = std::max(1, std::stoi(v));
     else if (k == "--batch")
       o.batch = std::max(1, std::stoi(v));
+    else if (k == "--emit-rate")
+      o.emit_rate = std::max(0.0, std::stod(v));
     else if (k == "--pipeline")
       o.pipeline = v == "1" || v == "on" || v == "true";
     else if (k == "--miss")

@@ -168,14 +168,16 @@ class Ours(Server):
     name, title = "ours", "ours (memory)"
     notes = "`forrealtime serve --threads 2`, embedded memory store"
     use_redis = False
+    threads = 2
+    extra_args: list[str] = []
 
     def binary(self) -> Path:
         return ours_binary()
 
     def start(self) -> None:
         self.port = free_port()
-        args = [str(self.binary()), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--threads", "2",
-                "--history-max-length", str(HISTORY)]
+        args = [str(self.binary()), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--threads",
+                str(self.threads), "--history-max-length", str(HISTORY), *self.extra_args]
         self.redis_pid = None
         if self.use_redis:
             rport = start_redis(self)
@@ -308,7 +310,27 @@ class OursRedisBase(OursRedis):
         return base_binary()
 
 
-SERVERS = {c.name: c for c in (Ours, OursRedis, OursBase, OursRedisBase, TsBaseline, Nchan, Bare)}
+def variant(base: type, suffix: str, title: str, threads: int, extra: list[str] | None = None) -> type:
+    """`ours*` with another thread count or flags: `ours-1t`, `ours-redis-ttl-base`, ..."""
+    name = base.name + suffix
+    if base.name.endswith("-base"):
+        name = base.name[: -len("-base")] + suffix + "-base"
+    flags = f"--threads {threads}" + (" " + " ".join(extra) if extra else "")
+    return type(name.replace("-", "_"), (base,), dict(
+        name=name, title=base.title.replace(")", f", {title})"), threads=threads,
+        extra_args=list(extra or []), notes=base.notes.replace("--threads 2", flags)))
+
+
+# The event-cost scenario measures ours at 1 and 2 worker threads, and with a history expiry
+# (every append then also sets the stream's TTL), each beside the base binary.
+TTL = ["--history-expire-secs", "86400"]
+_variants = []
+for _b in (Ours, OursRedis, OursBase, OursRedisBase):
+    _variants.append(variant(_b, "-1t", "1 thread", 1))
+    if _b.use_redis:
+        _variants.append(variant(_b, "-ttl", "1 thread, expiry", 1, TTL))
+
+SERVERS = {c.name: c for c in (Ours, OursRedis, OursBase, OursRedisBase, *_variants, TsBaseline, Nchan, Bare)}
 
 # ------------------------------------------------------------------------------ scenarios
 
@@ -358,6 +380,22 @@ def scenario_cases(quick: bool, reps: int) -> dict[str, list[dict]]:
             dict(label="replay-100", needs="replay", args=["--mode", "replay", "--miss", 100, "--drain", 5]),
             dict(label=f"replay-beyond-{HISTORY}", needs="replay",
                  args=["--mode", "replay", "--miss", HISTORY + HISTORY // 2, "--drain", 5]),
+        ],
+        # Event cost: what one emit costs the server (and redis-server), at fixed rates and at
+        # saturation, over 16 keep-alive connections to 100 channels, no subscribers.
+        "cost": [
+            dict(label=f"cost-{lab}", needs="batch" if batch > 1 else None,
+                 args=["--mode", "emit", "--emit-conns", 16, "--channels", 100, "--emit-rate", rate,
+                       "--batch", batch, "--duration", 2 if q else 5])
+            for lab, rate, batch in (("5k", 5000, 1), ("20k", 20000, 1), ("20k-batch10", 20000, 10),
+                                     ("max", 0, 1), ("max-batch50", 0, 50))
+        ],
+        # Per event on private channels (emit + delivery): 2,000 subscribers each on its own
+        # channel, 1,000 events/s round-robin.
+        "cost-private": [
+            dict(label="cost-private-2000-1000", args=["--mode", "stream", "--connections", 2000,
+                                                       "--channels", 2000, "--rate", 1000,
+                                                       "--duration", 3 if q else 10, "--order", "shuffled"]),
         ],
         "emit": [
             dict(label="emit-single", args=["--mode", "emit", "--emit-conns", 4, "--channels", 100,
@@ -744,9 +782,70 @@ class Report:
                 ])
             L += ["nchan's publisher and the bare broadcaster take one message per request: no batched column.", ""]
 
+        if "cost" in cases or "cost-private" in cases:
+            self.cost_section(cases)
+
         L += ["## Raw data", "", "Every run's JSON and the load generator's log are under `bench/results/` "
               "(not committed).", ""]
         path.write_text("\n".join(L))
+
+
+    def cost_section(self, cases: dict):
+        """Event cost: CPU per emit of the server and of redis-server, latency, throughput."""
+        L = self.lines
+        labs = [c["label"] for c in cases.get("cost", [])]
+        g = lambda lab, path: (lambda s: runs_metric(self.res(lab, s), path))
+        L += ["## 7. Event cost: CPU per emit", "",
+              "16 keep-alive connections, 100 channels, no subscribers; fixed rates (open loop) and "
+              "saturation (closed loop). CPU per event = (utime + stime of the server process, all "
+              "threads) over the phase ÷ events acknowledged; redis-server's apart. Medians over the "
+              "rounds; *others' CPU* says how loaded the machine was.", ""]
+        if labs:
+            cpu_labs = [l for l in labs if "max" not in l] + [l for l in labs if "max" in l]
+            head = ["server"]
+            for l in cpu_labs:
+                head += [f"`{l}` server µs", "redis µs"]
+            L += ["### CPU per event (µs)", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+            for s in self.servers:
+                if not any(self.res(l, s) for l in cpu_labs):
+                    continue
+                cells = [self.titles[s]]
+                for l in cpu_labs:
+                    cells += [fmt(g(l, "server_cpu_us_per_event")(s)), fmt(g(l, "aux_cpu_us_per_event")(s))]
+                L.append("| " + " | ".join(cells) + " |")
+            L += ["", "### Latency, throughput, noise", ""]
+            fixed = [l for l in labs if "max" not in l]
+            sat = [l for l in labs if "max" in l]
+            head = ["server"] + [f"`{l}` p50 / p99 (ms)" for l in fixed] + [f"`{l}` events/s" for l in sat] + \
+                ["failed", "late requests", "others' CPU % (median)"]
+            L += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+            for s in self.servers:
+                if not any(self.res(l, s) for l in labs):
+                    continue
+                cells = [self.titles[s]]
+                for l in fixed:
+                    a, b = g(l, "emit_latency.p50_ms")(s), g(l, "emit_latency.p99_ms")(s)
+                    cells.append("—" if a is None else f"{fmt(a)} / {fmt(b)}")
+                for l in sat:
+                    cells.append(fmt(g(l, "events_per_s")(s), digits=0))
+                failed = sum(v for v in (g(l, "events_failed")(s) for l in labs) if v)
+                late = sum(v for v in (g(l, "late_requests")(s) for l in fixed) if v)
+                cells += [fmt(failed, digits=0), fmt(late, digits=0),
+                          fmt(med([g(l, "others_cpu_pct")(s) for l in labs]), "%", 0)]
+                L.append("| " + " | ".join(cells) + " |")
+            L += ["", "nchan takes one message per publish: no batch columns. `late requests`: requests "
+                  "that found all 16 connections busy when due (the rate was then not held).", ""]
+        for c in cases.get("cost-private", []):
+            lab = c["label"]
+            L += [f"### Private channels, CPU per event including delivery (`{lab}`)", ""]
+            self.table([
+                ("server CPU per event (µs)", g(lab, "server_cpu_us_per_event"), fmt),
+                ("redis CPU per event (µs)", g(lab, "aux_cpu_us_per_event"), fmt),
+                ("latency p50 (ms)", g(lab, "latency.p50_ms"), fmt),
+                ("latency p99 (ms)", g(lab, "latency.p99_ms"), fmt),
+                ("lost", g(lab, "lost"), lambda v: fmt(v, digits=0)),
+                ("others' CPU % (noise, incl. interrupts)", g(lab, "others_cpu_pct"), lambda v: fmt(v, "%", 0)),
+            ], target_col=False)
 
 
 def cpu_model() -> str:
@@ -773,7 +872,8 @@ def mem_total_gib() -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="fewer connections, shorter runs")
-    ap.add_argument("--scenarios", default="fanout,idle,private,hot,replay,emit")
+    ap.add_argument("--scenarios", default="fanout,idle,private,hot,replay,emit",
+                    help="also: cost, cost-private (the event-cost scenario; see bench/README.md)")
     ap.add_argument("--servers", default="ours,ours-redis,ts,nchan,bare")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--loadgen-dir", default=str(ROOT / "build/bench"))
@@ -790,13 +890,14 @@ def main() -> int:
     for s in wanted:
         if s not in SERVERS:
             ap.error(f"unknown server {s}; known: {', '.join(SERVERS)}")
-        if s == "ours" and not ours_binary().exists():
-            skipped["ours"] = f"{ours_binary()} does not exist (set FORREALTIME_BIN)"
+        is_base = s.endswith("-base")
+        if s.startswith("ours") and not is_base and not ours_binary().exists():
+            skipped[SERVERS[s].title] = f"{ours_binary()} does not exist (set FORREALTIME_BIN)"
             continue
-        if s == "ours-redis" and not ours_supports_redis():
-            skipped["ours (redis)"] = "`forrealtime serve --help` does not mention `--redis` yet"
+        if s.startswith("ours-redis") and not is_base and not ours_supports_redis():
+            skipped[SERVERS[s].title] = "`forrealtime serve --help` does not mention `--redis` yet"
             continue
-        if s in ("ours-base", "ours-redis-base") and not (base_binary() and base_binary().exists()):
+        if s.startswith("ours") and is_base and not (base_binary() and base_binary().exists()):
             skipped[SERVERS[s].title] = "set FORREALTIME_BASE_BIN to an earlier build to measure it"
             continue
         servers.append(s)
