@@ -71,6 +71,10 @@ if [ "${FORREALTIME_SKIP_JS:-0}" != 1 ]; then
   suite "Console in chromium: loads clean, charts move under load, try-it, screenshot" \
     tests/ops/console.sh
 fi
+if [ "${FORREALTIME_SKIP_JS:-0}" != 1 ]; then
+  suite "OpenAPI: docs/openapi.yaml valid 3.1, every route in it, real answers match its schemas" \
+    tests/ops/openapi.sh
+fi
 
 printf '\n'
 for f in "${failures[@]}"; do echo "failed: $f"; done

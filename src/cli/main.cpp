@@ -197,6 +197,10 @@ int serve(CLI::App& app, ServeSettings& s) {
         "!!! listening on {} with no emit token: ANYONE who can reach this address can publish "
         "events. Set --emit-token or FORREALTIME_EMIT_TOKEN. !!!",
         s.host);
+  // The signals are caught from here on, before "listening" is printed: a script that reads
+  // that line and sends SIGTERM at once must get the drain, not the default action.
+  boost::asio::io_context signals_ioc;
+  boost::asio::signal_set signals(signals_ioc, SIGINT, SIGTERM);
   spdlog::info("forrealtime listening on http://{}:{} (store: {}, {} threads{}{})", s.host,
                gateway.port(), rt.store().name(),
                s.threads ? s.threads : std::max(1u, std::thread::hardware_concurrency()),
@@ -214,8 +218,6 @@ int serve(CLI::App& app, ServeSettings& s) {
         "!!! the admin API and the console are reachable without a credential on a "
         "non-loopback address. Set --admin-token or FORREALTIME_ADMIN_TOKEN. !!!");
 
-  boost::asio::io_context signals_ioc;
-  boost::asio::signal_set signals(signals_ioc, SIGINT, SIGTERM);
   // SIGTERM/SIGINT: /readyz goes 503 at once, the drain delay lets load balancers notice, then
   // every stream gets `reconnect` and the process exits 0. A second signal skips the delay.
   boost::asio::steady_timer drain_timer(signals_ioc);
