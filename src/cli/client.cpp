@@ -1,13 +1,18 @@
-// Blocking HTTP client for the CLI's client commands: one connection, Beast for the HTTP, an
-// incremental SSE line reader for `tail`.
+// The HTTP client of the CLI's client commands: one connection, Beast for the HTTP, every
+// operation bounded by --timeout (for `tail`, until the stream is open), an incremental SSE
+// line reader for `tail`.
 #include "cli/client.hpp"
 
 #include <iostream>
 
-#include <boost/asio/connect.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
@@ -58,15 +63,55 @@ std::string encode(std::string_view s) {
   return out;
 }
 
+// Runs `body` on a fresh io_context; every socket operation in it carries the deadline of
+// `o.timeout_secs`, so a gateway that accepts and never answers ends the command with
+// "timed out" instead of a hang.
+template <class Body>
+int run_client(const ClientOptions& o, Body body) {
+  int status = 1;
+  asio::io_context ioc;
+  asio::co_spawn(ioc, body(ioc), [&](std::exception_ptr e, int r) {
+    if (!e) {
+      status = r;
+      return;
+    }
+    try {
+      std::rethrow_exception(e);
+    } catch (const boost::system::system_error& se) {
+      if (se.code() == boost::beast::error::timeout)
+        std::cerr << "error: timed out after " << o.timeout_secs << "s waiting for " << o.url
+                  << "\n";
+      else
+        std::cerr << "error: cannot reach " << o.url << ": " << se.what() << "\n";
+    } catch (const std::exception& ex) {
+      std::cerr << "error: cannot reach " << o.url << ": " << ex.what() << "\n";
+    }
+    status = 1;
+  });
+  ioc.run();
+  return status;
+}
+
+std::chrono::seconds timeout_of(const ClientOptions& o) {
+  return std::chrono::seconds(o.timeout_secs > 0 ? o.timeout_secs : 1);
+}
+
+// Resolves and connects within the timeout.
+asio::awaitable<void> connect(boost::beast::tcp_stream& stream, const ClientOptions& o,
+                              const Target& t) {
+  tcp::resolver resolver(stream.get_executor());
+  auto endpoints = co_await resolver.async_resolve(t.host, t.port, asio::use_awaitable);
+  stream.expires_after(timeout_of(o));
+  co_await stream.async_connect(endpoints, asio::use_awaitable);
+}
+
 int request(const ClientOptions& o, http::verb method, const std::string& path_and_query,
             const std::string& body) {
   Target t;
   if (!parse_url(o.url, t)) return 2;
-  try {
-    asio::io_context ioc;
-    tcp::resolver resolver(ioc);
-    tcp::socket socket(ioc);
-    asio::connect(socket, resolver.resolve(t.host, t.port));
+  return run_client(o, [&](asio::io_context& ioc) -> asio::awaitable<int> {
+    boost::beast::tcp_stream stream(ioc);
+    co_await connect(stream, o, t);
     http::request<http::string_body> req{method, t.base + path_and_query, 11};
     req.set(http::field::host, t.host);
     req.set(http::field::user_agent, "forrealtime-cli");
@@ -76,20 +121,19 @@ int request(const ClientOptions& o, http::verb method, const std::string& path_a
       req.body() = body;
     }
     req.prepare_payload();
-    http::write(socket, req);
+    stream.expires_after(timeout_of(o));
+    co_await http::async_write(stream, req, asio::use_awaitable);
     boost::beast::flat_buffer buf;
     http::response<http::string_body> res;
-    http::read(socket, buf, res);
+    stream.expires_after(timeout_of(o));
+    co_await http::async_read(stream, buf, res, asio::use_awaitable);
     std::cout << res.body() << "\n";
     if (res.result_int() >= 400) {
       std::cerr << "error: HTTP " << res.result_int() << "\n";
-      return 1;
+      co_return 1;
     }
-    return 0;
-  } catch (const std::exception& e) {
-    std::cerr << "error: cannot reach " << o.url << ": " << e.what() << "\n";
-    return 1;
-  }
+    co_return 0;
+  });
 }
 
 }  // namespace
@@ -123,31 +167,33 @@ int run_tail(const ClientOptions& o, const std::vector<std::string>& channels, i
   std::string q = t.base + "/api/realtime?";
   for (std::size_t i = 0; i < channels.size(); ++i)
     q += (i ? "&channel=" : "channel=") + encode(channels[i]);
-  try {
-    asio::io_context ioc;
-    tcp::resolver resolver(ioc);
-    tcp::socket socket(ioc);
-    asio::connect(socket, resolver.resolve(t.host, t.port));
+  return run_client(o, [&](asio::io_context& ioc) -> asio::awaitable<int> {
+    boost::beast::tcp_stream stream(ioc);
+    co_await connect(stream, o, t);
     http::request<http::empty_body> req{http::verb::get, q, 11};
     req.set(http::field::host, t.host);
     req.set(http::field::accept, "text/event-stream");
-    http::write(socket, req);
+    stream.expires_after(timeout_of(o));
+    co_await http::async_write(stream, req, asio::use_awaitable);
     boost::beast::flat_buffer buf;
     http::response_parser<http::buffer_body> parser;
     parser.body_limit(boost::none);
-    http::read_header(socket, buf, parser);
+    stream.expires_after(timeout_of(o));
+    co_await http::async_read_header(stream, buf, parser, asio::use_awaitable);
     if (parser.get().result_int() != 200) {
       std::cerr << "error: HTTP " << parser.get().result_int() << "\n";
-      return 1;
+      co_return 1;
     }
+    // The stream is open: events may be minutes apart, so no deadline from here on.
+    stream.expires_never();
     std::string pending;
     int seen = 0;
     char chunk[8192];
     while (!parser.is_done()) {
       parser.get().body().data = chunk;
       parser.get().body().size = sizeof chunk;
-      boost::system::error_code ec;
-      http::read(socket, buf, parser, ec);
+      auto [ec, n] =
+          co_await http::async_read(stream, buf, parser, asio::as_tuple(asio::use_awaitable));
       if (ec && ec != http::error::need_buffer) break;
       pending.append(chunk, sizeof chunk - parser.get().body().size);
       std::size_t nl;
@@ -167,15 +213,12 @@ int run_tail(const ClientOptions& o, const std::vector<std::string>& channels, i
           continue;
         }
         std::cout << data << std::endl;
-        if (max_events > 0 && ++seen >= max_events) return 0;
+        if (max_events > 0 && ++seen >= max_events) co_return 0;
       }
     }
     std::cerr << "the stream ended\n";
-    return 0;
-  } catch (const std::exception& e) {
-    std::cerr << "error: cannot reach " << o.url << ": " << e.what() << "\n";
-    return 1;
-  }
+    co_return 0;
+  });
 }
 
 }  // namespace forrealtime::cli

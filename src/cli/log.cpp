@@ -1,5 +1,6 @@
 // A JSON-lines formatter for spdlog: one object per line with time, level, logger and message,
-// the message escaped properly (spdlog's pattern formatter cannot escape it).
+// the message escaped properly (spdlog's pattern formatter cannot escape it) and made valid
+// UTF-8, so that every line parses.
 #include "cli/log.hpp"
 
 #include <spdlog/pattern_formatter.h>
@@ -7,9 +8,30 @@
 #include <spdlog/spdlog.h>
 
 #include "core/json_text.hpp"
+#include "core/names.hpp"
 
 namespace forrealtime::cli {
 namespace {
+
+// A log line must parse as JSON whatever bytes a message holds: each byte that does not start a
+// valid UTF-8 sequence becomes U+FFFD.
+std::string valid_utf8(std::string_view s) {
+  if (core::is_valid_utf8(s)) return std::string(s);
+  std::string out;
+  out.reserve(s.size() + 16);
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : 4;
+    if (i + n <= s.size() && core::is_valid_utf8(s.substr(i, n))) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {
+      out.append("\xEF\xBF\xBD");
+      ++i;
+    }
+  }
+  return out;
+}
 
 class JsonFormatter final : public spdlog::formatter {
  public:
@@ -30,7 +52,8 @@ class JsonFormatter final : public spdlog::formatter {
     auto lv = spdlog::level::to_string_view(msg.level);
     core::write_json_string(std::string_view(lv.data(), lv.size()), line);
     line += ",\"msg\":";
-    core::write_json_string(std::string_view(msg.payload.data(), msg.payload.size()), line);
+    core::write_json_string(valid_utf8(std::string_view(msg.payload.data(), msg.payload.size())),
+                            line);
     line += "}\n";
     dest.append(line.data(), line.data() + line.size());
   }

@@ -295,6 +295,11 @@ int main(int argc, char** argv) {
     sub->add_option("--url", co.url, "The gateway")
         ->envname("FORREALTIME_URL")
         ->capture_default_str();
+    sub->add_option("--timeout", co.timeout_secs,
+                    "Give up after this many seconds without an answer (tail: until the stream "
+                    "opens)")
+        ->check(CLI::Range(1, 86400))
+        ->capture_default_str();
   };
   std::string channel, event, json, after;
   std::vector<std::string> channels;

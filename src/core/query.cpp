@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/names.hpp"
+#include "core/numbers.hpp"
 
 namespace forrealtime::core {
 namespace {
@@ -103,36 +104,33 @@ std::variant<HistoryRequest, QueryError> parse_history(std::string_view query) {
   if (!form) return QueryError{"malformed query string"};
   HistoryRequest req;
   bool limit_given = false;
-  auto parse_u64 = [](const std::string& s, std::uint64_t& out) {
-    if (s.empty() || s.size() > 20) return false;
-    for (char c : s)
-      if (c < '0' || c > '9') return false;
-    out = std::stoull(s);
-    return true;
-  };
   for (auto& [k, v] : *form) {
-    std::uint64_t n = 0;
     if (k == "channel") {
       req.channel = v;
     } else if (k == "limit") {
-      if (!parse_u64(v, n) || n == 0) return QueryError{"limit must be a positive integer"};
-      req.limit = static_cast<std::size_t>(std::min<std::uint64_t>(n, 1000));
+      auto n = parse_decimal<std::uint64_t>(v);
+      if (!n || *n == 0)
+        return QueryError{"limit must be a positive integer (at most 18446744073709551615)"};
+      req.limit = static_cast<std::size_t>(std::min<std::uint64_t>(*n, kMaxHistoryLimit));
       limit_given = true;
     } else if (k == "last") {
-      // Digits only (no sign, space or hex); anything over four digits is out of range.
+      // Digits only (no sign, space or hex); anything over 1000 is out of range.
       bool digits = !v.empty() && v.find_first_not_of("0123456789") == std::string::npos;
       if (!digits) return QueryError{"last must be a number from 1 to 1000"};
-      auto first = v.find_first_not_of('0');
-      if (first == std::string::npos || v.size() - first > 4 || std::stoul(v.substr(first)) > 1000)
+      auto n = parse_decimal<std::uint64_t>(v);
+      if (!n || *n == 0 || *n > kMaxHistoryLimit)
         return QueryError{"last must be from 1 to 1000 (the newest events, at most 1000)"};
-      req.last = std::stoul(v.substr(first));
+      req.last = static_cast<std::size_t>(*n);
     } else if (k == "after") {
       auto id = StreamId::parse(v);
       if (!id) return QueryError{"after must be a stream id"};
       req.after = *id;
     } else if (k == "start" || k == "end") {
-      if (!parse_u64(v, n)) return QueryError{k + " must be milliseconds since the epoch"};
-      (k == "start" ? req.start : req.end) = n;
+      auto n = parse_decimal<std::uint64_t>(v);
+      if (!n)
+        return QueryError{k +
+                          " must be milliseconds since the epoch (at most 18446744073709551615)"};
+      (k == "start" ? req.start : req.end) = *n;
     }
   }
   if (req.last && limit_given)

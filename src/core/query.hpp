@@ -40,6 +40,9 @@ struct QueryError {
 std::variant<SubscribeRequest, QueryError> parse_subscribe(std::string_view query,
                                                            std::size_t max_channels);
 
+/** The most events one history request answers; a greater `limit` is capped. */
+inline constexpr std::size_t kMaxHistoryLimit = 1000;
+
 /** The history query of PROTOCOL.md section 7: `channel` (default `"default"`), `limit`
  *  (1..; capped at 1000), `last` (1..1000, the newest N, not with `limit`), `after` (a stream
  *  id), `start` and `end` (ms since the epoch). */

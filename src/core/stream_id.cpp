@@ -5,26 +5,17 @@
 
 #include <charconv>
 
+#include "core/numbers.hpp"
+
 namespace forrealtime {
-namespace {
-
-bool parse_u64(std::string_view s, std::uint64_t& out) {
-  if (s.empty() || s.size() > 20) return false;
-  for (char c : s)
-    if (c < '0' || c > '9') return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc{} && p == s.data() + s.size();
-}
-
-}  // namespace
 
 std::optional<StreamId> StreamId::parse(std::string_view text) {
   auto dash = text.find('-');
   if (dash == std::string_view::npos) return std::nullopt;
-  StreamId id;
-  if (!parse_u64(text.substr(0, dash), id.ms) || !parse_u64(text.substr(dash + 1), id.seq))
-    return std::nullopt;
-  return id;
+  auto ms = core::parse_decimal<std::uint64_t>(text.substr(0, dash));
+  auto seq = core::parse_decimal<std::uint64_t>(text.substr(dash + 1));
+  if (!ms || !seq) return std::nullopt;
+  return StreamId{*ms, *seq};
 }
 
 void StreamId::append_to(std::string& out) const {

@@ -35,15 +35,21 @@ boost::asio::awaitable<std::optional<HttpResponse>> authorize(
     const std::vector<std::string>& channels) {
   if (!state.options.authorize) co_return std::nullopt;
   std::optional<Response> refused;
+  bool failed = false;
   try {
     auto view = beast::request_view(req);
     auto check = state.options.authorize(view, op, channels);
     refused = co_await std::move(check);
   } catch (const std::exception& e) {
     state.log().error("authorizer threw: {}", e.what());
+    failed = true;
+  } catch (...) {
+    state.log().error("authorizer threw something that is not a std::exception");
+    failed = true;
+  }
+  if (failed)
     co_return error_response(state, req, bhttp::status::internal_server_error,
                              "internal error in authorization");
-  }
   if (!refused) co_return std::nullopt;
   state.log().info("{} {} -> {}: refused by the authorizer", std::string_view(req.method_string()),
                    std::string_view(req.target()), refused->status);

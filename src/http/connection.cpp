@@ -14,6 +14,7 @@
 
 #include "core/query.hpp"
 #include "forrealtime/beast.hpp"
+#include "http/log_limit.hpp"
 #include "http/request_checks.hpp"
 #include "http/router.hpp"
 #include "http/state.hpp"
@@ -37,6 +38,16 @@ std::string peer(boost::beast::tcp_stream& s) {
 
 }  // namespace
 
+std::string describe(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "an exception that is not a std::exception";
+  }
+}
+
 asio::awaitable<void> run_connection(GatewayState& state, tcp::socket socket, Listener listener) {
   // Counted while the coroutine lives: a stream's connection counts until the stream ends.
   struct Open {
@@ -52,20 +63,32 @@ asio::awaitable<void> run_connection(GatewayState& state, tcp::socket socket, Li
     RequestParser parser;
     apply_limits(parser, state);
     stream.expires_after(state.options.idle_timeout);
-    auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
-    if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
-        ec == asio::error::connection_reset || ec == boost::beast::error::timeout ||
-        ec == asio::error::operation_aborted)
+    // The head first: it is checked before any byte of the body is read as a body (or, worse,
+    // as the next request).
+    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+    std::optional<Refusal> refusal;
+    if (!ec) refusal = check_head(parser);
+    if (!ec && !refusal && !parser.is_done()) {
+      auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+      ec = bec;
+    }
+    if (!refusal && (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+                     ec == asio::error::connection_reset || ec == boost::beast::error::timeout ||
+                     ec == asio::error::operation_aborted))
       co_return;
-    if (ec) {
-      auto refusal = refusal_for(ec, state);
+    if (ec && !refusal) refusal = refusal_for(ec, state);
+    if (refusal) {
       auto& dp = state.core.hub->metrics();
-      if (refusal.status == bhttp::status::payload_too_large) dp.hit(metrics::Limit::body_size);
-      if (refusal.status == bhttp::status::request_header_fields_too_large)
+      if (refusal->status == bhttp::status::payload_too_large) dp.hit(metrics::Limit::body_size);
+      if (refusal->status == bhttp::status::request_header_fields_too_large)
         dp.hit(metrics::Limit::header_size);
-      state.ops.count(RouteLabel::other, static_cast<unsigned>(refusal.status));
-      state.log().info("bad request from {}: {}", peer(stream), refusal.why);
-      auto res = refusal_response(refusal);
+      state.ops.count(RouteLabel::other, static_cast<unsigned>(refusal->status));
+      std::uint64_t suppressed = 0;
+      if (state.client_errors.allow(suppressed)) {
+        if (suppressed) state.log().info("{} lines about refused requests suppressed", suppressed);
+        state.log().info("bad request from {}: {}", peer(stream), log_excerpt(refusal->why, 400));
+      }
+      auto res = refusal_response(*refusal);
       co_await bhttp::async_write(stream, res, use_tuple);
       error_code ignored;
       stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -116,14 +139,19 @@ asio::awaitable<void> run_accept(GatewayState& state, tcp::acceptor& acceptor, L
     socket.set_option(tcp::no_delay(true), ignored);
     asio::co_spawn(acceptor.get_executor(), run_connection(state, std::move(socket), listener),
                    [&state](std::exception_ptr e) {
-                     if (!e) return;
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& ex) {
-                       state.log().error("connection failed: {}", ex.what());
-                     }
+                     if (e) state.log().error("connection failed: {}", describe(e));
                    });
   }
+}
+
+void start_accepting(GatewayState& state, tcp::acceptor& acceptor, Listener listener) {
+  asio::co_spawn(acceptor.get_executor(), run_accept(state, acceptor, listener),
+                 [&state, &acceptor, listener](std::exception_ptr e) {
+                   if (!e) return;
+                   // The loop must not end while the acceptor is open: log, and accept again.
+                   state.log().error("the accept loop failed: {}; accepting again", describe(e));
+                   if (acceptor.is_open()) start_accepting(state, acceptor, listener);
+                 });
 }
 
 }  // namespace forrealtime::gateway

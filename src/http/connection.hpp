@@ -4,6 +4,9 @@
 // connection quietly; anything else is logged at the spawn site.
 #pragma once
 
+#include <exception>
+#include <string>
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
@@ -22,5 +25,13 @@ boost::asio::awaitable<void> run_connection(GatewayState& state,
 boost::asio::awaitable<void> run_accept(GatewayState& state,
                                         boost::asio::ip::tcp::acceptor& acceptor,
                                         Listener listener = Listener::main);
+
+/** Spawns run_accept; when it ends by an exception, logs it and accepts again (while the
+ *  acceptor is open), so one failure never stops a worker from taking connections. */
+void start_accepting(GatewayState& state, boost::asio::ip::tcp::acceptor& acceptor,
+                     Listener listener = Listener::main);
+
+/** What an exception says, for a log line; any exception, std::exception or not. */
+std::string describe(std::exception_ptr e);
 
 }  // namespace forrealtime::gateway

@@ -10,8 +10,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -84,16 +82,23 @@ void Gateway::start() {
     d.admin_acceptor->bind(ep);
     d.admin_acceptor->listen(asio::socket_base::max_listen_connections);
     d.admin_bound_port = d.admin_acceptor->local_endpoint().port();
-    asio::co_spawn(*d.contexts[0],
-                   gateway::run_accept(d.state, *d.admin_acceptor, gateway::Listener::admin),
-                   asio::detached);
+    gateway::start_accepting(d.state, *d.admin_acceptor, gateway::Listener::admin);
   }
-  for (unsigned i = 0; i < n; ++i) {
-    auto& acc = *d.acceptors[i];
-    asio::co_spawn(*d.contexts[i], gateway::run_accept(d.state, acc), asio::detached);
-  }
+  for (unsigned i = 0; i < n; ++i) gateway::start_accepting(d.state, *d.acceptors[i]);
   for (unsigned i = 0; i < n; ++i)
-    d.threads.emplace_back([ioc = d.contexts[i].get()] { ioc->run(); });
+    d.threads.emplace_back([ioc = d.contexts[i].get(), &state = d.state] {
+      // A handler that throws ends run() with its exception: log it and keep the worker
+      // serving every other connection on it.
+      for (;;) {
+        try {
+          ioc->run();
+          return;
+        } catch (...) {
+          state.log().error("a handler on a gateway worker failed: {}",
+                            gateway::describe(std::current_exception()));
+        }
+      }
+    });
   d.started = true;
 }
 

@@ -54,6 +54,10 @@ asio::awaitable<void> Handler::operator()(Request req, std::shared_ptr<SseSink> 
       log.error("subscribe middleware threw: {}", e.what());
       sink->respond(Response::json(500, core::error_body("internal error in middleware")));
       co_return;
+    } catch (...) {
+      log.error("subscribe middleware threw something that is not a std::exception");
+      sink->respond(Response::json(500, core::error_body("internal error in middleware")));
+      co_return;
     }
     if (rejected) {
       log.info("subscribe refused by middleware ({})", rejected->status);

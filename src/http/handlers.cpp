@@ -180,14 +180,32 @@ Reply handle_static(const HttpRequest& req, GatewayState& state) {
   };
   if (dir.empty()) return not_found();
   auto path = core::path_of(std::string_view(req.target()));
-  auto file = detail::static_path(dir, path);
+  auto mapped = detail::static_path(dir, path);
+  if (!mapped) return not_found();
+  auto file = detail::resolve_inside(dir, *mapped);
   if (!file) return not_found();
-  auto body = detail::read_file(*file);
-  if (!body) return not_found();
-  auto res = make_response(state, req, bhttp::status::ok, std::move(*body),
-                           detail::content_type_for(*file));
+  // The file is streamed from disk by the writer (file_body), never read whole.
+  boost::beast::error_code ec;
+  bhttp::file_body::value_type body;
+  body.open(file->c_str(), boost::beast::file_mode::scan, ec);
+  if (ec) return not_found();
+  auto size = body.size();
+  auto type = detail::content_type_for(*mapped);
+  if (req.method() == bhttp::verb::head) {
+    auto res = make_response(state, req, bhttp::status::ok, "", type);
+    res.set(bhttp::field::cache_control, "no-cache");
+    res.content_length(size);
+    return res;
+  }
+  FileResponse res{std::piecewise_construct, std::make_tuple(std::move(body)),
+                   std::make_tuple(bhttp::status::ok, req.version())};
+  res.set(bhttp::field::server, "forrealtime");
+  res.set(bhttp::field::content_type, type);
+  if (!state.allow_origin().empty())
+    res.set(bhttp::field::access_control_allow_origin, state.allow_origin());
   res.set(bhttp::field::cache_control, "no-cache");
-  if (req.method() == bhttp::verb::head) res.body().clear();
+  res.content_length(size);
+  res.keep_alive(req.keep_alive());
   return res;
 }
 

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/events.hpp"
+#include "core/header_text.hpp"
 #include "http/state.hpp"
 
 namespace forrealtime::gateway {
@@ -23,15 +24,29 @@ HttpResponse make_response(const GatewayState& state, const HttpRequest& req, bh
 
 HttpResponse error_response(const GatewayState& state, const HttpRequest& req, bhttp::status status,
                             std::string_view message) {
-  state.log().info("{} {} -> {}: {}", std::string_view(req.method_string()),
-                   std::string_view(req.target()), static_cast<unsigned>(status), message);
+  std::uint64_t suppressed = 0;
+  if (state.client_errors.allow(suppressed)) {
+    auto& log = state.log();
+    if (suppressed) log.info("{} lines about refused requests suppressed", suppressed);
+    log.info("{} {} -> {}: {}", log_excerpt(std::string_view(req.method_string()), 20),
+             log_excerpt(std::string_view(req.target())), static_cast<unsigned>(status),
+             log_excerpt(message, 400));
+  }
   return make_response(state, req, status, core::error_body(message));
 }
 
 HttpResponse from_response(const GatewayState& state, const HttpRequest& req, Response r) {
+  if (!core::is_header_value(r.content_type)) r.content_type = "application/octet-stream";
   auto res = make_response(state, req, static_cast<bhttp::status>(r.status), std::move(r.body),
                            r.content_type);
-  for (auto& [k, v] : r.headers) res.set(k, v);
+  for (auto& [k, v] : r.headers) {
+    if (core::is_header_name(k) && core::is_header_value(v)) {
+      res.set(k, v);
+    } else {
+      state.log().warn("a header that is not a token or holds a line break was dropped: {}",
+                       log_excerpt(k, 60));
+    }
+  }
   return res;
 }
 

@@ -7,6 +7,7 @@
 
 #include <boost/asio/write.hpp>
 
+#include "core/header_text.hpp"
 #include "http/status.hpp"
 
 namespace forrealtime {
@@ -26,8 +27,9 @@ class SocketSink final : public SseSink, public std::enable_shared_from_this<Soc
     std::string out;
     out.reserve(r.body.size() + 256);
     append_status(out, r.status);
-    if (!r.content_type.empty()) out.append("Content-Type: ").append(r.content_type).append("\r\n");
-    for (auto& [k, v] : r.headers) out.append(k).append(": ").append(v).append("\r\n");
+    if (!r.content_type.empty() && core::is_header_value(r.content_type))
+      out.append("Content-Type: ").append(r.content_type).append("\r\n");
+    append_headers(out, r.headers);
     out.append("Content-Length: ").append(std::to_string(r.body.size())).append("\r\n");
     out.append("Connection: close\r\n\r\n");
     out.append(r.body);
@@ -46,7 +48,7 @@ class SocketSink final : public SseSink, public std::enable_shared_from_this<Soc
     head_.reserve(256);
     append_status(head_, head.status);
     head_.append("Content-Type: text/event-stream\r\n");
-    for (auto& [k, v] : head.headers) head_.append(k).append(": ").append(v).append("\r\n");
+    append_headers(head_, head.headers);
     if (chunked_) head_.append("Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n");
     head_.append("\r\n");
     read_loop();
@@ -94,6 +96,15 @@ class SocketSink final : public SseSink, public std::enable_shared_from_this<Soc
   }
 
  private:
+  // Middleware writes these: a name or value that could end the line early (CR, LF, NUL) is
+  // dropped rather than let it add a header or a response of its own.
+  static void append_headers(std::string& out,
+                             const std::vector<std::pair<std::string, std::string>>& headers) {
+    for (auto& [k, v] : headers)
+      if (core::is_header_name(k) && core::is_header_value(v))
+        out.append(k).append(": ").append(v).append("\r\n");
+  }
+
   void append_status(std::string& out, unsigned status) {
     out.append(version_ >= 11 ? "HTTP/1.1 " : "HTTP/1.0 ");
     out.append(std::to_string(status)).push_back(' ');

@@ -7,6 +7,7 @@
 
 #include "forrealtime/gateway.hpp"
 #include "forrealtime/handler.hpp"
+#include "http/log_limit.hpp"
 #include "http/metrics.hpp"
 #include "http/ops.hpp"
 
@@ -31,6 +32,9 @@ struct GatewayState {
   OpsState ops;
   /** The subscribe endpoint: authorization (Operation::subscribe), then the user's middleware. */
   Handler subscribe;
+
+  /** The budget of info lines about refused requests (client errors). */
+  mutable LogLimiter client_errors;
 
   spdlog::logger& log() const;
   /** The Access-Control-Allow-Origin every response carries; empty for none. */

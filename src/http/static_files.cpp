@@ -1,11 +1,9 @@
 // Static file serving: the URL path is percent-decoded, split into segments, and any segment
-// that is empty, `.`, `..`, or holds a NUL or backslash is refused, so no request reaches a file
-// outside the root.
+// that is empty, `.`, `..`, or holds a NUL or backslash is refused; what the path then resolves
+// to, symbolic links followed, must still be a regular file inside the root.
 #include "http/static_files.hpp"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "core/query.hpp"
 
@@ -58,14 +56,19 @@ std::string_view content_type_for(std::string_view path) {
   return "application/octet-stream";
 }
 
-std::optional<std::string> read_file(const std::string& path) {
+std::optional<std::string> resolve_inside(std::string_view root, const std::string& path) {
+  namespace fs = std::filesystem;
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return std::move(ss).str();
+  auto real_root = fs::canonical(fs::path(root), ec);
+  if (ec) return std::nullopt;
+  auto real = fs::canonical(fs::path(path), ec);
+  if (ec || !fs::is_regular_file(real, ec) || ec) return std::nullopt;
+  // Component by component, so /srv/www2 is not taken to be inside /srv/www.
+  auto r = real_root.begin();
+  auto p = real.begin();
+  for (; r != real_root.end(); ++r, ++p)
+    if (p == real.end() || *p != *r) return std::nullopt;
+  return real.string();
 }
 
 }  // namespace forrealtime::detail

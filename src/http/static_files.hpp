@@ -1,4 +1,5 @@
-// Static files for the gateway (the demo page): safe path mapping and content types.
+// Static files for the gateway (the demo page): safe path mapping, the check that what a path
+// resolves to (after symbolic links) is still inside the root, and content types.
 #pragma once
 
 #include <optional>
@@ -14,7 +15,9 @@ std::optional<std::string> static_path(std::string_view root, std::string_view u
 /** A Content-Type for a file name. */
 std::string_view content_type_for(std::string_view path);
 
-/** Reads a regular file whole; nothing when it is missing or not a regular file. */
-std::optional<std::string> read_file(const std::string& path);
+/** The real path of `path` (symbolic links followed) when it is a regular file that resolves
+ *  inside `root` (itself resolved); nothing otherwise. A link inside the root to a file inside
+ *  it is served; one that leads out of it is not. */
+std::optional<std::string> resolve_inside(std::string_view root, const std::string& path);
 
 }  // namespace forrealtime::detail

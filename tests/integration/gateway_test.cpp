@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -655,4 +658,183 @@ TEST(Gateway, RedisLostMidStreamThenBack) {
   auto live = again.next_user();
   ASSERT_TRUE(live);
   EXPECT_EQ(str(*live, "id"), after);
+}
+
+TEST(Gateway, NumbersOutOfRangeAreRefusedWith400) {
+  GatewayProcess gw;
+  auto id = emit(gw.port(), "n", "a.b", "1");
+  struct Case {
+    std::string query, error_contains;
+  };
+  std::vector<Case> cases = {
+      {"limit=99999999999999999999", "limit"},
+      {"limit=18446744073709551616", "limit"},
+      {"start=99999999999999999999", "start"},
+      {"end=99999999999999999999", "end"},
+      {"start=18446744073709551616", "start"},
+      {"limit=%2B5", "limit"},
+      {"limit=5x", "limit"},
+      {"limit=%205", "limit"},
+      {"start=-1", "start"},
+      {"limit=0x10", "limit"},
+      {"limit=", "limit"},
+      {"after=99999999999999999999-0", "after"},
+      {"limit=" + std::string(200, '9'), "limit"},
+  };
+  for (auto& c : cases) {
+    auto r = http(gw.port(), "GET", "/api/history?channel=n&" + c.query);
+    EXPECT_EQ(r.status, 400) << c.query << ": " << r.body;
+    EXPECT_NE(r.body.find("\"error\":"), std::string::npos) << c.query;
+    EXPECT_NE(r.body.find(c.error_contains), std::string::npos) << c.query << ": " << r.body;
+  }
+  // The largest values that fit are fine; a limit past 1000 is capped, not refused.
+  auto ok = http(gw.port(), "GET",
+                 "/api/history?channel=n&start=0&end=18446744073709551615&limit="
+                 "18446744073709551615");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  ASSERT_EQ(ok.json().as_array().size(), 1u);
+  EXPECT_EQ(str(ok.json().as_array()[0], "id"), id);
+  SseClient sub(gw.port(), "/api/realtime?channel=n&last_ack_n=99999999999999999999-0");
+  EXPECT_EQ(sub.status(), 400);
+  EXPECT_EQ(http(gw.port(), "GET", "/healthz").status, 200);
+}
+
+TEST(Gateway, TransferEncodingNotEndingInChunkedIsRefusedAndTheSmuggledRequestNeverAnswered) {
+  GatewayProcess gw;
+  std::string smuggled = "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n";
+  for (std::string te : std::vector<std::string>{
+           "gzip", "chunked, gzip", "identity", "chunked\r\nTransfer-Encoding: gzip",
+           "gzip\r\nContent-Length: " + std::to_string(smuggled.size())}) {
+    auto out = raw_exchange(gw.port(),
+                            "POST /api/emit HTTP/1.1\r\nHost: a\r\nContent-Type: "
+                            "application/json\r\nTransfer-Encoding: " +
+                                te + "\r\n\r\n" + smuggled,
+                            3s);
+    EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << te << ":\n" << out;
+    EXPECT_EQ(out.find("HTTP/1.1", 1), std::string::npos) << "answered twice: " << te << out;
+    EXPECT_EQ(out.find("forrealtime_"), std::string::npos) << te;
+  }
+  // A chunked body is read as one.
+  std::string body = R"({"channel":"te","event":"a.b","data":1})";
+  char size[16];
+  std::snprintf(size, sizeof size, "%zx", body.size());
+  auto out = raw_exchange(gw.port(),
+                          "POST /api/emit HTTP/1.1\r\nHost: a\r\nConnection: close\r\n"
+                          "Transfer-Encoding: chunked\r\n\r\n" +
+                              std::string(size) + "\r\n" + body + "\r\n0\r\n\r\n",
+                          3s);
+  EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << out;
+  EXPECT_EQ(http(gw.port(), "GET", "/api/history?channel=te").json().as_array().size(), 1u);
+}
+
+namespace {
+
+std::size_t peak_rss_kb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.starts_with("VmHWM:")) return std::stoul(line.substr(6));
+  return 0;
+}
+
+}  // namespace
+
+TEST(Gateway, StaticFilesStayInsideTheRootAndAreStreamed) {
+  char root[] = "/tmp/forrealtime-static-XXXXXX", outside[] = "/tmp/forrealtime-outside-XXXXXX";
+  ASSERT_TRUE(mkdtemp(root));
+  ASSERT_TRUE(mkdtemp(outside));
+  auto write_file = [](const std::string& path, const std::string& text) {
+    std::ofstream(path, std::ios::binary) << text;
+  };
+  std::string r(root), o(outside);
+  write_file(r + "/index.html", "<h1>demo</h1>");
+  write_file(o + "/secret.txt", "secret");
+  ASSERT_EQ(symlink((o + "/secret.txt").c_str(), (r + "/leak.txt").c_str()), 0);
+  ASSERT_EQ(symlink(outside, (r + "/out").c_str()), 0);
+  ASSERT_EQ(symlink((r + "/index.html").c_str(), (r + "/alias.html").c_str()), 0);
+  // 64 MiB with a pattern that shows misplaced bytes.
+  constexpr std::size_t kBig = 64u << 20;
+  {
+    std::string chunk(1 << 20, '\0');
+    for (std::size_t i = 0; i < chunk.size(); ++i) chunk[i] = static_cast<char>('a' + i % 23);
+    std::ofstream big(r + "/big.bin", std::ios::binary);
+    for (std::size_t i = 0; i < kBig / chunk.size(); ++i) big << chunk;
+  }
+  GatewayProcess gw({"--static", root});
+  EXPECT_EQ(http(gw.port(), "GET", "/leak.txt").status, 404);
+  EXPECT_EQ(http(gw.port(), "GET", "/out/secret.txt").status, 404);
+  EXPECT_EQ(http(gw.port(), "GET", "/out/").status, 404);
+  auto alias = http(gw.port(), "GET", "/alias.html");
+  EXPECT_EQ(alias.status, 200) << "a link that stays inside the root is served";
+  EXPECT_EQ(alias.body, "<h1>demo</h1>");
+
+  auto before = peak_rss_kb(gw.pid());
+  auto head = http(gw.port(), "HEAD", "/big.bin");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.headers["content-length"], std::to_string(kBig));
+  EXPECT_TRUE(head.body.empty());
+  auto got = http(gw.port(), "GET", "/big.bin");
+  ASSERT_EQ(got.status, 200);
+  ASSERT_EQ(got.body.size(), kBig);
+  for (std::size_t i = 0; i < kBig; i += 4099)
+    ASSERT_EQ(got.body[i], static_cast<char>('a' + (i % (1 << 20)) % 23)) << i;
+  auto after = peak_rss_kb(gw.pid());
+  EXPECT_LT(after - before, 16u * 1024)
+      << "the file was read into memory (peak RSS " << before << " -> " << after << " kB)";
+  std::filesystem::remove_all(root);
+  std::filesystem::remove_all(outside);
+}
+
+TEST(Gateway, LogLinesAreBoundedRateLimitedAndValidJson) {
+  GatewayProcess gw({"--log-format", "json"});
+  std::string long_target = "/api/nothing/" + std::string(7000, 'x');
+  for (int i = 0; i < 300; ++i) ASSERT_EQ(http(gw.port(), "GET", long_target).status, 404);
+  std::this_thread::sleep_for(1100ms);
+  // Bytes that are not UTF-8 in the target and in a refused channel name.
+  EXPECT_EQ(http(gw.port(), "GET", "/api/nothing/\xff\xfe\xc3").status, 404);
+  SseClient bad(gw.port(), "/api/realtime?channel=%FF%FE");
+  EXPECT_EQ(bad.status(), 400);
+  std::this_thread::sleep_for(200ms);
+  auto log = gw.log();
+  std::istringstream in(log);
+  std::string line;
+  int lines = 0, about_nothing = 0;
+  bool suppressed = false;
+  while (std::getline(in, line)) {
+    ++lines;
+    boost::system::error_code ec;
+    auto v = boost::json::parse(line, ec);
+    EXPECT_FALSE(ec) << "not JSON: " << line;
+    EXPECT_TRUE(v.is_object()) << line;
+    EXPECT_LT(line.size(), 1024u) << line.substr(0, 200);
+    if (line.find("/api/nothing") != std::string::npos) ++about_nothing;
+    if (line.find("suppressed") != std::string::npos) suppressed = true;
+  }
+  EXPECT_GT(lines, 0);
+  EXPECT_LT(about_nothing, 100) << "refusals are rate-limited";
+  EXPECT_GT(about_nothing, 0) << "but not silenced";
+  EXPECT_TRUE(suppressed) << "and the log says how many it left out";
+}
+
+TEST(Gateway, CliClientsGiveUpAfterTheirTimeout) {
+  SilentServer silent;
+  std::string url = "http://127.0.0.1:" + std::to_string(silent.port());
+  std::vector<std::vector<std::string>> commands = {
+      {"emit", "a", "a.b", "1"}, {"history", "a"}, {"tail", "a"}};
+  for (auto args : commands) {
+    args.insert(args.end(), {"--url", url, "--timeout", "1"});
+    auto r = run_program(args, 10s);
+    EXPECT_NE(r.status, -2) << args[0] << " hangs";
+    EXPECT_NE(r.status, 0) << args[0];
+    EXPECT_LT(r.took, 5s) << args[0];
+    EXPECT_NE(r.err.find("timed out"), std::string::npos) << args[0] << ": " << r.err;
+  }
+  // A gateway that answers is not cut short by the timeout.
+  GatewayProcess gw;
+  auto gurl = "http://127.0.0.1:" + std::to_string(gw.port());
+  auto e = run_program({"emit", "c", "a.b", "1", "--url", gurl, "--timeout", "2"});
+  EXPECT_EQ(e.status, 0) << e.err;
+  auto h = run_program({"history", "c", "--url", gurl, "--timeout", "2"});
+  EXPECT_EQ(h.status, 0) << h.err;
+  EXPECT_NE(h.out.find("\"a.b\""), std::string::npos) << h.out;
 }

@@ -248,6 +248,94 @@ std::optional<boost::json::value> SseClient::next_user(std::chrono::milliseconds
   }
 }
 
+std::string raw_exchange(std::uint16_t port, const std::string& bytes,
+                         std::chrono::milliseconds timeout) {
+  int fd = connect_to(port);
+  send_all(fd, bytes);
+  std::string all;
+  char buf[65536];
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    all.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return all;
+}
+
+SilentServer::SilentServer() {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 16) != 0 ||
+      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    throw std::runtime_error("SilentServer: " + std::string(strerror(errno)));
+  port_ = ntohs(a.sin_port);
+}
+
+SilentServer::~SilentServer() {
+  ::close(fd_);
+}
+
+ProgramResult run_program(const std::vector<std::string>& args,
+                          std::chrono::milliseconds kill_after) {
+  char out_path[] = "/tmp/forrealtime-out-XXXXXX";
+  char err_path[] = "/tmp/forrealtime-err-XXXXXX";
+  int outfd = ::mkstemp(out_path), errfd = ::mkstemp(err_path);
+  std::vector<std::string> argv{FORREALTIME_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto start = std::chrono::steady_clock::now();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    ::dup2(outfd, 1);
+    ::dup2(errfd, 2);
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    ::execv(cargv[0], cargv.data());
+    _exit(127);
+  }
+  ::close(outfd);
+  ::close(errfd);
+  ProgramResult r;
+  int status = 0;
+  auto deadline = start + kill_after;
+  for (;;) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      break;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      r.status = -2;
+      break;
+    }
+    ::usleep(10000);
+  }
+  r.took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 start);
+  auto slurp = [](const char* path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    ::unlink(path);
+    return ss.str();
+  };
+  r.out = slurp(out_path);
+  r.err = slurp(err_path);
+  return r;
+}
+
 // --- GatewayProcess ------------------------------------------------------------------------------
 
 GatewayProcess::GatewayProcess(std::vector<std::string> args) {

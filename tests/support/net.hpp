@@ -31,6 +31,35 @@ HttpResult http(std::uint16_t port, const std::string& method, const std::string
 std::string emit(std::uint16_t port, const std::string& channel, const std::string& event,
                  const std::string& data_json);
 
+/** Sends `bytes` on a new connection and returns all it reads until the server closes or
+ *  `timeout` passes. */
+std::string raw_exchange(std::uint16_t port, const std::string& bytes,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+/** A listening socket on a free port that never accepts: connections complete (the backlog
+ *  takes them) and are never answered. */
+class SilentServer {
+ public:
+  SilentServer();
+  ~SilentServer();
+  SilentServer(const SilentServer&) = delete;
+  std::uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+struct ProgramResult {
+  int status = -1;  // exit status, 128+signal, or -2 when it was killed after `kill_after`
+  std::string out, err;
+  std::chrono::milliseconds took{0};
+};
+
+/** Runs the `forrealtime` program with `args`; kills it after `kill_after`. */
+ProgramResult run_program(const std::vector<std::string>& args,
+                          std::chrono::milliseconds kill_after = std::chrono::seconds(20));
+
 class SseClient {
  public:
   /** Connects and sends `GET target`; `recv_buffer` > 0 shrinks SO_RCVBUF (slow consumers). */

@@ -107,3 +107,26 @@ TEST(Merge, ReplayAndLiveMeetWithoutGapOrDuplicate) {
   EXPECT_TRUE(m.accept(1, {10, 1}));
   EXPECT_EQ(m.last(0), (StreamId{4, 0}));
 }
+
+TEST(Query, HistoryParameters) {
+  auto ok = [](std::string_view q) {
+    auto r = parse_history(q);
+    if (auto* e = std::get_if<QueryError>(&r)) ADD_FAILURE() << q << ": " << e->message;
+    return std::get<HistoryRequest>(r);
+  };
+  auto h = ok("channel=a%20b&limit=10&after=5-1&start=1&end=18446744073709551615&x=y");
+  EXPECT_EQ(h.channel, "a b");
+  EXPECT_EQ(h.limit, 10u);
+  EXPECT_EQ(*h.after, (StreamId{5, 1}));
+  EXPECT_EQ(*h.start, 1u);
+  EXPECT_EQ(*h.end, UINT64_MAX);
+  EXPECT_EQ(ok("").channel, "default");
+  EXPECT_EQ(ok("").limit, kMaxHistoryLimit);
+  EXPECT_EQ(ok("limit=18446744073709551615").limit, kMaxHistoryLimit);
+  for (const char* bad : {"limit=0", "limit=-1", "limit=99999999999999999999",
+                          "start=99999999999999999999", "end=18446744073709551616", "limit=%2B1",
+                          "start=", "after=1", "after=1-x", "channel=%zz"}) {
+    auto r = parse_history(bad);
+    EXPECT_TRUE(std::holds_alternative<QueryError>(r)) << bad;
+  }
+}
