@@ -8,7 +8,7 @@ build=build/fuzz
 CXX=clang++ cmake -S tests/fuzz -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
   -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
 cmake --build "$build" >/dev/null
-for name in query json static_path jwt resp pg_change; do
+for name in query json static_path jwt resp pg_change params; do
   work=$(mktemp -d)
   cp tests/fuzz/corpus/$name/* "$work/"
   echo "fuzz_$name: ${secs}s"
