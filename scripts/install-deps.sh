@@ -13,7 +13,8 @@ pkgs=(g++ cmake ninja-build ccache pkg-config git curl ca-certificates
 command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 if [ "$what" = test ]; then
   pkgs+=(redis-server redis-tools postgresql chromium procps psmisc clang libclang-rt-14-dev
-        golang-go)  # golang-go: the Go snippet in examples/go
+        golang-go   # golang-go: the Go snippet in examples/go
+        nginx-light caddy openssl)  # the reverse-proxy recipes' test (tests/ops/proxy.sh)
 fi
 
 missing=()
@@ -28,3 +29,10 @@ sudo=""
 [ "$(id -u)" = 0 ] || sudo=sudo
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The tests start their own nginx and Caddy on free ports; the packages' system services (on
+# ports 80 and 443) are not wanted on a build machine.
+for svc in nginx caddy; do
+  if [[ " ${missing[*]} " == *" $svc"* ]] && [ -d /run/systemd/system ]; then
+    $sudo systemctl disable --now "$svc" >/dev/null 2>&1 || true
+  fi
+done

@@ -75,6 +75,10 @@ if [ "${FORREALTIME_SKIP_JS:-0}" != 1 ]; then
   suite "OpenAPI: docs/openapi.yaml valid 3.1, every route in it, real answers match its schemas" \
     tests/ops/openapi.sh
 fi
+if [ "${FORREALTIME_SKIP_JS:-0}" != 1 ]; then
+  suite "Reverse proxy: the nginx and Caddy recipes, TLS + HTTP/2, ten chromium tabs" \
+    tests/ops/proxy.sh
+fi
 
 printf '\n'
 for f in "${failures[@]}"; do echo "failed: $f"; done
