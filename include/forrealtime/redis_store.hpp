@@ -2,8 +2,10 @@
 // for `entries-added`), shared with other forrealtime gateways and TypeScript forrealtime peers.
 //
 // The store runs its own io_context on one thread of its own. Commands are pipelined on one
-// connection; the live tail reads every watched channel with one blocking `XREAD` per batch of
-// keys on dedicated connections, so a process holds a handful of connections to Redis whatever
+// connection; the live tail is woken by keyspace notifications (one subscriber connection) and
+// reads only the keys that changed (one reader connection), or, where notifications cannot be
+// enabled, reads every watched channel with one blocking `XREAD` per batch of keys on
+// dedicated connections; either way a process holds a handful of connections to Redis whatever
 // its number of subscribers. Handlers of `async_*` calls and the `TailSink` are invoked from
 // the store's thread. When Redis is unreachable the store keeps reconnecting with backoff;
 // meanwhile calls fail fast with `store_errc::unavailable`.
@@ -32,10 +34,21 @@ struct RedisOptions {
   /** How long a command may wait for its reply; a connection whose oldest command is late by
    *  twice this is considered lost and reconnected. */
   std::chrono::milliseconds command_timeout{5000};
-  /** `XREAD BLOCK` time of the tail. Changes to the watched set interrupt the block at once
-   *  (`CLIENT UNBLOCK`), so this only bounds how long an idle read stays parked. */
+  /** How the tail learns of new entries. `automatic`: keyspace notifications of streams
+   *  (`notify-keyspace-events` gets `Kt` with CONFIG SET when it lacks them), or blocking
+   *  batches when the server refuses CONFIG or the subscription (logged at start).
+   *  `notifications`: always notifications (when CONFIG is refused, the server must already send
+   *  them: set it in the managed service's parameters). `blocking`: always blocking batches. */
+  enum class TailWakeup { automatic, notifications, blocking };
+  TailWakeup tail_wakeup = TailWakeup::automatic;
+  /** With notifications: every this long, every watched key is read from its last position
+   *  (the sweep: what a lost notification left is delivered this late, never lost) and the
+   *  subscriber connection must answer a PING. With blocking batches: the `XREAD BLOCK` time;
+   *  changes to the watched set interrupt the block at once (`CLIENT UNBLOCK`), so this only
+   *  bounds how long an idle read stays parked. */
   std::chrono::milliseconds tail_block{10000};
-  /** Keys per tail connection: the tail reads up to this many channels with one XREAD. Redis
+  /** Blocking batches: keys per tail connection (with notifications: the most keys one
+   *  non-blocking XREAD names). The tail reads up to this many channels with one XREAD. Redis
    *  pays for every key of a read each time it is re-issued (after each reply), so smaller
    *  batches cost Redis less CPU per event at the price of more connections (10,000 watched
    *  channels: 79 tail connections). Measured on 10,000 channels at 5,000 events/s: 1000

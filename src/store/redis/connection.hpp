@@ -62,6 +62,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void expect(Callback cb, std::chrono::milliseconds extra = {});
   void flush();
 
+  /** Subscriber connections: replies no command waits for go to `push` (see Pipeline). */
+  void set_push(Pipeline::Push push) { pipeline_.set_push(std::move(push)); }
+
   /** Closes the socket and completes every queued command with `ec`; no `on_lost`. */
   void close(boost::system::error_code ec);
 

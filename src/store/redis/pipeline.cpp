@@ -30,7 +30,11 @@ boost::system::error_code Pipeline::on_bytes(const char* data, std::size_t n) {
     if (!r)
       return reader_.failed() ? boost::system::error_code(store_errc::protocol)
                               : boost::system::error_code{};
-    if (pending_.empty()) return store_errc::protocol;
+    if (pending_.empty()) {
+      if (!push_) return store_errc::protocol;
+      push_(std::move(r));
+      continue;
+    }
     Callback cb = std::move(pending_.front().cb);
     pending_.pop_front();
     if (sent_ > 0) --sent_;

@@ -32,6 +32,11 @@ class Pipeline {
    *  `protocol`. An error reply from Redis is a reply, not an error. */
   using Callback = std::function<void(Reply, boost::system::error_code)>;
 
+  /** Subscriber connections: replies that no queued command waits for (pub/sub messages,
+   *  (UN)SUBSCRIBE confirmations) go to `push` instead of failing the connection. */
+  using Push = std::function<void(Reply)>;
+  void set_push(Push push) { push_ = std::move(push); }
+
   /** The output buffer: encode the command into it, then call `expect` once per command. */
   std::string& out() { return out_; }
   void expect(Callback cb, Clock::time_point deadline);
@@ -65,6 +70,7 @@ class Pipeline {
   };
   std::string out_;
   std::deque<Pending> pending_;
+  Push push_;
   ReplyReader reader_;
   std::size_t sent_ = 0;
   bool dead_ = false;

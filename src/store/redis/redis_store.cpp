@@ -1,31 +1,5 @@
-// The Redis Store: commands pipelined on one connection, and the live tail.
-//
-// The tail is one per process. Every watched channel's key sits in exactly one batch of at
-// most `tail_keys_per_connection` keys; each batch owns a connection that runs one
-// `XREAD COUNT c BLOCK ms STREAMS k1..kn id1..idn` at a time, with the last id seen per key,
-// and re-issues it as soon as the reply is handed to the sink. So a quiet channel never holds
-// up a busy one (a busy key returns at once, with everything it has), a process holds
-// 1 + keys/batch connections whatever its number of subscribers, and no blocked command is
-// left in Redis for a client that left: when the watched set of a batch changes while its read
-// is parked, `CLIENT UNBLOCK <tail client id>` is sent on the command connection and the read
-// is re-issued with the new set. (We chose CLIENT UNBLOCK over XADD to a wake-up key of our
-// own because it writes nothing to the user's keyspace and costs one round trip; when CLIENT
-// is refused by ACLs the read still picks changes up at its block timeout, and armed never
-// depends on it.)
-//
-// watch(channel) reads the key's latest id with XREVRANGE + - COUNT 1 on the command
-// connection and places the key in a batch at that id before calling `armed`: every entry
-// appended after `armed` has a greater id, so the next XREAD of that batch returns it.
-//
-// Failure: any connection lost takes the whole store down (commands fail fast with
-// `unavailable`, the sink hears `on_tail_error` once), then reconnects with backoff. On return
-// the sink hears `on_tail_resumed` and every batch reads again from the last id seen per key,
-// so entries appended meanwhile (that Redis kept) are delivered.
-//
-// A batch whose last key left keeps its connection for a second's grace (a batch that empties
-// and refills at once costs no connect) and then closes it; it reconnects when a key joins. The
-// number of distinct channels watched is capped (`max_watched_channels`): past it a watch of a
-// new channel fails with `limit_reached`, with a log line at most once a second.
+// The Redis Store: commands pipelined on one connection, and the live tail (tail_io.hpp, on
+// connections of its own).
 //
 // Appends: a plain append is the XADD of PROTOCOL.md section 6. An append with an expiry or an
 // idempotency key is one EVALSHA of the append script (commands.hpp): EXPIRE only after an XADD
@@ -34,8 +8,10 @@
 // loaded in the command connection's handshake; NOSCRIPT (cache flushed) re-sends it whole. A
 // command sent whose reply never came completes with `timeout`: it may have been executed.
 //
-// The bookkeeping (counts, positions, batches, what a read names and what a reply means) is
-// the I/O-free TailState (tail_state.hpp); this file holds the connections and timers.
+// Failure: any connection lost (the command connection, or one of the tail's, which tells us)
+// makes the store unhealthy and drops the command connection (commands fail fast with
+// `unavailable`) until it reconnects with backoff; the tail reports its own losses to the sink
+// and reconnects on its own, and the store is unhealthy while either is down.
 //
 // Threading: all state below lives on the store's one io_context thread; public calls `post`.
 #include <atomic>
@@ -53,7 +29,7 @@
 #include "store/redis/commands.hpp"
 #include "store/redis/connection.hpp"
 #include "store/redis/slot.hpp"
-#include "store/redis/tail_state.hpp"
+#include "store/redis/tail_io.hpp"
 
 namespace forrealtime {
 namespace redis {
@@ -61,20 +37,6 @@ namespace {
 
 namespace asio = boost::asio;
 using boost::system::error_code;
-
-/** How long the connection of a batch that lost its last key stays open. */
-constexpr std::chrono::milliseconds idle_release_after{1000};
-
-/** The I/O side of one tail batch (its keys are in TailState). */
-struct BatchIo {
-  BatchIo(asio::io_context& ioc, std::size_t index) : index(index), timer(ioc) {}
-  std::size_t index;
-  std::shared_ptr<Connection> conn;
-  enum class State { disconnected, connecting, idle, reading } state = State::disconnected;
-  bool unblock_sent = false;
-  std::uint64_t read_gen = 0;
-  asio::steady_timer timer;
-};
 
 class Impl : public std::enable_shared_from_this<Impl> {
  public:
@@ -84,7 +46,7 @@ class Impl : public std::enable_shared_from_this<Impl> {
         work_(asio::make_work_guard(ioc_)),
         retry_timer_(ioc_),
         backoff_(opt_.reconnect_min),
-        tail_(opt_.tail_keys_per_connection) {
+        tail_(ioc_, opt_, ep_, [this](error_code ec) { go_down(ec); }) {
     if (opt_.tail_keys_per_connection == 0) opt_.tail_keys_per_connection = 1;
     if (opt_.tail_count == 0) opt_.tail_count = 1;
   }
@@ -134,7 +96,7 @@ class Impl : public std::enable_shared_from_this<Impl> {
     if (std::this_thread::get_id() != thread_id_ && thread_.joinable()) thread_.join();
   }
 
-  bool healthy() const { return healthy_.load(std::memory_order_relaxed); }
+  bool healthy() const { return healthy_.load(std::memory_order_relaxed) && !tail_.down(); }
   std::uint64_t reconnects() const { return reconnects_.load(std::memory_order_relaxed); }
 
   // --- commands (io thread) -------------------------------------------------------------------
@@ -229,222 +191,13 @@ class Impl : public std::enable_shared_from_this<Impl> {
     cmd_->flush();
   }
 
-  // --- the tail (io thread) -------------------------------------------------------------------
+  // --- the tail (io thread): tail_io.hpp ------------------------------------------------------
 
-  void do_start_tail(TailSink* sink) { sink_ = sink; }
-
+  void do_start_tail(TailSink* sink) { tail_.start(sink); }
   void do_watch(std::string key, Store::ArmedHandler armed) {
-    bool is_new = tail_.find(key) == nullptr;
-    TailWatch& w = tail_.add_watcher(key);
-    if (is_new && tail_.watch_count() > opt_.max_watched_channels) w.over_cap = true;
-    if (w.over_cap) {
-      refuse_over_cap(key);
-      return armed(error_code(store_errc::limit_reached));
-    }
-    if (w.parked) return armed(error_code(store_errc::protocol));
-    if (w.batch != TailState::none && w.position && up()) return armed({});
-    if (!up()) return armed(down_error());
-    w.waiters.push_back(std::move(armed));
-    if (!w.fetching) fetch_latest(w);
+    tail_.watch(std::move(key), std::move(armed));
   }
-
-  // One log line per second at most, however many subscribers are refused.
-  void refuse_over_cap(std::string_view key) {
-    ++refused_;
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_refusal_log_ < std::chrono::seconds(1)) return;
-    last_refusal_log_ = now;
-    spdlog::warn(
-        "redis: cannot watch '{}': this process watches {} channels, the cap "
-        "(max_watched_channels = {}); {} watch(es) refused so far",
-        key, tail_.watch_count() - 1, opt_.max_watched_channels, refused_);
-  }
-
-  void do_unwatch(std::string_view key) {
-    std::vector<Store::ArmedHandler> orphans;
-    std::size_t b = tail_.remove_watcher(key, orphans);
-    if (b != TailState::none) mark_dirty(b);
-    for (auto& a : orphans) a(asio::error::operation_aborted);
-  }
-
-  void fetch_latest(TailWatch& w) {
-    w.fetching = true;
-    append_latest(cmd_->out(), w.key);
-    cmd_->expect([this, key = w.key, gen = w.gen](Reply r, error_code ec) {
-      TailWatch* w = tail_.find(key, gen);
-      if (!w) return;
-      w->fetching = false;
-      auto waiters = std::move(w->waiters);
-      w->waiters.clear();
-      if (ec) {
-        for (auto& a : waiters) a(ec);
-        return;
-      }
-      auto latest = decode_latest(r.get());
-      if (!latest) {
-        if (text(r.get()).starts_with("WRONGTYPE")) {
-          spdlog::warn("redis: key {} is not a stream; its channel is not tailed", key);
-          tail_.park(*w);
-        }
-        for (auto& a : waiters) a(latest.error());
-        return;
-      }
-      if (std::size_t b = tail_.place(*w, *latest); b != TailState::none) mark_dirty(b);
-      for (auto& a : waiters) a({});
-    });
-    cmd_->flush();
-  }
-
-  BatchIo& io_of(std::size_t b) {
-    while (io_.size() <= b) io_.push_back(std::make_unique<BatchIo>(ioc_, io_.size()));
-    return *io_[b];
-  }
-
-  // The keys of batch b changed: the read must name the new set, now.
-  void mark_dirty(std::size_t b) {
-    BatchIo& io = io_of(b);
-    switch (io.state) {
-      case BatchIo::State::idle:
-        return issue_read(io);
-      case BatchIo::State::reading:
-        return interrupt(io);
-      case BatchIo::State::disconnected:
-        if (up() && tail_.batch_size(b) > 0) connect_batch(io);
-        return;
-      case BatchIo::State::connecting:
-        return;  // reads the current set when it gets there
-    }
-  }
-
-  void connect_batch(BatchIo& io) {
-    io.state = BatchIo::State::connecting;
-    Connection::Config cfg{ep_, opt_.connect_timeout, opt_.command_timeout, true,
-                           "forrealtime-tail-" + std::to_string(io.index)};
-    io.conn = std::make_shared<Connection>(ioc_, std::move(cfg));
-    auto conn = io.conn;
-    io.conn->start(
-        [this, &io, conn](error_code ec) {
-          if (io.conn != conn) return;
-          if (ec) return go_down(ec);
-          io.state = BatchIo::State::idle;
-          issue_read(io);
-        },
-        [this, &io, conn](error_code ec) {
-          if (io.conn != conn) return;
-          go_down(ec);
-        });
-  }
-
-  void issue_read(BatchIo& io) {
-    io.unblock_sent = false;
-    ++io.read_gen;
-    if (!tail_.encode_read(io.index, opt_.tail_count,
-                           static_cast<std::uint64_t>(opt_.tail_block.count()), io.conn->out())) {
-      // Nothing to read: nothing left blocked in Redis, and the connection goes after a grace
-      // (defect 7: it used to stay forever, so connections followed the peak of channels ever
-      // watched). The grace spares a connect to a batch that empties and refills at once.
-      io.state = BatchIo::State::idle;
-      io.timer.expires_after(idle_release_after);
-      io.timer.async_wait([this, &io, conn = io.conn](error_code ec) {
-        if (ec || io.conn != conn || io.state != BatchIo::State::idle) return;
-        if (tail_.batch_size(io.index) == 0) release(io);
-      });
-      return;
-    }
-    io.timer.cancel();  // in idle or fresh state the timer is only the release grace
-    io.state = BatchIo::State::reading;
-    io.conn->expect(
-        [this, &io, conn = io.conn](Reply r, error_code ec) {
-          if (io.conn != conn || ec) return;  // a lost connection takes the store down
-          on_read(io, r.get());
-        },
-        opt_.tail_block);
-    io.conn->flush();
-  }
-
-  // Closes the connection of an empty batch; it reconnects when the batch gains a key.
-  void release(BatchIo& io) {
-    io.timer.cancel();
-    io.state = BatchIo::State::disconnected;
-    io.unblock_sent = false;
-    if (auto c = std::move(io.conn)) c->close(asio::error::operation_aborted);
-  }
-
-  void on_read(BatchIo& io, const redisReply* r) {
-    io.state = BatchIo::State::idle;
-    if (is_error(r)) {
-      spdlog::warn("redis: tail read failed: {}", text(r));
-      if (text(r).starts_with("WRONGTYPE")) return check_types(io);
-      // Retry later rather than spin on a persistent error.
-      io.state = BatchIo::State::connecting;
-      io.timer.expires_after(std::chrono::seconds(1));
-      io.timer.async_wait([this, &io, conn = io.conn](error_code ec) {
-        if (ec || io.conn != conn) return;
-        io.state = BatchIo::State::idle;
-        issue_read(io);
-      });
-      return;
-    }
-    bool ok = tail_.apply_read(io.index, r, [this](std::string_view key, auto entries) {
-      if (sink_) sink_->on_entries(key.substr(opt_.key_prefix.size()), entries);
-    });
-    if (!ok) spdlog::warn("redis: malformed tail reply ignored");
-    issue_read(io);
-  }
-
-  // Finds the watched keys of a batch that are not streams (XREAD fails as a whole on one).
-  void check_types(BatchIo& io) {
-    io.state = BatchIo::State::connecting;  // no read until the check is done
-    std::vector<std::pair<std::string, std::uint64_t>> keys;
-    for (const TailWatch* w : tail_.batch_keys(io.index)) keys.emplace_back(w->key, w->gen);
-    if (keys.empty()) return issue_read(io);
-    auto remaining = std::make_shared<std::size_t>(keys.size());
-    for (auto& [key, gen] : keys) {
-      encode_command(cmd_->out(), {"TYPE", key});
-      cmd_->expect([this, &io, conn = io.conn, remaining, key = key, gen = gen](Reply r,
-                                                                                error_code ec) {
-        if (io.conn != conn) return;
-        auto t = text(r.get());
-        TailWatch* w = tail_.find(key, gen);
-        if (!ec && w && w->batch == io.index && t != "stream" && t != "none") {
-          spdlog::warn("redis: key {} is a {}, not a stream; its channel is not tailed", key, t);
-          tail_.park(*w);
-        }
-        if (--*remaining == 0) {
-          io.state = BatchIo::State::idle;
-          issue_read(io);
-        }
-      });
-    }
-    cmd_->flush();
-  }
-
-  // Wakes the parked read of a batch so that it is re-issued with the batch's new keys.
-  void interrupt(BatchIo& io) {
-    if (io.unblock_sent || !up() || !io.conn || io.conn->client_id() < 0) return;
-    io.unblock_sent = true;
-    encode_command(cmd_->out(), {"CLIENT", "UNBLOCK", std::to_string(io.conn->client_id())});
-    cmd_->expect([this, &io, conn = io.conn, gen = io.read_gen](Reply r, error_code ec) {
-      if (ec || io.conn != conn || io.read_gen != gen || io.state != BatchIo::State::reading)
-        return;
-      long long n = 0;
-      if (is_error(r.get())) {
-        spdlog::warn("redis: CLIENT UNBLOCK refused ({}); watch changes wait for the block timeout",
-                     text(r.get()));
-        return;
-      }
-      if (to_int(r.get(), n) && n == 1) return;
-      // 0: our XREAD had not reached Redis yet (it travels on another connection). Try again.
-      io.timer.expires_after(std::chrono::milliseconds(2));
-      io.timer.async_wait([this, &io, conn, gen](error_code ec) {
-        if (ec || io.conn != conn || io.read_gen != gen || io.state != BatchIo::State::reading)
-          return;
-        io.unblock_sent = false;
-        interrupt(io);
-      });
-    });
-    cmd_->flush();
-  }
+  void do_unwatch(std::string_view key) { tail_.unwatch(key); }
 
   // --- connection life (io thread) ------------------------------------------------------------
 
@@ -493,23 +246,11 @@ class Impl : public std::enable_shared_from_this<Impl> {
     phase_ = Phase::up;
     healthy_ = true;
     backoff_ = opt_.reconnect_min;
-    if (error_reported_) {
-      error_reported_ = false;
+    if (lost_) {
+      lost_ = false;
       reconnects_.fetch_add(1, std::memory_order_relaxed);
       spdlog::info("redis {}:{}: reconnected", ep_.host, ep_.port);
-      if (sink_) sink_->on_tail_resumed();
     }
-    tail_.for_each([this](TailWatch& w) {
-      if (w.parked || w.over_cap) return;
-      if (!w.position) {
-        if (!w.fetching) fetch_latest(w);
-      } else if (std::size_t b = tail_.place(w, *w.position); b != TailState::none) {
-        mark_dirty(b);
-      }
-    });
-    for (std::size_t b = 0; b < tail_.batch_count(); ++b)
-      if (tail_.batch_size(b) > 0 && io_of(b).state == BatchIo::State::disconnected)
-        connect_batch(io_of(b));
   }
 
   void go_down(error_code ec) {
@@ -520,27 +261,12 @@ class Impl : public std::enable_shared_from_this<Impl> {
     spdlog::warn("redis {}:{}: connection lost ({}), reconnecting", ep_.host, ep_.port,
                  ec.message());
     close_all(store_errc::unavailable);
-    if (was_up && !error_reported_) {
-      error_reported_ = true;
-      if (sink_) sink_->on_tail_error(ec ? ec : error_code(store_errc::unavailable));
-    }
+    if (was_up) lost_ = true;
     schedule_reconnect();
   }
 
   void close_all(error_code ec) {
     if (auto c = std::move(cmd_)) c->close(ec);
-    for (auto& io : io_) {
-      io->timer.cancel();
-      io->state = BatchIo::State::disconnected;
-      io->unblock_sent = false;
-      if (auto c = std::move(io->conn)) c->close(ec);
-    }
-    tail_.for_each([ec](TailWatch& w) {
-      w.fetching = false;
-      auto waiters = std::move(w.waiters);
-      w.waiters.clear();
-      for (auto& a : waiters) a(ec);
-    });
   }
 
   void schedule_reconnect() {
@@ -557,9 +283,7 @@ class Impl : public std::enable_shared_from_this<Impl> {
     healthy_ = false;
     retry_timer_.cancel();
     close_all(store_errc::stopped);
-    io_.clear();
-    tail_ = TailState(opt_.tail_keys_per_connection);
-    sink_ = nullptr;
+    tail_.stop();
     work_.reset();
   }
 
@@ -583,12 +307,8 @@ class Impl : public std::enable_shared_from_this<Impl> {
   std::string script_sha_;  // of the append script, from SCRIPT LOAD; empty: send it whole
   asio::steady_timer retry_timer_;
   std::chrono::milliseconds backoff_;
-  bool error_reported_ = false;
-  TailSink* sink_ = nullptr;
-  TailState tail_;
-  std::vector<std::unique_ptr<BatchIo>> io_;
-  std::uint64_t refused_ = 0;
-  std::chrono::steady_clock::time_point last_refusal_log_{};
+  bool lost_ = false;  // went down after being up: the next up is a reconnect
+  Tail tail_;
 };
 
 class RedisStore final : public Store {

@@ -168,8 +168,10 @@ class TestSink : public TailSink {
   bool out_of_order_ = false;
 };
 
-RedisOptions options_for(const RedisServer& server, std::string prefix = "") {
+RedisOptions options_for(const RedisServer& server, std::string prefix = "",
+                         RedisOptions::TailWakeup wakeup = RedisOptions::TailWakeup::automatic) {
   RedisOptions o;
+  o.tail_wakeup = wakeup;
   o.url = server.url();
   o.key_prefix = std::move(prefix);
   o.connect_timeout = 1000ms;
@@ -385,9 +387,12 @@ TEST(RedisStoreTail, OwnAppendsComeThroughTheTailToo) {
   EXPECT_EQ(sink.entries("own")[0].id, *id);
 }
 
+constexpr auto blocking = RedisOptions::TailWakeup::blocking;
+
+// Blocking batches: a watch change interrupts the parked XREAD (CLIENT UNBLOCK).
 TEST(RedisStoreTail, WatchAndUnwatchTakeEffectAtOnce) {
   RedisServer server;
-  auto store = connected_store(options_for(server));  // tail_block is 20 s
+  auto store = connected_store(options_for(server, "", blocking));  // tail_block is 20 s
   TestSink sink;
   store->start_tail(sink);
   RedisClient raw(server.port());
@@ -478,7 +483,7 @@ TEST(RedisStoreTail, HotChannelsAmongThousandsOfQuietOnes) {
 
 TEST(RedisStoreTail, TenThousandChannelsEventsOnRandomOnes) {
   RedisServer server;
-  auto o = options_for(server, "ten:");
+  auto o = options_for(server, "ten:", blocking);
   o.tail_keys_per_connection = 1000;
   auto store = connected_store(o);
   TestSink sink;
@@ -704,8 +709,8 @@ TEST(RedisStoreFailure, KilledTailConnectionIsReportedAndReestablished) {
   store->start_tail(sink);
   ASSERT_FALSE(watch(*store, "k"));
   RedisClient raw(server.port());
-  ASSERT_TRUE(eventually([&] { return blocked_clients(raw) == 1; }));
   raw.cmd({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"});
+  raw.cmd({"CLIENT", "KILL", "TYPE", "pubsub"});
   ASSERT_TRUE(sink.wait([&] { return sink.errors_ == 1; }, 3s));
   ASSERT_TRUE(sink.wait([&] { return sink.resumed_ == 1; }, 3s));
   raw.str({"XADD", "k", "*", "message", "after"});
@@ -876,7 +881,7 @@ std::size_t tail_connections(RedisClient& raw) {
 // followed the peak of channels ever watched.
 TEST(RedisStoreTail, EmptiedBatchesReleaseTheirConnections) {
   RedisServer server;
-  auto o = options_for(server);
+  auto o = options_for(server, "", blocking);
   o.tail_keys_per_connection = 10;
   auto store = connected_store(o);
   TestSink sink;
@@ -920,6 +925,219 @@ TEST(RedisStoreTail, WatchedChannelsAreCappedWithAnErrorAndALogLine) {
   RedisClient raw(server.port());
   raw.str({"XADD", "c6", "*", "message", "x"});
   EXPECT_TRUE(sink.wait([&] { return sink.got_["c6"].size() == 1; }, 3s));
+}
+
+// --- wake-ups by keyspace notifications (issue 15) -----------------------------------------------
+
+std::size_t clients_named(RedisClient& raw, std::string_view name) {
+  std::string list = raw.str({"CLIENT", "LIST"});
+  std::string needle = "name=" + std::string(name) + " ";
+  std::size_t n = 0;
+  for (std::size_t pos = 0; (pos = list.find(needle, pos)) != std::string::npos; ++pos) ++n;
+  return n;
+}
+
+long long client_id_named(RedisClient& raw, std::string_view name) {
+  std::string list = raw.str({"CLIENT", "LIST"});
+  auto at = list.find("name=" + std::string(name) + " ");
+  if (at == std::string::npos) return -1;
+  auto line = list.rfind('\n', at);
+  line = line == std::string::npos ? 0 : line + 1;
+  return std::stoll(list.substr(line + 3));  // "id=<n> ..."
+}
+
+std::size_t keyspace_subscriptions(RedisClient& raw) {
+  auto r = raw.cmd({"PUBSUB", "CHANNELS", "__keyspace@*"});
+  return r->elements;
+}
+
+TEST(RedisStoreWakeups, ForeignWriterViaRedisCliIsSeenAndFlagsAreKept) {
+  // An operator's flags (expired events) stay; K and t are added.
+  RedisServer server(
+      RedisServer::Options{.appendonly = false, .extra_args = {"--notify-keyspace-events", "Ex"}});
+  LogCapture log;
+  auto store = connected_store(options_for(server, "p:"));
+  TestSink sink;
+  store->start_tail(sink);
+  ASSERT_FALSE(watch(*store, "cli"));
+  RedisClient raw(server.port());
+  std::string flags = raw.cmd({"CONFIG", "GET", "notify-keyspace-events"})->element[1]->str;
+  for (char c : {'E', 'x', 'K', 't'}) EXPECT_NE(flags.find(c), std::string::npos) << flags;
+  EXPECT_NE(log.text().find("woken by keyspace notifications"), std::string::npos) << log.text();
+
+  std::string cmd = "redis-cli -p " + std::to_string(server.port()) +
+                    " XADD p:cli '*' message '{\"channel\":\"cli\",\"event\":\"a.b\",\"data\":1}'"
+                    " > /dev/null";
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(std::system(cmd.c_str()), 0);
+  ASSERT_TRUE(sink.wait([&] { return sink.got_["cli"].size() == 3; }, 3s)) << sink.count("cli");
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(sink.count("cli"), 3u);
+  EXPECT_FALSE(sink.out_of_order());
+  // Nothing parked in Redis: no blocked reads at all with wake-ups.
+  EXPECT_EQ(blocked_clients(raw), 0);
+}
+
+TEST(RedisStoreWakeups, TwentyThousandChannelsOnTwoConnectionsAndUnwatchReleases) {
+  RedisServer server(
+      RedisServer::Options{.appendonly = false, .extra_args = {"--maxclients", "200"}});
+  auto o = options_for(server, "tw:");
+  o.max_watched_channels = 50000;
+  auto store = connected_store(o);
+  TestSink sink;
+  store->start_tail(sink);
+  const int channels = 20000;
+  std::atomic<int> armed{0}, failed{0};
+  auto t0 = Clock::now();
+  for (int i = 0; i < channels; ++i)
+    store->watch("c" + std::to_string(i), [&](auto ec) { ++(ec ? failed : armed); });
+  ASSERT_TRUE(eventually([&] { return armed + failed == channels; }, 60s));
+  ASSERT_EQ(failed, 0);
+  auto armed_in = Clock::now() - t0;
+
+  RedisClient raw(server.port());
+  // The tail's connections do not grow with the channels: one subscriber, one reader.
+  EXPECT_EQ(clients_named(raw, "forrealtime-tailsub"), 1u);
+  EXPECT_EQ(clients_named(raw, "forrealtime-tailread"), 1u);
+  EXPECT_EQ(tail_connections(raw), 0u);  // no blocking batch
+  EXPECT_EQ(blocked_clients(raw), 0);
+  EXPECT_EQ(keyspace_subscriptions(raw), static_cast<std::size_t>(channels));
+
+  std::mt19937 rng(11);
+  const int n = 5000;
+  std::map<std::string, int> expected;
+  t0 = Clock::now();
+  for (int i = 0; i < n; ++i) {
+    std::string ch = "c" + std::to_string(rng() % channels);
+    ++expected[ch];
+    raw.append({"XADD", "tw:" + ch, "*", "message", std::to_string(i)});
+  }
+  for (int i = 0; i < n; ++i) raw.get_reply();
+  ASSERT_TRUE(sink.wait([&] { return sink.total_ >= n; }, 20s)) << sink.total() << " of " << n;
+  auto elapsed = Clock::now() - t0;
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(sink.total(), static_cast<std::size_t>(n));
+  EXPECT_FALSE(sink.out_of_order());
+  for (auto& [ch, count] : expected)
+    EXPECT_EQ(sink.count(ch), static_cast<std::size_t>(count)) << ch;
+  std::cout << "[   info   ] " << channels << " channels armed in "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(armed_in).count() << " ms; "
+            << n << " events on random ones delivered in "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms\n";
+
+  // Unwatch releases: every subscription leaves Redis, nothing more is read.
+  for (int i = 0; i < channels; ++i) store->unwatch("c" + std::to_string(i));
+  EXPECT_TRUE(eventually([&] { return keyspace_subscriptions(raw) == 0; }, 10s))
+      << keyspace_subscriptions(raw);
+  std::size_t before = sink.total();
+  raw.str({"XADD", "tw:c1", "*", "message", "late"});
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(sink.total(), before);
+  EXPECT_EQ(blocked_clients(raw), 0);
+}
+
+// Either tail connection killed while another writer appends every millisecond until the tail
+// is back: every entry is delivered once, in order.
+void kill_one_mid_stream(std::string_view victim) {
+  RedisServer server;
+  auto store = connected_store(options_for(server));
+  TestSink sink;
+  store->start_tail(sink);
+  ASSERT_FALSE(watch(*store, "s"));
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    RedisClient w(server.port());
+    while (!stop) {
+      w.str({"XADD", "s", "*", "message", std::to_string(written.load())});
+      ++written;
+      std::this_thread::sleep_for(1ms);
+    }
+  });
+  std::this_thread::sleep_for(150ms);
+  RedisClient raw(server.port());
+  long long id = client_id_named(raw, victim);
+  ASSERT_GT(id, 0);
+  raw.cmd({"CLIENT", "KILL", "ID", std::to_string(id)});
+  EXPECT_TRUE(sink.wait([&] { return sink.errors_ == 1; }, 3s));
+  EXPECT_TRUE(sink.wait([&] { return sink.resumed_ == 1; }, 5s));
+  // Stop writing as the tail comes back: the last entries were written before it subscribed
+  // again, so no notification will ever name them; the read after the SUBSCRIBE must.
+  stop = true;
+  writer.join();
+  int n = written.load();
+  ASSERT_TRUE(sink.wait([&] { return sink.got_["s"].size() >= static_cast<std::size_t>(n); }, 5s))
+      << sink.count("s") << " of " << n;
+  std::this_thread::sleep_for(100ms);
+  auto got = sink.entries("s");
+  ASSERT_EQ(got.size(), static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) ASSERT_EQ(got[i].message, std::to_string(i)) << i;
+  EXPECT_FALSE(sink.out_of_order());
+}
+
+TEST(RedisStoreWakeups, SubscriberKilledMidStreamLosesNothingAndRepeatsNothing) {
+  kill_one_mid_stream("forrealtime-tailsub");
+}
+
+TEST(RedisStoreWakeups, ReaderKilledMidStreamLosesNothingAndRepeatsNothing) {
+  kill_one_mid_stream("forrealtime-tailread");
+}
+
+TEST(RedisStoreWakeups, NotificationsSwitchedOffMidRunLoseNothing) {
+  RedisServer server;
+  auto o = options_for(server);
+  o.tail_block = 300ms;  // the sweep
+  auto store = connected_store(o);
+  TestSink sink;
+  store->start_tail(sink);
+  ASSERT_FALSE(watch(*store, "off"));
+  RedisClient raw(server.port());
+  raw.cmd({"CONFIG", "SET", "notify-keyspace-events", ""});
+  for (int i = 0; i < 3; ++i) raw.str({"XADD", "off", "*", "message", std::to_string(i)});
+  // No notification came: the sweep reads them, and the flags are set again.
+  ASSERT_TRUE(sink.wait([&] { return sink.got_["off"].size() == 3; }, 3s)) << sink.count("off");
+  EXPECT_TRUE(eventually([&] {
+    std::string f = raw.cmd({"CONFIG", "GET", "notify-keyspace-events"})->element[1]->str;
+    return f.find('K') != std::string::npos && f.find('t') != std::string::npos;
+  }));
+  raw.str({"XADD", "off", "*", "message", "3"});
+  ASSERT_TRUE(sink.wait([&] { return sink.got_["off"].size() == 4; }, 3s));
+  std::this_thread::sleep_for(700ms);  // two more sweeps find nothing new
+  EXPECT_EQ(sink.count("off"), 4u);
+  EXPECT_FALSE(sink.out_of_order());
+}
+
+TEST(RedisStoreWakeups, ConfigRefusedFallsBackToBlockingBatchesAndSaysSo) {
+  // What a managed Redis does: CONFIG is not a command there.
+  RedisServer server(
+      RedisServer::Options{.appendonly = false, .extra_args = {"--rename-command", "CONFIG", ""}});
+  LogCapture log;
+  auto store = connected_store(options_for(server));
+  TestSink sink;
+  store->start_tail(sink);
+  ASSERT_FALSE(watch(*store, "m"));
+  RedisClient raw(server.port());
+  EXPECT_TRUE(eventually([&] { return blocked_clients(raw) == 1; }));
+  raw.str({"XADD", "m", "*", "message", "x"});
+  ASSERT_TRUE(sink.wait([&] { return sink.got_["m"].size() == 1; }, 3s));
+  auto text = log.text();
+  EXPECT_NE(text.find("blocking XREAD batches"), std::string::npos) << text;
+  EXPECT_NE(text.find("notify-keyspace-events"), std::string::npos) << text;
+  EXPECT_EQ(clients_named(raw, "forrealtime-tailsub"), 0u);
+}
+
+TEST(RedisStoreWakeups, ForcedNotificationsWithoutConfigTrustTheServersFlags) {
+  RedisServer server(RedisServer::Options{
+      .appendonly = false,
+      .extra_args = {"--rename-command", "CONFIG", "", "--notify-keyspace-events", "Kt"}});
+  auto store = connected_store(options_for(server, "", RedisOptions::TailWakeup::notifications));
+  TestSink sink;
+  store->start_tail(sink);
+  ASSERT_FALSE(watch(*store, "f"));
+  RedisClient raw(server.port());
+  raw.str({"XADD", "f", "*", "message", "x"});
+  ASSERT_TRUE(sink.wait([&] { return sink.got_["f"].size() == 1; }, 3s));
+  EXPECT_EQ(blocked_clients(raw), 0);
+  EXPECT_EQ(clients_named(raw, "forrealtime-tailsub"), 1u);
 }
 
 }  // namespace
