@@ -4,8 +4,8 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(_fr_targets forrealtime_core forrealtime_asio forrealtime_beast forrealtime forrealtime_gateway
-  forrealtime_metrics forrealtime_console)
+set(_fr_targets forrealtime_core forrealtime_auth forrealtime_asio forrealtime_beast forrealtime
+  forrealtime_gateway forrealtime_metrics forrealtime_console)
 if(TARGET forrealtime_redis)
   list(APPEND _fr_targets forrealtime_redis)
 endif()
@@ -13,6 +13,7 @@ if(TARGET forrealtime_postgres_sync)
   list(APPEND _fr_targets forrealtime_postgres_sync)
 endif()
 set_target_properties(forrealtime_core PROPERTIES EXPORT_NAME core)
+set_target_properties(forrealtime_auth PROPERTIES EXPORT_NAME auth)
 set_target_properties(forrealtime_asio PROPERTIES EXPORT_NAME asio)
 set_target_properties(forrealtime_beast PROPERTIES EXPORT_NAME beast)
 set_target_properties(forrealtime PROPERTIES EXPORT_NAME forrealtime)
@@ -38,6 +39,7 @@ file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/forrealtimeConfig.cmake.in [[
 include(CMakeFindDependencyMacro)
 find_dependency(Boost 1.81 CONFIG COMPONENTS json url system)
 find_dependency(Threads)
+find_dependency(OpenSSL 3 COMPONENTS Crypto)
 find_dependency(spdlog)
 find_dependency(PkgConfig)
 pkg_check_modules(HIREDIS IMPORTED_TARGET hiredis)

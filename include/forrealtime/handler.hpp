@@ -21,6 +21,7 @@
 // io_contexts that run streams, destroy the Realtime, and only then those io_contexts.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -47,6 +48,10 @@ struct Request {
   std::function<std::optional<std::string_view>(std::string_view name)> header;
   /** 11 for HTTP/1.1, 10 for HTTP/1.0, 20 for HTTP/2. */
   int version = 11;
+  /** Set by the subscribe handler for its middleware: call it with a time (ms since the epoch)
+   *  at which the stream must end, with the system event `grant_expired` (an expiring grant).
+   *  The earliest call wins. Empty outside a subscribe. */
+  std::function<void(std::uint64_t ms)> limit_stream;
 };
 
 /** A complete (non-streaming) HTTP response. */

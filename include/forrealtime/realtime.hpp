@@ -155,6 +155,11 @@ struct Options {
   Limits limits;
   /** The `Access-Control-Allow-Origin` of the stream; empty sends none. */
   std::string allow_origin = "*";
+  /** Browser origins allowed across origins, credentials included: a request's `Origin` found
+   *  here is echoed with `Access-Control-Allow-Credentials: true` and `Vary: Origin` (`*` allows
+   *  any origin without credentials). When set, it replaces `allow_origin`, and the gateway
+   *  refuses emits whose `Origin` is neither listed nor its own. */
+  std::vector<std::string> cors_origins;
   /** Worker threads for delivery in the embedded case (server-side subscribers, timers). */
   unsigned internal_threads = 1;
   /** How long an emit's idempotency key is remembered (`EmitItem::idempotency_key`). */

@@ -38,4 +38,19 @@ bool origin_allowed(const std::vector<std::string>& origins, std::optional<std::
   return false;
 }
 
+std::vector<std::pair<std::string, std::string>> cors_response_headers(
+    const std::vector<std::string>& origins, const std::string& allow_origin,
+    std::optional<std::string_view> origin) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (origins.empty()) {
+    if (!allow_origin.empty()) out.emplace_back("Access-Control-Allow-Origin", allow_origin);
+    return out;
+  }
+  auto h = cors_headers(origins, origin);
+  if (!h.allow_origin.empty()) out.emplace_back("Access-Control-Allow-Origin", h.allow_origin);
+  if (h.allow_credentials) out.emplace_back("Access-Control-Allow-Credentials", "true");
+  if (h.vary_origin) out.emplace_back("Vary", "Origin");
+  return out;
+}
+
 }  // namespace forrealtime::auth

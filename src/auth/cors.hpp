@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace forrealtime::auth {
@@ -29,5 +30,11 @@ CorsHeaders cors_headers(const std::vector<std::string>& origins,
  *  holds `*`. */
 bool origin_allowed(const std::vector<std::string>& origins, std::optional<std::string_view> origin,
                     std::optional<std::string_view> host);
+
+/** The CORS headers of a response: with `origins` configured, cors_headers(); otherwise the
+ *  fixed `allow_origin` (empty for none), as before CORS origins existed. */
+std::vector<std::pair<std::string, std::string>> cors_response_headers(
+    const std::vector<std::string>& origins, const std::string& allow_origin,
+    std::optional<std::string_view> origin);
 
 }  // namespace forrealtime::auth

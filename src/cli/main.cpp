@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -20,6 +21,7 @@
 #include "cli/client.hpp"
 #include "cli/log.hpp"
 #include "cli/settings.hpp"
+#include "forrealtime/auth.hpp"
 #include "forrealtime/gateway.hpp"
 #include "forrealtime/memory_store.hpp"
 #include "forrealtime/realtime.hpp"
@@ -138,6 +140,7 @@ int serve(CLI::App& app, ServeSettings& s) {
   options.limits.max_channels_per_connection = s.max_channels;
   options.limits.max_body_bytes = s.max_body_bytes;
   options.allow_origin = s.allow_origin;
+  options.cors_origins = s.cors_origins;
 
   forrealtime::Realtime rt(std::move(options));
   if (!s.redis.empty()) {
@@ -182,6 +185,31 @@ int serve(CLI::App& app, ServeSettings& s) {
            st.connected ? 1 : 0);
     };
 #endif
+  std::optional<forrealtime::Auth> auth;
+  try {
+    auto ao = forrealtime::cli::auth_options(s);
+    if (ao.enabled()) auth.emplace(std::move(ao));
+  } catch (const std::exception& e) {
+    std::cerr << "forrealtime serve: " << e.what() << "\n";
+    return 2;
+  }
+  if (auth) {
+    // The emit token becomes one more credential of the authorizer, beside tokens that grant emit.
+    go.emit_token.clear();
+    go.authorize = auth->authorizer();
+    std::string how;
+    if (!s.public_channels.empty())
+      how += std::to_string(s.public_channels.size()) + " public channel patterns";
+    if (!s.jwt_secret_file.empty() || !s.jwt_public_key_file.empty() || !s.jwks_file.empty())
+      how += std::string(how.empty() ? "" : ", ") + "JWT";
+    if (!s.auth_url.empty()) how += std::string(how.empty() ? "" : ", ") + "forward auth";
+    spdlog::info("authorization on ({}): subscribe, history and emit need a grant", how);
+  } else {
+    spdlog::warn(
+        "no authorization configured: reads are public (anyone who can reach the gateway may "
+        "subscribe to and read the history of any channel); see --public-channels, "
+        "--jwt-secret-file, --auth-url");
+  }
   forrealtime::Gateway gateway(rt, go);
   try {
     gateway.start();

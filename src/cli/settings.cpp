@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/json/parse.hpp>
 
+#include "forrealtime/auth.hpp"
 #include "forrealtime/schema.hpp"
 #ifdef FORREALTIME_HAVE_POSTGRES
 #include "forrealtime/postgres_sync.hpp"
@@ -91,6 +92,42 @@ void add_serve_options(CLI::App& sv, ServeSettings& s) {
   sv.add_option("--admin-host", s.admin_host, "Address of the --admin-port listener")
       ->envname("FORREALTIME_ADMIN_HOST")
       ->capture_default_str();
+  sv.add_option("--public-channels", s.public_channels,
+                "Channel patterns anyone may subscribe to and read (comma-separated; turns "
+                "authorization on)")
+      ->delimiter(',')
+      ->envname("FORREALTIME_PUBLIC_CHANNELS");
+  sv.add_option("--jwt-secret-file", s.jwt_secret_file,
+                "HMAC secret file for HS256/384/512 tokens (turns authorization on)")
+      ->envname("FORREALTIME_JWT_SECRET_FILE");
+  sv.add_option("--jwt-public-key-file", s.jwt_public_key_file,
+                "PEM public key(s) for RS256/384/512, ES256, ES384, EdDSA tokens")
+      ->envname("FORREALTIME_JWT_PUBLIC_KEY_FILE");
+  sv.add_option("--jwks-file", s.jwks_file, "JWK Set file {\"keys\": [...]} to verify tokens")
+      ->envname("FORREALTIME_JWKS_FILE");
+  sv.add_option("--jwt-audience", s.jwt_audience, "Tokens must carry this aud")
+      ->envname("FORREALTIME_JWT_AUDIENCE");
+  sv.add_option("--jwt-issuer", s.jwt_issuer, "Tokens must carry this iss")
+      ->envname("FORREALTIME_JWT_ISSUER");
+  sv.add_option("--jwt-cookie", s.jwt_cookie, "Cookie that may carry the token ('' for none)")
+      ->envname("FORREALTIME_JWT_COOKIE")
+      ->capture_default_str();
+  sv.add_option("--jwt-leeway", s.jwt_leeway_secs, "Clock skew allowed on exp/nbf/iat, seconds")
+      ->envname("FORREALTIME_JWT_LEEWAY")
+      ->capture_default_str();
+  sv.add_option("--auth-url", s.auth_url,
+                "Forward auth: POST {operation, channels} here with the client's cookies and "
+                "Authorization before each operation (http://; turns authorization on)")
+      ->envname("FORREALTIME_AUTH_URL");
+  sv.add_option("--auth-timeout", s.auth_timeout_secs,
+                "Seconds to wait for --auth-url before answering 503")
+      ->envname("FORREALTIME_AUTH_TIMEOUT")
+      ->capture_default_str();
+  sv.add_option("--cors-origin", s.cors_origins,
+                "Allowed browser origin, echoed with credentials (repeatable; '*' for any, "
+                "without credentials); other origins may not emit")
+      ->delimiter(',')
+      ->envname("FORREALTIME_CORS_ORIGIN");
   sv.add_option("--log-level", s.log_level, "trace, debug, info, warn or error")
       ->envname("LOG_LEVEL")
       ->capture_default_str();
@@ -191,6 +228,41 @@ bool apply_config(CLI::App& serve, ServeSettings& s, std::string& error) {
         s.postgres = val;
       } else if (k == "schema") {
         if (!given("--schema")) s.schema = str();
+      } else if (k == "public_channels" || k == "cors_origins") {
+        auto& out = k == "public_channels" ? s.public_channels : s.cors_origins;
+        if (!given(k == "public_channels" ? "--public-channels" : "--cors-origin")) {
+          out.clear();
+          if (val.is_string()) {
+            std::string list = str();
+            for (std::size_t at = 0; at <= list.size();) {
+              auto comma = list.find(',', at);
+              auto item = list.substr(at, comma == std::string::npos ? comma : comma - at);
+              if (!item.empty()) out.push_back(item);
+              if (comma == std::string::npos) break;
+              at = comma + 1;
+            }
+          } else {
+            for (auto& item : val.as_array()) out.emplace_back(item.as_string());
+          }
+        }
+      } else if (k == "jwt_secret_file") {
+        if (!given("--jwt-secret-file")) s.jwt_secret_file = str();
+      } else if (k == "jwt_public_key_file") {
+        if (!given("--jwt-public-key-file")) s.jwt_public_key_file = str();
+      } else if (k == "jwks_file") {
+        if (!given("--jwks-file")) s.jwks_file = str();
+      } else if (k == "jwt_audience") {
+        if (!given("--jwt-audience")) s.jwt_audience = str();
+      } else if (k == "jwt_issuer") {
+        if (!given("--jwt-issuer")) s.jwt_issuer = str();
+      } else if (k == "jwt_cookie") {
+        if (!given("--jwt-cookie")) s.jwt_cookie = str();
+      } else if (k == "jwt_leeway_secs") {
+        if (!given("--jwt-leeway")) s.jwt_leeway_secs = num();
+      } else if (k == "auth_url") {
+        if (!given("--auth-url")) s.auth_url = str();
+      } else if (k == "auth_timeout_secs") {
+        if (!given("--auth-timeout")) s.auth_timeout_secs = val.to_number<double>();
       } else if (k == "strict") {
         if (!given("--strict") && !given("--no-strict")) s.strict = val.as_bool();
       } else {
@@ -256,6 +328,18 @@ bool validate(const ServeSettings& s, std::string& error) {
       return false;
     }
   }
+  try {
+    auto auth = auth_options(s);
+    if (auth.enabled()) forrealtime::Auth check(std::move(auth));
+  } catch (const std::exception& e) {
+    error = e.what();
+    return false;
+  }
+  for (auto& o : s.cors_origins)
+    if (o != "*" && !o.starts_with("http://") && !o.starts_with("https://")) {
+      error = "cors_origins: '" + o + "' is not an origin (scheme://host[:port]) or *";
+      return false;
+    }
   if (!s.postgres.is_null()) {
 #ifdef FORREALTIME_HAVE_POSTGRES
     try {
@@ -272,6 +356,24 @@ bool validate(const ServeSettings& s, std::string& error) {
 #endif
   }
   return true;
+}
+
+AuthOptions auth_options(const ServeSettings& s) {
+  AuthOptions a;
+  a.public_channels = s.public_channels;
+  a.jwt_secret_file = s.jwt_secret_file;
+  a.jwt_public_key_file = s.jwt_public_key_file;
+  a.jwks_file = s.jwks_file;
+  a.jwt_audience = s.jwt_audience;
+  a.jwt_issuer = s.jwt_issuer;
+  a.jwt_cookie = s.jwt_cookie;
+  a.jwt_leeway = std::chrono::seconds(s.jwt_leeway_secs);
+  a.auth_url = s.auth_url;
+  if (!(s.auth_timeout_secs > 0) || s.auth_timeout_secs > 600)
+    throw std::invalid_argument("auth_timeout_secs must be more than 0 and at most 600 seconds");
+  a.auth_timeout = std::chrono::milliseconds(static_cast<long>(s.auth_timeout_secs * 1000));
+  a.emit_token = s.emit_token;
+  return a;
 }
 
 std::string mask_url_password(const std::string& url) {
@@ -330,6 +432,22 @@ boost::json::object effective_config(const ServeSettings& s) {
   o["admin_port"] = s.admin_port;
   o["schema"] = s.schema;
   o["strict"] = s.strict;
+  auto strings = [](const std::vector<std::string>& v) {
+    boost::json::array a;
+    for (auto& x : v) a.emplace_back(x);
+    return a;
+  };
+  o["public_channels"] = strings(s.public_channels);
+  o["jwt_secret_file"] = s.jwt_secret_file;
+  o["jwt_public_key_file"] = s.jwt_public_key_file;
+  o["jwks_file"] = s.jwks_file;
+  o["jwt_audience"] = s.jwt_audience;
+  o["jwt_issuer"] = s.jwt_issuer;
+  o["jwt_cookie"] = s.jwt_cookie;
+  o["jwt_leeway_secs"] = s.jwt_leeway_secs;
+  o["auth_url"] = mask_url_password(s.auth_url);
+  o["auth_timeout_secs"] = s.auth_timeout_secs;
+  o["cors_origins"] = strings(s.cors_origins);
   if (!s.postgres.is_null()) {
     auto pg = s.postgres;
     if (auto* obj = pg.if_object()) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <boost/json/value.hpp>
 
@@ -14,6 +15,10 @@
 
 namespace CLI {
 class App;
+}
+
+namespace forrealtime {
+struct AuthOptions;
 }
 
 namespace forrealtime::cli {
@@ -50,6 +55,19 @@ struct ServeSettings {
   double drain_delay_secs = 0;
   std::string admin_host = "127.0.0.1";
   int admin_port = -1;  // -1: none (everything on the main listener)
+  // Authorization (docs/protocol.md, "Authorization"): public channels, a JWT key or auth_url
+  // turn it on; CORS origins do not.
+  std::vector<std::string> public_channels;
+  std::string jwt_secret_file;
+  std::string jwt_public_key_file;
+  std::string jwks_file;
+  std::string jwt_audience;
+  std::string jwt_issuer;
+  std::string jwt_cookie = "forrealtime_token";
+  std::uint64_t jwt_leeway_secs = 30;
+  std::string auth_url;
+  double auth_timeout_secs = 3;
+  std::vector<std::string> cors_origins;
 };
 
 /** Adds serve's flags (with their environment names) to `app`, bound to `s`. */
@@ -66,6 +84,10 @@ bool validate(const ServeSettings& s, std::string& error);
 /** The effective settings in the config file's shape, secrets masked (tokens as "***", the
  *  password of a URL as "***"). */
 boost::json::object effective_config(const ServeSettings& s);
+
+/** The authorization settings as the library's AuthOptions (the emit token included); throws
+ *  std::invalid_argument on a value out of range. Constructing forrealtime::Auth loads the keys. */
+AuthOptions auth_options(const ServeSettings& s);
 
 /** `scheme://user:password@host/...` -> `scheme://user:***@host/...`; other strings unchanged. */
 std::string mask_url_password(const std::string& url);

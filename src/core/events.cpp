@@ -98,6 +98,10 @@ std::string reconnect_json(std::uint64_t ms) {
   return "{\"type\":\"reconnect\",\"timestamp\":" + std::to_string(ms) + "}";
 }
 
+std::string grant_expired_json(std::uint64_t ms) {
+  return "{\"type\":\"grant_expired\",\"timestamp\":" + std::to_string(ms) + "}";
+}
+
 std::string error_json(std::string_view text) {
   std::string out = "{\"type\":\"error\",\"error\":";
   write_json_string(text, out);

@@ -42,6 +42,9 @@ std::string sse_frame(std::string_view json, StreamId id);
 std::string connected_json(std::string_view channel, StreamId cursor);
 std::string ping_json(std::uint64_t now_ms);
 std::string reconnect_json(std::uint64_t now_ms);
+/** `{"type":"grant_expired","timestamp":MS}`: the stream's grant ran out (a token's exp); the
+ *  client gets a fresh credential and resumes from its acks. */
+std::string grant_expired_json(std::uint64_t now_ms);
 std::string error_json(std::string_view text);
 std::string history_lost_json(std::string_view channel, StreamId last_ack, StreamId oldest);
 

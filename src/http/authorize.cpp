@@ -3,9 +3,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include "auth/cors.hpp"
+#include "auth/token.hpp"
 #include "core/events.hpp"
 #include "forrealtime/beast.hpp"
 #include "http/state.hpp"
+#include "realtime/core.hpp"
 
 namespace forrealtime::gateway {
 namespace {
@@ -18,6 +21,23 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 }
 
 }  // namespace
+
+std::optional<HttpResponse> check_emit_origin(const GatewayState& state, const HttpRequest& req) {
+  auto o = req.find(bhttp::field::origin);
+  if (o == req.end()) return std::nullopt;
+  std::string_view origin(o->value().data(), o->value().size());
+  auto h = req.find(bhttp::field::host);
+  std::optional<std::string_view> host;
+  if (h != req.end()) host = std::string_view(h->value().data(), h->value().size());
+  auto& cors = state.core.options.cors_origins;
+  std::vector<std::string> legacy;
+  if (cors.empty() && !state.options.authorize && !state.allow_origin().empty())
+    legacy.push_back(state.allow_origin());
+  if (auth::origin_allowed(cors.empty() ? legacy : cors, origin, host)) return std::nullopt;
+  return error_response(state, req, bhttp::status::forbidden,
+                        "emits from origin " + std::string(origin.substr(0, 200)) +
+                            " are not allowed (see --cors-origin)");
+}
 
 std::optional<HttpResponse> check_emit_token(const GatewayState& state, const HttpRequest& req) {
   auto& token = state.options.emit_token;
@@ -52,7 +72,7 @@ boost::asio::awaitable<std::optional<HttpResponse>> authorize(
                              "internal error in authorization");
   if (!refused) co_return std::nullopt;
   state.log().info("{} {} -> {}: refused by the authorizer", std::string_view(req.method_string()),
-                   std::string_view(req.target()), refused->status);
+                   auth::redact_target(std::string_view(req.target())), refused->status);
   co_return from_response(state, req, std::move(*refused));
 }
 

@@ -18,6 +18,12 @@ namespace forrealtime::gateway {
  *  with `WWW-Authenticate: Bearer` when it fails, nothing when it passes or no token is set. */
 std::optional<HttpResponse> check_emit_token(const GatewayState& state, const HttpRequest& req);
 
+/** A browser page of another origin may not emit (it needs no preflight for a form or a
+ *  `text/plain` POST): 403 when the request's `Origin` is neither the gateway's own nor allowed
+ *  by Options::cors_origins; without those, by the legacy `allow_origin` (`*`: any), except that
+ *  with an authorizer set only the gateway's own origin may emit. Nothing without `Origin`. */
+std::optional<HttpResponse> check_emit_origin(const GatewayState& state, const HttpRequest& req);
+
 /** Runs the configured Authorizer for `op` on `channels`; its refusal as a response, or nothing
  *  to go on. An Authorizer that throws is answered 500 and logged. */
 boost::asio::awaitable<std::optional<HttpResponse>> authorize(

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/dispatch.hpp>
 
+#include "auth/cors.hpp"
 #include "core/events.hpp"
 #include "core/query.hpp"
 #include "hub/session.hpp"
@@ -16,11 +17,19 @@ namespace asio = boost::asio;
 asio::awaitable<void> Handler::operator()(Request req, std::shared_ptr<SseSink> sink) const {
   auto& core = *realtime_->core();
   auto& log = *core.log;
+  // Every answer, refusals included, carries the CORS headers, so that a page can read them.
+  auto cors = auth::cors_response_headers(
+      core.options.cors_origins, core.options.allow_origin,
+      req.header ? req.header("origin") : std::optional<std::string_view>{});
+  auto respond = [&](Response r) {
+    for (auto& h : cors) r.headers.push_back(h);
+    sink->respond(std::move(r));
+  };
   if (req.method != "GET") {
     log.info("subscribe refused: method {} not allowed", req.method);
     auto r = Response::json(405, core::error_body("method not allowed; use GET"));
     r.headers.emplace_back("Allow", "GET");
-    sink->respond(std::move(r));
+    respond(std::move(r));
     co_return;
   }
   auto parsed = core::parse_subscribe(core::query_of(req.target),
@@ -29,7 +38,7 @@ asio::awaitable<void> Handler::operator()(Request req, std::shared_ptr<SseSink> 
     if (err->message.starts_with("too many channels"))
       core.hub->metrics().hit(metrics::Limit::channels_per_stream);
     log.info("subscribe refused (400): {}", err->message);
-    sink->respond(Response::json(400, core::error_body(err->message)));
+    respond(Response::json(400, core::error_body(err->message)));
     co_return;
   }
   auto& sub = std::get<core::SubscribeRequest>(parsed);
@@ -42,9 +51,13 @@ asio::awaitable<void> Handler::operator()(Request req, std::shared_ptr<SseSink> 
     }
   }
   if (core.shutting_down.load()) {
-    sink->respond(Response::json(503, core::error_body("the server is shutting down")));
+    respond(Response::json(503, core::error_body("the server is shutting down")));
     co_return;
   }
+  std::uint64_t grant_expires_ms = 0;
+  req.limit_stream = [&grant_expires_ms](std::uint64_t ms) {
+    if (ms && (!grant_expires_ms || ms < grant_expires_ms)) grant_expires_ms = ms;
+  };
   if (middleware_) {
     std::optional<Response> rejected;
     try {
@@ -52,7 +65,7 @@ asio::awaitable<void> Handler::operator()(Request req, std::shared_ptr<SseSink> 
       rejected = co_await std::move(op);
     } catch (const std::exception& e) {
       log.error("subscribe middleware threw: {}", e.what());
-      sink->respond(Response::json(500, core::error_body("internal error in middleware")));
+      respond(Response::json(500, core::error_body("internal error in middleware")));
       co_return;
     } catch (...) {
       log.error("subscribe middleware threw something that is not a std::exception");
@@ -61,18 +74,17 @@ asio::awaitable<void> Handler::operator()(Request req, std::shared_ptr<SseSink> 
     }
     if (rejected) {
       log.info("subscribe refused by middleware ({})", rejected->status);
-      sink->respond(std::move(*rejected));
+      respond(std::move(*rejected));
       co_return;
     }
   }
   Response head;
   head.headers.emplace_back("Cache-Control", "no-cache, no-transform");
   head.headers.emplace_back("X-Accel-Buffering", "no");
-  if (!core.options.allow_origin.empty())
-    head.headers.emplace_back("Access-Control-Allow-Origin", core.options.allow_origin);
+  for (auto& h : cors) head.headers.push_back(h);
   auto& shard = core.hub->shard_for(sink->get_executor());
   detail::StreamSettings settings{core.options.max_duration, core.options.limits.queue_soft_bytes,
-                                  core.options.limits.queue_hard_bytes};
+                                  core.options.limits.queue_hard_bytes, grant_expires_ms};
   auto session = std::make_shared<detail::SseSession>(*core.hub, shard, std::move(sink),
                                                       std::move(sub), settings);
   asio::dispatch(shard.executor(), [session, head = std::move(head)] { session->start(head); });

@@ -49,6 +49,10 @@ asio::awaitable<EmitBatchResult> emit_batch(Realtime& rt, std::vector<EmitItem> 
 
 asio::awaitable<Reply> handle_emit(const HttpRequest& req, GatewayState& state) {
   auto& metrics = state.metrics;
+  if (auto refused = check_emit_origin(state, req)) {
+    metrics.emit_rejected++;
+    co_return std::move(*refused);
+  }
   if (auto refused = check_emit_token(state, req)) {
     metrics.emit_rejected++;
     co_return std::move(*refused);

@@ -3,9 +3,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include "auth/cors.hpp"
+#include "auth/token.hpp"
 #include "core/events.hpp"
 #include "core/header_text.hpp"
 #include "http/state.hpp"
+#include "realtime/core.hpp"
 
 namespace forrealtime::gateway {
 
@@ -14,8 +17,12 @@ HttpResponse make_response(const GatewayState& state, const HttpRequest& req, bh
   HttpResponse res{status, req.version()};
   res.set(bhttp::field::server, "forrealtime");
   res.set(bhttp::field::content_type, type);
-  if (!state.allow_origin().empty())
-    res.set(bhttp::field::access_control_allow_origin, state.allow_origin());
+  auto origin = req.find(bhttp::field::origin);
+  for (auto& [name, value] : auth::cors_response_headers(
+           state.core.options.cors_origins, state.allow_origin(),
+           origin == req.end() ? std::optional<std::string_view>{}
+                               : std::string_view(origin->value().data(), origin->value().size())))
+    res.set(name, value);
   res.keep_alive(req.keep_alive());
   res.body() = std::move(body);
   res.prepare_payload();
@@ -29,7 +36,7 @@ HttpResponse error_response(const GatewayState& state, const HttpRequest& req, b
     auto& log = state.log();
     if (suppressed) log.info("{} lines about refused requests suppressed", suppressed);
     log.info("{} {} -> {}: {}", log_excerpt(std::string_view(req.method_string()), 20),
-             log_excerpt(std::string_view(req.target())), static_cast<unsigned>(status),
+             log_excerpt(auth::redact_target(std::string_view(req.target()))), static_cast<unsigned>(status),
              log_excerpt(message, 400));
   }
   return make_response(state, req, status, core::error_body(message));

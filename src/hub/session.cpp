@@ -187,6 +187,10 @@ void SseSession::on_tick(std::uint64_t now, const core::FramePtr& ping) {
     return;
   }
   if (state_ == State::closed) return;
+  if (settings_.grant_expires_ms && now >= settings_.grant_expires_ms) {
+    end_with(core::make_frame({}, core::sse_frame(core::grant_expired_json(now))));
+    return;
+  }
   if (deadline_ms_ && now >= deadline_ms_) {
     end_with(core::make_frame({}, core::sse_frame(core::reconnect_json(now))));
     return;

@@ -31,6 +31,9 @@ struct StreamSettings {
   std::chrono::seconds max_duration{0};
   std::size_t queue_soft_bytes = 256 * 1024;
   std::size_t queue_hard_bytes = 4 * 1024 * 1024;
+  /** When the subscriber's grant ends (ms since the epoch; 0: never): the stream then ends with
+   *  `grant_expired` instead of `reconnect`. */
+  std::uint64_t grant_expires_ms = 0;
 };
 
 class SseSession final : public std::enable_shared_from_this<SseSession>,
