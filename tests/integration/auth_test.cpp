@@ -320,9 +320,18 @@ TEST(AuthGatewayExpiry, StreamEndsWithGrantExpiredAtExp) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 4500ms);
   EXPECT_FALSE(c.next(2s));
   EXPECT_TRUE(c.closed());
-  // The client reconnects with a new token and resumes.
-  SseClient again(gw.port(), "/api/realtime?channel=room:1&token=" + hs(claims(kRoomGrant)));
+  // Meanwhile an event is stored; the client comes back with a new token and its ack, and
+  // gets it: nothing is lost across the expiry.
+  auto fresh = hs(claims(kRoomGrant));
+  auto r = http(gw.port(), "POST", "/api/emit", R"({"channel":"room:1","event":"a.b","data":7})",
+                bearer(fresh));
+  ASSERT_EQ(r.status, 200) << r.body;
+  expect_refused(gw.port(), "/api/realtime?channel=room:1&token=" + token, 401);  // the old one
+  SseClient again(gw.port(), "/api/realtime?channel=room:1&last_ack_room:1=0-0&token=" + fresh);
   expect_stream(again, {"room:1"});
+  auto e = again.next_user();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(str(*e, "id"), str(r.json(), "id"));
 }
 
 TEST(AuthGatewayOff, WithoutAuthReadsArePublicAndTheLogSaysSo) {
