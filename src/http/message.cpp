@@ -36,8 +36,8 @@ HttpResponse error_response(const GatewayState& state, const HttpRequest& req, b
     auto& log = state.log();
     if (suppressed) log.info("{} lines about refused requests suppressed", suppressed);
     log.info("{} {} -> {}: {}", log_excerpt(std::string_view(req.method_string()), 20),
-             log_excerpt(auth::redact_target(std::string_view(req.target()))), static_cast<unsigned>(status),
-             log_excerpt(message, 400));
+             log_excerpt(auth::redact_target(std::string_view(req.target()))),
+             static_cast<unsigned>(status), log_excerpt(message, 400));
   }
   return make_response(state, req, status, core::error_body(message));
 }
