@@ -251,6 +251,7 @@ http {{
     listen 127.0.0.1:{self.port} backlog=65535;
     nchan_message_buffer_length {HISTORY};
     nchan_message_timeout 1h;
+    {self.redis_conf()}
     location = /sub {{ nchan_subscriber eventsource; nchan_channel_id $arg_channel; }}
     location = /pub {{ nchan_publisher; nchan_channel_id $arg_channel; }}
     location = /healthz {{ return 200 "ok"; }}
@@ -262,6 +263,9 @@ http {{
         if not wait_http(f"http://127.0.0.1:{self.port}/healthz"):
             raise RuntimeError("nginx did not start; see " + str(d / "error.log"))
 
+    def redis_conf(self) -> str:
+        return ""
+
     def sub_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/sub?channel={{ch}}"
 
@@ -270,6 +274,26 @@ http {{
 
     def pids(self) -> list[int]:
         return children(self.master.pid) or [self.master.pid]  # the worker
+
+
+class NchanRedis(Nchan):
+    name, title = "nchan-redis", "nchan (redis)"
+    notes = ("nginx + nchan (Debian), 1 worker, `nchan_use_redis on` with its own redis-server "
+             "(CPU and RSS of redis-server reported apart)")
+
+    def start(self) -> None:
+        self.rport = start_redis(self)
+        self.redis_pid = self.procs[-1].pid
+        super().start()
+
+    def redis_conf(self) -> str:
+        return f'nchan_redis_url "redis://127.0.0.1:{self.rport}"; nchan_use_redis on;'
+
+    def pids(self) -> list[int]:
+        return children(self.master.pid) or [self.master.pid]
+
+    def aux_pids(self) -> list[int]:
+        return [self.redis_pid]
 
 
 class Bare(Server):
@@ -330,7 +354,8 @@ for _b in (Ours, OursRedis, OursBase, OursRedisBase):
     if _b.use_redis:
         _variants.append(variant(_b, "-ttl", "1 thread, expiry", 1, TTL))
 
-SERVERS = {c.name: c for c in (Ours, OursRedis, OursBase, OursRedisBase, *_variants, TsBaseline, Nchan, Bare)}
+SERVERS = {c.name: c for c in (Ours, OursRedis, OursBase, OursRedisBase, *_variants, TsBaseline, Nchan, NchanRedis,
+                                  Bare)}
 
 # ------------------------------------------------------------------------------ scenarios
 
@@ -396,6 +421,13 @@ def scenario_cases(quick: bool, reps: int) -> dict[str, list[dict]]:
             dict(label="cost-private-2000-1000", args=["--mode", "stream", "--connections", 2000,
                                                        "--channels", 2000, "--rate", 1000,
                                                        "--duration", 3 if q else 10, "--order", "shuffled"]),
+        ],
+        # The same for 30 s: the Redis tail's cost per event (issue 15), usually run as
+        # `--scenarios tail-private --servers ours-redis,ours-redis-base,nchan-redis`.
+        "tail-private": [
+            dict(label="tail-private-2000-1000", args=["--mode", "stream", "--connections", 2000,
+                                                       "--channels", 2000, "--rate", 1000,
+                                                       "--duration", 5 if q else 30, "--order", "shuffled"]),
         ],
         "emit": [
             dict(label="emit-single", args=["--mode", "emit", "--emit-conns", 4, "--channels", 100,
@@ -782,7 +814,7 @@ class Report:
                 ])
             L += ["nchan's publisher and the bare broadcaster take one message per request: no batched column.", ""]
 
-        if "cost" in cases or "cost-private" in cases:
+        if "cost" in cases or "cost-private" in cases or "tail-private" in cases:
             self.cost_section(cases)
 
         L += ["## Raw data", "", "Every run's JSON and the load generator's log are under `bench/results/` "
@@ -835,7 +867,7 @@ class Report:
                 L.append("| " + " | ".join(cells) + " |")
             L += ["", "nchan takes one message per publish: no batch columns. `late requests`: requests "
                   "that found all 16 connections busy when due (the rate was then not held).", ""]
-        for c in cases.get("cost-private", []):
+        for c in cases.get("cost-private", []) + cases.get("tail-private", []):
             lab = c["label"]
             L += [f"### Private channels, CPU per event including delivery (`{lab}`)", ""]
             self.table([
@@ -844,6 +876,10 @@ class Report:
                 ("latency p50 (ms)", g(lab, "latency.p50_ms"), fmt),
                 ("latency p99 (ms)", g(lab, "latency.p99_ms"), fmt),
                 ("lost", g(lab, "lost"), lambda v: fmt(v, digits=0)),
+                ("server RSS (MiB)", lambda s, lab=lab: (lambda v: v / 1024 if v is not None else None)(
+                    g(lab, "server_rss_kib")(s)), fmt),
+                ("redis RSS (MiB)", lambda s, lab=lab: (lambda v: v / 1024 if v is not None else None)(
+                    g(lab, "aux_rss_kib")(s)), fmt),
                 ("others' CPU % (noise, incl. interrupts)", g(lab, "others_cpu_pct"), lambda v: fmt(v, "%", 0)),
             ], target_col=False)
 
