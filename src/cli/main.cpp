@@ -118,6 +118,11 @@ int serve(CLI::App& app, ServeSettings& s) {
     forrealtime::RedisOptions ro;
     ro.url = s.redis;
     ro.key_prefix = s.key_prefix;
+    using W = forrealtime::RedisOptions::TailWakeup;
+    ro.tail_wakeup = s.redis_tail_wakeup == "blocking"        ? W::blocking
+                     : s.redis_tail_wakeup == "notifications" ? W::notifications
+                                                              : W::automatic;
+    ro.tail_keys_per_connection = s.redis_tail_batch;
     try {
       options.store = forrealtime::make_redis_store(ro);
     } catch (const std::exception& e) {

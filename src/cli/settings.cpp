@@ -30,6 +30,15 @@ void add_serve_options(CLI::App& sv, ServeSettings& s) {
                 "Redis URL redis://[user:password@]host[:port][/db] (default: in-memory store)")
       ->envname("REDIS_URL");
   sv.add_option("--key-prefix", s.key_prefix, "Prefix of the Redis stream keys");
+  sv.add_option("--redis-tail-wakeup", s.redis_tail_wakeup,
+                "How the Redis tail learns of new entries: auto (keyspace notifications, set "
+                "with CONFIG SET when missing, else blocking reads), notifications, blocking")
+      ->check(CLI::IsMember({"auto", "notifications", "blocking"}))
+      ->capture_default_str();
+  sv.add_option("--redis-tail-batch", s.redis_tail_batch,
+                "Keys per blocking XREAD of the Redis tail (with notifications: per read)")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
   sv.add_option("--memory-max-length", s.memory.max_length,
                 "In-memory store: events kept per channel when --history-max-length is 0 "
                 "(0: all)")
@@ -212,6 +221,10 @@ bool apply_config(CLI::App& serve, ServeSettings& s, std::string& error) {
         if (!given("--redis")) s.redis = str();
       } else if (k == "key_prefix") {
         if (!given("--key-prefix")) s.key_prefix = str();
+      } else if (k == "redis_tail_wakeup") {
+        if (!given("--redis-tail-wakeup")) s.redis_tail_wakeup = str();
+      } else if (k == "redis_tail_batch") {
+        if (!given("--redis-tail-batch")) s.redis_tail_batch = num();
       } else if (k == "log_level") {
         if (!given("--log-level")) s.log_level = str();
       } else if (k == "log_format") {
@@ -278,6 +291,16 @@ bool apply_config(CLI::App& serve, ServeSettings& s, std::string& error) {
 }
 
 bool validate(const ServeSettings& s, std::string& error) {
+  if (s.redis_tail_wakeup != "auto" && s.redis_tail_wakeup != "notifications" &&
+      s.redis_tail_wakeup != "blocking") {
+    error = "redis_tail_wakeup must be auto, notifications or blocking (got '" +
+            s.redis_tail_wakeup + "')";
+    return false;
+  }
+  if (s.redis_tail_batch == 0) {
+    error = "redis_tail_batch must be at least 1";
+    return false;
+  }
   if (s.port < 0 || s.port > 65535) {
     error = "port must be 0-65535 (got " + std::to_string(s.port) + ")";
     return false;
@@ -424,6 +447,8 @@ boost::json::object effective_config(const ServeSettings& s) {
   o["allow_origin"] = s.allow_origin;
   o["redis"] = mask_url_password(s.redis);
   o["key_prefix"] = s.key_prefix;
+  o["redis_tail_wakeup"] = s.redis_tail_wakeup;
+  o["redis_tail_batch"] = s.redis_tail_batch;
   o["log_level"] = s.log_level;
   o["log_format"] = s.log_format;
   o["admin_token"] = secret(s.admin_token);

@@ -40,6 +40,9 @@ struct ServeSettings {
   std::string allow_origin = "*";
   std::string redis;
   std::string key_prefix;
+  // The Redis tail: auto | notifications | blocking, and keys per blocking XREAD.
+  std::string redis_tail_wakeup = "auto";
+  std::size_t redis_tail_batch = 128;
   // The bounds of the in-memory store (used when no --redis is given).
   MemoryStoreOptions memory;
   std::string log_level = "info";

@@ -624,6 +624,31 @@ TEST(Gateway, BadConfigStopsTheProgramAtStart) {
   unlink(path);
 }
 
+// The tail's wake-up mode is the operator's choice: blocking reads park one XREAD in Redis,
+// notifications none (and a subscriber connection instead).
+TEST(Gateway, RedisTailWakeupFlagChoosesHowTheTailReads) {
+  for (std::string mode : {"blocking", "auto"}) {
+    forrealtime::testing::RedisServer redis;
+    GatewayProcess gw({"--redis", redis.url(), "--redis-tail-wakeup", mode});
+    SseClient c(gw.port(), "/api/realtime?channel=w");
+    ASSERT_TRUE(c.next());  // connected
+    auto id = emit(gw.port(), "w", "a.b", "1");
+    auto e = c.next_user();
+    ASSERT_TRUE(e) << mode;
+    EXPECT_EQ(str(*e, "id"), id);
+    forrealtime::testing::RedisClient raw(redis.port());
+    long long blocked = -1;
+    for (int i = 0; i < 100 && blocked != (mode == "blocking" ? 1 : 0); ++i) {
+      if (i) std::this_thread::sleep_for(20ms);  // the next read is on its way to Redis
+      std::string info = raw.str({"INFO", "clients"});
+      blocked = std::stoll(info.substr(info.find("blocked_clients:") + 16));
+    }
+    std::string list = raw.str({"CLIENT", "LIST"});
+    EXPECT_EQ(blocked, mode == "blocking" ? 1 : 0) << mode;
+    EXPECT_EQ(list.find("name=forrealtime-tailsub ") != std::string::npos, mode == "auto") << list;
+  }
+}
+
 TEST(Gateway, RedisLostMidStreamThenBack) {
   forrealtime::testing::RedisServer redis(
       forrealtime::testing::RedisServer::Options{.appendonly = true});
