@@ -61,6 +61,9 @@ struct GatewayOptions {
   std::string admin_host = "127.0.0.1";
   /** Appends more Prometheus text to /metrics (e.g. a plugin's numbers); runs on a worker. */
   std::function<void(std::string&)> extra_metrics;
+  /** Appends more members to the JSON object of /api/admin/stats, each as `,"name":VALUE`
+   *  (e.g. `,"postgres_sync":{...}` for the console's outbox-lag chart); runs on a worker. */
+  std::function<void(std::string&)> extra_stats;
 };
 
 class Gateway {

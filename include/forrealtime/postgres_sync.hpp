@@ -121,6 +121,9 @@ class PostgresSync final : public Plugin {
     std::uint64_t reconnects = 0;
     bool connected = false;
     bool installed = false;
+    // Durable mode: at the last read of the outbox (each wake-up and every poll_interval), the
+    // age of the oldest change still waiting in it, in seconds; 0 when that read found it empty.
+    double outbox_lag_seconds = 0;
   };
   Stats stats() const;
 

@@ -188,6 +188,21 @@ int serve(CLI::App& app, ServeSettings& s) {
            st.reconnects);
       line("forrealtime_postgres_sync_connected", "gauge", "1 while connected to PostgreSQL.",
            st.connected ? 1 : 0);
+      out.append(
+          "# HELP forrealtime_postgres_sync_outbox_lag_seconds At the last read of the outbox, "
+          "the age of the oldest change waiting in it (0: it was empty).\n"
+          "# TYPE forrealtime_postgres_sync_outbox_lag_seconds gauge\n"
+          "forrealtime_postgres_sync_outbox_lag_seconds ");
+      out.append(std::to_string(st.outbox_lag_seconds)).append("\n");
+    };
+  if (pg_options)
+    go.extra_stats = [&rt](std::string& out) {
+      auto st = rt.plugin<forrealtime::PostgresSync>().stats();
+      out += ",\"postgres_sync\":{\"connected\":";
+      out += st.connected ? "true" : "false";
+      out += ",\"events_total\":" + std::to_string(st.emitted);
+      out += ",\"failed_total\":" + std::to_string(st.failed);
+      out += ",\"outbox_lag_seconds\":" + std::to_string(st.outbox_lag_seconds) + "}";
     };
 #endif
   std::optional<forrealtime::Auth> auth;

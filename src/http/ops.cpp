@@ -221,7 +221,9 @@ boost::asio::awaitable<Reply> handle_admin_stats(const HttpRequest& req, Gateway
     out += ",\"subscribers\":" + std::to_string(channels[i].subscribers) +
            ",\"events_total\":" + std::to_string(channels[i].events) + "}";
   }
-  out += "]}";
+  out += "]";
+  if (state.options.extra_stats) state.options.extra_stats(out);
+  out += "}";
   co_return json_reply(state, req, std::move(out));
 }
 

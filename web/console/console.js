@@ -136,7 +136,14 @@ async function poll() {
   table("t-subs", bySubs.map((c) => [c.channel, format(c.subscribers)]));
   const byRate = [...channelRates].sort((a, b) => b[1] - a[1]).slice(0, 10);
   table("t-rate", byRate.map(([c, r]) => [c, format(r)]));
-  for (const c of document.querySelectorAll("canvas[data-chart]")) draw(c);
+  // postgresSync, when the gateway runs it: the outbox lag and the connection.
+  const pg = s.postgres_sync;
+  $("f-outbox").hidden = !pg;
+  if (pg) {
+    push("outbox lag", pg.outbox_lag_seconds);
+    $("pg-state").textContent = pg.connected ? "connected" : "DISCONNECTED";
+  }
+  for (const c of document.querySelectorAll("canvas[data-chart]")) if (c.offsetParent) draw(c);
 }
 
 $("login-form").addEventListener("submit", (e) => {

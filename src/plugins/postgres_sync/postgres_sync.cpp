@@ -15,6 +15,7 @@
 #include "forrealtime/postgres_sync.hpp"
 
 #include <atomic>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -124,6 +125,7 @@ struct PostgresSync::Impl : std::enable_shared_from_this<PostgresSync::Impl> {
 
   std::atomic<std::uint64_t> emitted{0}, filtered{0}, failed{0}, reconnects{0};
   std::atomic<bool> connected{false}, installed_flag{false};
+  std::atomic<double> outbox_lag{0};
 
   spdlog::logger& log() { return ctx ? ctx->logger() : *spdlog::default_logger(); }
   bool durable() const { return opts.mode == PgSyncMode::durable; }
@@ -340,6 +342,8 @@ struct PostgresSync::Impl : std::enable_shared_from_this<PostgresSync::Impl> {
           co_await conn.exec_params(pg::select_outbox_sql(opts.pg_schema), std::move(params), 30s);
       if (!r.ok()) co_return "reading the outbox failed: " + r.error;
       int n = PQntuples(r.result.get());
+      // Rows come oldest first: the first one's age is how far behind the outbox is.
+      outbox_lag = n == 0 ? 0.0 : std::strtod(PQgetvalue(r.result.get(), 0, 2), nullptr);
       if (n == 0) co_return std::string{};
       transient_failure = false;
       for (int i = 0; i < n; ++i) {
@@ -446,6 +450,7 @@ PostgresSync::Stats PostgresSync::stats() const {
   s.reconnects = impl_->reconnects;
   s.connected = impl_->connected;
   s.installed = impl_->installed_flag;
+  s.outbox_lag_seconds = impl_->outbox_lag;
   return s;
 }
 

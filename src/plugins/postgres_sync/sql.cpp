@@ -116,7 +116,10 @@ std::string listen_sql(bool durable, const std::vector<std::string>& tables) {
 }
 
 std::string select_outbox_sql(std::string_view schema) {
-  return "SELECT id, payload::text FROM " + quote(schema) +
+  // The third column, the age of each row in seconds, is the outbox lag (Stats).
+  return "SELECT id, payload::text, "
+         "EXTRACT(EPOCH FROM clock_timestamp() - created_at)::float8 FROM " +
+         quote(schema) +
          ".forrealtime_outbox WHERE tbl = ANY($1::text[]) ORDER BY id LIMIT $2::int";
 }
 

@@ -161,3 +161,52 @@ TEST(PostgresGateway, BadTableNameStopsTheProgramAtStart) {
       "url": "postgresql://127.0.0.1:1/none", "tables": ["posts;drop table x"]}})"));
   EXPECT_THROW(GatewayProcess({"--config", cfg.path}), std::runtime_error);
 }
+
+namespace {
+double metric(const std::string& text, const std::string& name) {
+  auto at = text.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + name.size() + 2));
+}
+}  // namespace
+
+// The outbox lag (the console's chart, forrealtime_postgres_sync_outbox_lag_seconds): rows that
+// waited a second while the gateway was down show as a lag of a second or more when it reads
+// them; a row read at its NOTIFY shows as almost none.
+TEST(PostgresGateway, OutboxLagIsTheAgeOfTheOldestWaitingChange) {
+  Db db(server().url());
+  db.exec("CREATE SCHEMA g3; CREATE TABLE g3.posts (id int PRIMARY KEY)");
+  // No safety-net poll during the test: only the start and the NOTIFYs read the outbox.
+  auto cfg = write_config("g3", boost::json::parse(R"({"postgres": {"url": ")" + server().url() +
+                                                   R"(", "schema": "g3", "tables": ["posts"],
+      "poll_interval_ms": 600000}})"));
+  {
+    GatewayProcess gw({"--config", cfg.path});
+    ASSERT_TRUE(wait_for_log(gw, "triggers installed")) << gw.log();
+    EXPECT_EQ(gw.stop(), 0);
+  }
+  db.exec("INSERT INTO g3.posts SELECT g FROM generate_series(1, 3) g");
+  std::this_thread::sleep_for(1200ms);
+
+  GatewayProcess gw({"--config", cfg.path});
+  SseClient sse(gw.port(), "/api/realtime?channel=posts&last_ack_posts=0-0");
+  ASSERT_EQ(sse.status(), 200);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(sse.next_user(15s)) << gw.log();
+  auto m = fr_test::http(gw.port(), "GET", "/metrics");
+  ASSERT_EQ(m.status, 200);
+  double lag = metric(m.body, "forrealtime_postgres_sync_outbox_lag_seconds");
+  EXPECT_GE(lag, 1.0) << m.body;
+  EXPECT_LT(lag, 60.0);
+  auto stats = fr_test::http(gw.port(), "GET", "/api/admin/stats");
+  ASSERT_EQ(stats.status, 200);
+  auto sj = stats.json();
+  auto& pg = sj.as_object().at("postgres_sync").as_object();
+  EXPECT_GE(pg.at("outbox_lag_seconds").to_number<double>(), 1.0) << stats.body;
+  EXPECT_TRUE(pg.at("connected").as_bool());
+  EXPECT_EQ(pg.at("events_total").to_number<std::int64_t>(), 3);
+
+  db.exec("INSERT INTO g3.posts VALUES (4)");
+  ASSERT_TRUE(sse.next_user(15s)) << gw.log();
+  m = fr_test::http(gw.port(), "GET", "/metrics");
+  EXPECT_LT(metric(m.body, "forrealtime_postgres_sync_outbox_lag_seconds"), 0.5) << m.body;
+}
