@@ -354,6 +354,14 @@ for _b in (Ours, OursRedis, OursBase, OursRedisBase):
     if _b.use_redis:
         _variants.append(variant(_b, "-ttl", "1 thread, expiry", 1, TTL))
 
+# The Redis tail's candidate designs (issue 15), on the current binary: blocking XREAD batches of
+# 128 keys (the design before keyspace notifications) and of 16 keys (smaller batches: less to
+# parse per event, 8x the connections).
+_variants.append(variant(OursRedis, "-block128", "blocking reads, 128 keys", 2,
+                         ["--redis-tail-wakeup", "blocking", "--redis-tail-batch", "128"]))
+_variants.append(variant(OursRedis, "-block16", "blocking reads, 16 keys", 2,
+                         ["--redis-tail-wakeup", "blocking", "--redis-tail-batch", "16"]))
+
 SERVERS = {c.name: c for c in (Ours, OursRedis, OursBase, OursRedisBase, *_variants, TsBaseline, Nchan, NchanRedis,
                                   Bare)}
 
