@@ -2,11 +2,11 @@
 # The forrealtime gateway as an image, built from this repository:
 #   docker build -t forrealtime .
 #   docker run --rm -p 8787:8787 forrealtime                       # memory store
-#   docker run --rm -p 8787:8787 -e REDIS_URL=redis://redis:6379 forrealtime
+#   docker run --rm -p 8787:8787 -e FORREALTIME_REDIS=redis://redis:6379 forrealtime
 # Stage 1 builds the Debian package with CPack; stage 2 installs that package on a slim
 # Debian 12 (so the image has exactly the package's dependencies and its system user) and runs
 # as that user. Settings: /etc/forrealtime/config.json, overridden by the environment
-# (HOST, PORT, REDIS_URL, FORREALTIME_EMIT_TOKEN, ...) and by arguments after the image name.
+# (FORREALTIME_HOST, FORREALTIME_PORT, FORREALTIME_REDIS, FORREALTIME_EMIT_TOKEN, ...) and by arguments after the image name.
 
 FROM debian:12-slim AS build
 RUN apt-get update \
@@ -35,10 +35,10 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* /tmp/forrealtime_*.deb
 # In a container the gateway listens on every interface; set FORREALTIME_EMIT_TOKEN (or put
 # the gateway behind something that checks callers) before exposing it.
-ENV HOST=0.0.0.0 PORT=8787
+ENV FORREALTIME_HOST=0.0.0.0 FORREALTIME_PORT=8787
 USER forrealtime:forrealtime
 EXPOSE 8787
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
-  CMD curl -fsS "http://127.0.0.1:${PORT}/livez" >/dev/null || exit 1
+  CMD curl -fsS "http://127.0.0.1:${FORREALTIME_PORT}/livez" >/dev/null || exit 1
 ENTRYPOINT ["/usr/bin/forrealtime", "serve", "--config", "/etc/forrealtime/config.json"]

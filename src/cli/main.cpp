@@ -81,9 +81,10 @@ int serve(CLI::App& app, ServeSettings& s) {
     std::cerr << "forrealtime serve: cannot set up logging\n";
     return 2;
   }
+  for (auto& w : forrealtime::cli::take_deprecation_warnings()) spdlog::warn("{}", w);
 #ifdef FORREALTIME_HAVE_POSTGRES
   // postgresSync runs when the config file has a `postgres` section; --database-url or
-  // DATABASE_URL override its url.
+  // FORREALTIME_DATABASE_URL override its url.
   std::optional<forrealtime::PostgresSyncOptions> pg_options;
   if (!s.postgres.is_null()) {
     try {
@@ -403,15 +404,22 @@ int main(int argc, char** argv) {
   cg_ts->add_option("--schema", schema_file, "The schema file (as for serve --schema)")->required();
   cg_ts->add_option("--out", out_file, "Write here (default: standard output)");
 
+  forrealtime::cli::adopt_deprecated_environment();
   CLI11_PARSE(app, argc, argv);
   if (cg_ts->parsed()) return run_codegen_ts(schema_file, out_file);
   if (sv->parsed()) return serve(*sv, s);
   if (ad->parsed()) return forrealtime::cli::run_admin(ao, admin_what, admin_channel);
+  auto print_warnings = [](const char* command) {
+    for (auto& w : forrealtime::cli::take_deprecation_warnings())
+      std::cerr << "forrealtime " << command << ": warning: " << w << "\n";
+  };
   if (cc->parsed()) {
     if (!check_file.empty()) check_settings.config = check_file;
     std::string error;
-    if (!forrealtime::cli::apply_config(*cc, check_settings, error) ||
-        !forrealtime::cli::validate(check_settings, error)) {
+    bool ok = forrealtime::cli::apply_config(*cc, check_settings, error) &&
+              forrealtime::cli::validate(check_settings, error);
+    print_warnings("check-config");
+    if (!ok) {
       std::cerr << "forrealtime check-config: " << error << "\n";
       return 2;
     }
@@ -422,7 +430,9 @@ int main(int argc, char** argv) {
   }
   if (pc->parsed()) {
     std::string error;
-    if (!forrealtime::cli::apply_config(*pc, print_settings, error)) {
+    bool ok = forrealtime::cli::apply_config(*pc, print_settings, error);
+    print_warnings("print-config");
+    if (!ok) {
       std::cerr << "forrealtime print-config: " << error << "\n";
       return 2;
     }

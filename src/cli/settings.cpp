@@ -2,12 +2,16 @@
 // values as JSON (see settings.hpp).
 #include "cli/settings.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "forrealtime/auth.hpp"
 #include "forrealtime/schema.hpp"
@@ -17,18 +21,167 @@
 
 namespace forrealtime::cli {
 
+namespace {
+
+// What a config value must be: checked before it is handed to the flag's own parser.
+enum class Kind { text, integer, number, boolean, list, json };
+
+// Every option of serve, once. Its name gives the flag (--max-duration), the environment
+// variable (FORREALTIME_MAX_DURATION) and the config key (max_duration). The older names still
+// work, with a deprecation warning: an environment variable (`old_env`) and config keys
+// (`old_keys`; "history.max_length" is the key max_length inside the object history).
+struct Vocabulary {
+  const char* name;
+  Kind kind;
+  const char* old_env = nullptr;
+  std::initializer_list<const char*> old_keys = {};
+};
+
+const Vocabulary kVocabulary[] = {
+    {"host", Kind::text, "HOST"},
+    {"port", Kind::integer, "PORT"},
+    {"threads", Kind::integer},
+    {"config", Kind::text},
+    {"static", Kind::text},
+    {"redis", Kind::text, "REDIS_URL"},
+    {"key-prefix", Kind::text},
+    {"redis-tail-wakeup", Kind::text},
+    {"redis-tail-batch", Kind::integer},
+    {"memory-max-length", Kind::integer, nullptr, {"memory.max_length"}},
+    {"memory-max-channels", Kind::integer, nullptr, {"memory.max_channels"}},
+    {"memory-max-bytes", Kind::integer, nullptr, {"memory.max_bytes"}},
+    {"memory-idle-expire-secs", Kind::integer, nullptr, {"memory.idle_expire_secs"}},
+    {"history-max-length", Kind::integer, nullptr, {"history.max_length"}},
+    {"history-expire-secs", Kind::integer, nullptr, {"history.expire_after_secs"}},
+    {"idempotency-window", Kind::integer, nullptr, {"idempotency_window_secs"}},
+    {"max-duration", Kind::integer, nullptr, {"max_duration_secs"}},
+    {"ping-interval", Kind::number, nullptr, {"ping_interval_secs"}},
+    {"max-channels", Kind::integer},
+    {"max-body", Kind::integer, nullptr, {"max_body_bytes"}},
+    {"emit-token", Kind::text},
+    {"allow-origin", Kind::text},
+    {"schema", Kind::text},
+    {"strict", Kind::boolean},
+    {"database-url", Kind::text, "DATABASE_URL"},
+    {"postgres", Kind::json},
+    {"admin-token", Kind::text},
+    {"drain-delay", Kind::number, nullptr, {"drain_delay_secs"}},
+    {"admin-port", Kind::integer},
+    {"admin-host", Kind::text},
+    {"public-channels", Kind::list},
+    {"jwt-secret-file", Kind::text},
+    {"jwt-public-key-file", Kind::text},
+    {"jwks-file", Kind::text},
+    {"jwt-audience", Kind::text},
+    {"jwt-issuer", Kind::text},
+    {"jwt-cookie", Kind::text},
+    {"jwt-leeway", Kind::integer, nullptr, {"jwt_leeway_secs"}},
+    {"auth-url", Kind::text},
+    {"auth-timeout", Kind::number, nullptr, {"auth_timeout_secs"}},
+    {"cors-origin", Kind::list, nullptr, {"cors_origins"}},
+    {"log-level", Kind::text, "LOG_LEVEL"},
+    {"log-format", Kind::text, "LOG_FORMAT"},
+};
+
+std::string env_name(std::string_view name) {
+  std::string out = "FORREALTIME_";
+  for (char c : name) out.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(c)));
+  return out;
+}
+
+std::string config_key(std::string_view name) {
+  std::string out(name);
+  std::replace(out.begin(), out.end(), '-', '_');
+  return out;
+}
+
+std::vector<std::string>& warnings() {
+  static std::vector<std::string> w;
+  return w;
+}
+
+// A config value as the flag's text results, or why it cannot be one.
+std::optional<std::string> to_results(const boost::json::value& v, Kind kind,
+                                      std::vector<std::string>& out) {
+  switch (kind) {
+    case Kind::text:
+      if (!v.is_string()) return "a string";
+      out.emplace_back(v.get_string());
+      return std::nullopt;
+    case Kind::integer:
+      if (v.is_int64())
+        out.push_back(std::to_string(v.get_int64()));
+      else if (v.is_uint64())
+        out.push_back(std::to_string(v.get_uint64()));
+      else
+        return "an integer";
+      return std::nullopt;
+    case Kind::number:
+      if (!v.is_number()) return "a number";
+      out.push_back(boost::json::serialize(v));
+      return std::nullopt;
+    case Kind::boolean:
+      if (!v.is_bool()) return "true or false";
+      out.emplace_back(v.get_bool() ? "true" : "false");
+      return std::nullopt;
+    case Kind::list:
+      if (v.is_string()) {
+        out.emplace_back(v.get_string());
+        return std::nullopt;
+      }
+      if (!v.is_array()) return "a list of strings (or one comma-separated string)";
+      for (auto& item : v.get_array()) {
+        if (!item.is_string()) return "a list of strings";
+        out.emplace_back(item.get_string());
+      }
+      return std::nullopt;
+    case Kind::json:
+      out.push_back(boost::json::serialize(v));
+      return std::nullopt;
+  }
+  return "something else";
+}
+
+}  // namespace
+
+void adopt_deprecated_environment() {
+  for (auto& o : kVocabulary) {
+    if (!o.old_env) continue;
+    const char* old_value = std::getenv(o.old_env);
+    if (!old_value) continue;
+    auto now = env_name(o.name);
+    if (std::getenv(now.c_str())) {
+      warnings().push_back(std::string(o.old_env) + " is ignored: " + now + " is set too");
+      continue;
+    }
+    ::setenv(now.c_str(), old_value, 1);
+    warnings().push_back(std::string("the environment variable ") + o.old_env +
+                         " is deprecated: use " + now);
+  }
+}
+
+std::vector<std::string> take_deprecation_warnings() {
+  auto out = std::move(warnings());
+  warnings().clear();
+  return out;
+}
+
+std::vector<OptionName> option_names() {
+  std::vector<OptionName> out;
+  for (auto& o : kVocabulary)
+    out.push_back({std::string("--") + o.name, env_name(o.name),
+                   std::string_view(o.name) == "config" ? std::string() : config_key(o.name)});
+  return out;
+}
+
 void add_serve_options(CLI::App& sv, ServeSettings& s) {
-  sv.add_option("--host", s.host, "Address to bind")->envname("HOST")->capture_default_str();
-  sv.add_option("--port", s.port, "Port to bind (0 picks a free one)")
-      ->envname("PORT")
-      ->capture_default_str();
+  sv.add_option("--host", s.host, "Address to bind")->capture_default_str();
+  sv.add_option("--port", s.port, "Port to bind (0 picks a free one)")->capture_default_str();
   sv.add_option("--threads", s.threads, "Worker threads (default: one per core)");
-  sv.add_option("--config", s.config, "JSON config file (flags and env override it)")
-      ->envname("FORREALTIME_CONFIG");
+  sv.add_option("--config", s.config, "JSON config file (flags and env override it)");
   sv.add_option("--static", s.static_dir, "Serve files from this directory at /");
   sv.add_option("--redis", s.redis,
-                "Redis URL redis://[user:password@]host[:port][/db] (default: in-memory store)")
-      ->envname("REDIS_URL");
+                "Redis URL redis://[user:password@]host[:port][/db] (default: in-memory store)");
   sv.add_option("--key-prefix", s.key_prefix, "Prefix of the Redis stream keys");
   sv.add_option("--redis-tail-wakeup", s.redis_tail_wakeup,
                 "How the Redis tail learns of new entries: auto (keyspace notifications, set "
@@ -73,80 +226,76 @@ void add_serve_options(CLI::App& sv, ServeSettings& s) {
       ->capture_default_str();
   sv.add_option("--max-body", s.max_body_bytes, "Largest emit body in bytes (413 beyond)")
       ->capture_default_str();
-  sv.add_option("--emit-token", s.emit_token, "Require `Authorization: Bearer TOKEN` on emit")
-      ->envname("FORREALTIME_EMIT_TOKEN");
+  sv.add_option("--emit-token", s.emit_token, "Require `Authorization: Bearer TOKEN` on emit");
   sv.add_option("--allow-origin", s.allow_origin, "Access-Control-Allow-Origin ('' for none)")
       ->capture_default_str();
   sv.add_option("--schema", s.schema,
-                "Check every emit against this schema file: {namespace: {event: JSON Schema}}")
-      ->envname("FORREALTIME_SCHEMA");
+                "Check every emit against this schema file: {namespace: {event: JSON Schema}}");
   sv.add_flag("--strict,!--no-strict", s.strict,
               "With --schema: refuse events the schema does not name (default), or accept them");
   sv.add_option("--database-url", s.database_url,
                 "PostgreSQL of the config file's `postgres` section (postgresSync; overrides "
-                "its url)")
-      ->envname("DATABASE_URL");
+                "its url)");
   sv.add_option("--admin-token", s.admin_token,
-                "Require `Authorization: Bearer TOKEN` on the console's data and /api/admin/*")
-      ->envname("FORREALTIME_ADMIN_TOKEN");
+                "Require `Authorization: Bearer TOKEN` on the console's data and /api/admin/*");
   sv.add_option("--drain-delay", s.drain_delay_secs,
                 "On SIGTERM: seconds /readyz answers 503 before the streams are told to reconnect")
-      ->envname("FORREALTIME_DRAIN_DELAY")
       ->capture_default_str();
   sv.add_option("--admin-port", s.admin_port,
                 "Also serve /metrics, /livez, /readyz, the console and /api/admin/* on this port, "
                 "and not on the main one (-1: no separate listener)")
-      ->envname("FORREALTIME_ADMIN_PORT")
       ->capture_default_str();
   sv.add_option("--admin-host", s.admin_host, "Address of the --admin-port listener")
-      ->envname("FORREALTIME_ADMIN_HOST")
       ->capture_default_str();
   sv.add_option("--public-channels", s.public_channels,
                 "Channel patterns anyone may subscribe to and read (comma-separated; turns "
                 "authorization on)")
-      ->delimiter(',')
-      ->envname("FORREALTIME_PUBLIC_CHANNELS");
+      ->delimiter(',');
   sv.add_option("--jwt-secret-file", s.jwt_secret_file,
-                "HMAC secret file for HS256/384/512 tokens (turns authorization on)")
-      ->envname("FORREALTIME_JWT_SECRET_FILE");
+                "HMAC secret file for HS256/384/512 tokens (turns authorization on)");
   sv.add_option("--jwt-public-key-file", s.jwt_public_key_file,
-                "PEM public key(s) for RS256/384/512, ES256, ES384, EdDSA tokens")
-      ->envname("FORREALTIME_JWT_PUBLIC_KEY_FILE");
-  sv.add_option("--jwks-file", s.jwks_file, "JWK Set file {\"keys\": [...]} to verify tokens")
-      ->envname("FORREALTIME_JWKS_FILE");
-  sv.add_option("--jwt-audience", s.jwt_audience, "Tokens must carry this aud")
-      ->envname("FORREALTIME_JWT_AUDIENCE");
-  sv.add_option("--jwt-issuer", s.jwt_issuer, "Tokens must carry this iss")
-      ->envname("FORREALTIME_JWT_ISSUER");
+                "PEM public key(s) for RS256/384/512, ES256, ES384, EdDSA tokens");
+  sv.add_option("--jwks-file", s.jwks_file, "JWK Set file {\"keys\": [...]} to verify tokens");
+  sv.add_option("--jwt-audience", s.jwt_audience, "Tokens must carry this aud");
+  sv.add_option("--jwt-issuer", s.jwt_issuer, "Tokens must carry this iss");
   sv.add_option("--jwt-cookie", s.jwt_cookie, "Cookie that may carry the token ('' for none)")
-      ->envname("FORREALTIME_JWT_COOKIE")
       ->capture_default_str();
   sv.add_option("--jwt-leeway", s.jwt_leeway_secs, "Clock skew allowed on exp/nbf/iat, seconds")
-      ->envname("FORREALTIME_JWT_LEEWAY")
       ->capture_default_str();
   sv.add_option("--auth-url", s.auth_url,
                 "Forward auth: POST {operation, channels} here with the client's cookies and "
-                "Authorization before each operation (http://; turns authorization on)")
-      ->envname("FORREALTIME_AUTH_URL");
+                "Authorization before each operation (http://; turns authorization on)");
   sv.add_option("--auth-timeout", s.auth_timeout_secs,
                 "Seconds to wait for --auth-url before answering 503")
-      ->envname("FORREALTIME_AUTH_TIMEOUT")
       ->capture_default_str();
   sv.add_option("--cors-origin", s.cors_origins,
                 "Allowed browser origin, echoed with credentials (repeatable; '*' for any, "
                 "without credentials); other origins may not emit")
-      ->delimiter(',')
-      ->envname("FORREALTIME_CORS_ORIGIN");
+      ->delimiter(',');
   sv.add_option("--log-level", s.log_level, "trace, debug, info, warn or error")
-      ->envname("LOG_LEVEL")
       ->capture_default_str();
-  sv.add_option("--log-format", s.log_format, "text or json (JSON lines)")
-      ->envname("LOG_FORMAT")
-      ->capture_default_str();
+  sv.add_option("--log-format", s.log_format, "text or json (JSON lines)")->capture_default_str();
+  sv.add_option(
+      "--postgres", s.postgres_json,
+      "postgresSync: the `postgres` section as JSON {url, schema, channel, mode, tables}");
+  // One name per option: --NAME, FORREALTIME_NAME, and the config key name.
+  for (auto& o : kVocabulary) sv.get_option(std::string("--") + o.name)->envname(env_name(o.name));
 }
 
 bool apply_config(CLI::App& serve, ServeSettings& s, std::string& error) {
-  if (s.config.empty()) return true;
+  auto finish = [&] {
+    // --postgres / FORREALTIME_POSTGRES / the file's section, as JSON text.
+    if (s.postgres_json.empty()) return true;
+    boost::system::error_code ec;
+    auto v = boost::json::parse(s.postgres_json, ec);
+    if (ec || !v.is_object()) {
+      error = "postgres must be a JSON object" + (ec ? ": " + ec.message() : std::string());
+      return false;
+    }
+    s.postgres = std::move(v);
+    return true;
+  };
+  if (s.config.empty()) return finish();
   std::ifstream in(s.config);
   if (!in) {
     error = "cannot read config file " + s.config;
@@ -160,134 +309,55 @@ bool apply_config(CLI::App& serve, ServeSettings& s, std::string& error) {
     error = "config file " + s.config + " is not a JSON object" + (ec ? ": " + ec.message() : "");
     return false;
   }
-  auto given = [&](const char* flag) { return serve.get_option(flag)->count() > 0; };
-  try {
-    for (auto& [key, val] : v.get_object()) {
-      std::string k(key);
-      auto str = [&] { return std::string(val.as_string()); };
-      auto num = [&] { return val.to_number<std::uint64_t>(); };
-      if (k == "host") {
-        if (!given("--host")) s.host = str();
-      } else if (k == "port") {
-        if (!given("--port")) s.port = static_cast<int>(val.to_number<std::int64_t>());
-      } else if (k == "threads") {
-        if (!given("--threads")) s.threads = static_cast<unsigned>(num());
-      } else if (k == "static") {
-        if (!given("--static")) s.static_dir = str();
-      } else if (k == "history") {
-        for (auto& [hk, hv] : val.as_object()) {
-          if (hk == "max_length") {
-            if (!given("--history-max-length")) s.history_max_length = hv.to_number<std::size_t>();
-          } else if (hk == "expire_after_secs") {
-            if (!given("--history-expire-secs"))
-              s.history_expire_secs = hv.to_number<std::uint64_t>();
-          } else {
-            error = "unknown config key history." + std::string(hk);
-            return false;
-          }
-        }
-      } else if (k == "memory") {
-        for (auto& [mk, mv] : val.as_object()) {
-          if (mk == "max_length") {
-            if (!given("--memory-max-length")) s.memory.max_length = mv.to_number<std::size_t>();
-          } else if (mk == "max_channels") {
-            if (!given("--memory-max-channels"))
-              s.memory.max_channels = mv.to_number<std::size_t>();
-          } else if (mk == "max_bytes") {
-            if (!given("--memory-max-bytes")) s.memory.max_bytes = mv.to_number<std::size_t>();
-          } else if (mk == "idle_expire_secs") {
-            if (!given("--memory-idle-expire-secs"))
-              s.memory.idle_expire_secs = mv.to_number<std::uint64_t>();
-          } else {
-            error = "unknown config key memory." + std::string(mk);
-            return false;
-          }
-        }
-      } else if (k == "idempotency_window_secs") {
-        if (!given("--idempotency-window")) s.idempotency_window_secs = num();
-      } else if (k == "max_duration_secs") {
-        if (!given("--max-duration")) s.max_duration_secs = num();
-      } else if (k == "ping_interval_secs") {
-        if (!given("--ping-interval")) s.ping_interval_secs = val.to_number<double>();
-      } else if (k == "max_channels") {
-        if (!given("--max-channels")) s.max_channels = num();
-      } else if (k == "max_body_bytes") {
-        if (!given("--max-body")) s.max_body_bytes = num();
-      } else if (k == "emit_token") {
-        if (!given("--emit-token")) s.emit_token = str();
-      } else if (k == "allow_origin") {
-        if (!given("--allow-origin")) s.allow_origin = str();
-      } else if (k == "redis") {
-        if (!given("--redis")) s.redis = str();
-      } else if (k == "key_prefix") {
-        if (!given("--key-prefix")) s.key_prefix = str();
-      } else if (k == "redis_tail_wakeup") {
-        if (!given("--redis-tail-wakeup")) s.redis_tail_wakeup = str();
-      } else if (k == "redis_tail_batch") {
-        if (!given("--redis-tail-batch")) s.redis_tail_batch = num();
-      } else if (k == "log_level") {
-        if (!given("--log-level")) s.log_level = str();
-      } else if (k == "log_format") {
-        if (!given("--log-format")) s.log_format = str();
-      } else if (k == "admin_token") {
-        if (!given("--admin-token")) s.admin_token = str();
-      } else if (k == "drain_delay_secs") {
-        if (!given("--drain-delay")) s.drain_delay_secs = val.to_number<double>();
-      } else if (k == "admin_port") {
-        if (!given("--admin-port")) s.admin_port = static_cast<int>(val.to_number<std::int64_t>());
-      } else if (k == "admin_host") {
-        if (!given("--admin-host")) s.admin_host = str();
-      } else if (k == "postgres") {
-        s.postgres = val;
-      } else if (k == "schema") {
-        if (!given("--schema")) s.schema = str();
-      } else if (k == "public_channels" || k == "cors_origins") {
-        auto& out = k == "public_channels" ? s.public_channels : s.cors_origins;
-        if (!given(k == "public_channels" ? "--public-channels" : "--cors-origin")) {
-          out.clear();
-          if (val.is_string()) {
-            std::string list = str();
-            for (std::size_t at = 0; at <= list.size();) {
-              auto comma = list.find(',', at);
-              auto item = list.substr(at, comma == std::string::npos ? comma : comma - at);
-              if (!item.empty()) out.push_back(item);
-              if (comma == std::string::npos) break;
-              at = comma + 1;
-            }
-          } else {
-            for (auto& item : val.as_array()) out.emplace_back(item.as_string());
-          }
-        }
-      } else if (k == "jwt_secret_file") {
-        if (!given("--jwt-secret-file")) s.jwt_secret_file = str();
-      } else if (k == "jwt_public_key_file") {
-        if (!given("--jwt-public-key-file")) s.jwt_public_key_file = str();
-      } else if (k == "jwks_file") {
-        if (!given("--jwks-file")) s.jwks_file = str();
-      } else if (k == "jwt_audience") {
-        if (!given("--jwt-audience")) s.jwt_audience = str();
-      } else if (k == "jwt_issuer") {
-        if (!given("--jwt-issuer")) s.jwt_issuer = str();
-      } else if (k == "jwt_cookie") {
-        if (!given("--jwt-cookie")) s.jwt_cookie = str();
-      } else if (k == "jwt_leeway_secs") {
-        if (!given("--jwt-leeway")) s.jwt_leeway_secs = num();
-      } else if (k == "auth_url") {
-        if (!given("--auth-url")) s.auth_url = str();
-      } else if (k == "auth_timeout_secs") {
-        if (!given("--auth-timeout")) s.auth_timeout_secs = val.to_number<double>();
-      } else if (k == "strict") {
-        if (!given("--strict") && !given("--no-strict")) s.strict = val.as_bool();
-      } else {
-        error = "unknown config key '" + k + "'";
-        return false;
-      }
+  // The file's keys, flattened: "history": {"max_length": 1} is the key history.max_length.
+  std::vector<std::pair<std::string, const boost::json::value*>> keys;
+  for (auto& [key, val] : v.get_object()) {
+    if ((key == "history" || key == "memory") && val.is_object()) {
+      for (auto& [sub, sv] : val.get_object())
+        keys.emplace_back(std::string(key) + "." + std::string(sub), &sv);
+    } else {
+      keys.emplace_back(std::string(key), &val);
     }
-  } catch (const std::exception& e) {
-    error = "config file " + s.config + ": a value has the wrong type (" + e.what() + ")";
-    return false;
   }
-  return true;
+  std::vector<const Vocabulary*> seen;
+  for (auto& [key, val] : keys) {
+    const Vocabulary* found = nullptr;
+    bool old = false;
+    for (auto& o : kVocabulary) {
+      if (std::string_view(o.name) != "config" && key == config_key(o.name)) found = &o;
+      for (auto* k : o.old_keys)
+        if (key == k) found = &o, old = true;
+      if (found) break;
+    }
+    if (!found) {
+      error = key.find('.') != std::string::npos ? "unknown config key " + key
+                                                 : "unknown config key '" + key + "'";
+      return false;
+    }
+    auto name = config_key(found->name);
+    if (std::find(seen.begin(), seen.end(), found) != seen.end()) {
+      error = "config file " + s.config + ": " + name + " is given twice (under an old name too)";
+      return false;
+    }
+    seen.push_back(found);
+    if (old) warnings().push_back("config key " + key + " is deprecated: use " + name);
+    auto* opt = serve.get_option(std::string("--") + found->name);
+    if (opt->count() > 0) continue;  // a flag or the environment gave it
+    std::vector<std::string> results;
+    if (auto want = to_results(*val, found->kind, results)) {
+      error = "config file " + s.config + ": " + key + " has the wrong type (want " + *want + ")";
+      return false;
+    }
+    if (results.empty()) continue;  // an empty list: the default, none
+    try {
+      for (auto& r : results) opt->add_result(r);
+      opt->run_callback();
+    } catch (const std::exception& e) {
+      error = "config file " + s.config + ": " + key + ": " + e.what();
+      return false;
+    }
+  }
+  return finish();
 }
 
 bool validate(const ServeSettings& s, std::string& error) {
@@ -310,7 +380,7 @@ bool validate(const ServeSettings& s, std::string& error) {
     return false;
   }
   if (!(s.drain_delay_secs >= 0 && s.drain_delay_secs <= 3600)) {
-    error = "drain_delay_secs must be 0-3600";
+    error = "drain_delay must be 0-3600";
     return false;
   }
   if (s.log_format != "text" && s.log_format != "json") {
@@ -327,7 +397,7 @@ bool validate(const ServeSettings& s, std::string& error) {
     return false;
   }
   if (!(s.ping_interval_secs > 0)) {
-    error = "ping_interval_secs must be positive";
+    error = "ping_interval must be positive";
     return false;
   }
   if (s.max_channels == 0) {
@@ -393,7 +463,7 @@ AuthOptions auth_options(const ServeSettings& s) {
   a.jwt_leeway = std::chrono::seconds(s.jwt_leeway_secs);
   a.auth_url = s.auth_url;
   if (!(s.auth_timeout_secs > 0) || s.auth_timeout_secs > 600)
-    throw std::invalid_argument("auth_timeout_secs must be more than 0 and at most 600 seconds");
+    throw std::invalid_argument("auth_timeout must be more than 0 and at most 600 seconds");
   a.auth_timeout = std::chrono::milliseconds(static_cast<long>(s.auth_timeout_secs * 1000));
   a.emit_token = s.emit_token;
   return a;
@@ -424,44 +494,45 @@ boost::json::object effective_config(const ServeSettings& s) {
   auto secret = [](const std::string& v) -> boost::json::value {
     return v.empty() ? boost::json::value("") : boost::json::value("***");
   };
-  boost::json::object o;
-  o["host"] = s.host;
-  o["port"] = s.port;
-  o["threads"] = s.threads;
-  o["static"] = s.static_dir;
-  o["history"] = {{"max_length", s.history_max_length},
-                  {"expire_after_secs", s.history_expire_secs}};
-  o["memory"] = {{"max_length", s.memory.max_length},
-                 {"max_channels", s.memory.max_channels},
-                 {"max_bytes", s.memory.max_bytes},
-                 {"idle_expire_secs", s.memory.idle_expire_secs}};
-  o["max_duration_secs"] = s.max_duration_secs;
-  o["idempotency_window_secs"] = s.idempotency_window_secs;
-  if (s.ping_interval_secs == static_cast<double>(static_cast<std::int64_t>(s.ping_interval_secs)))
-    o["ping_interval_secs"] = static_cast<std::int64_t>(s.ping_interval_secs);
-  else
-    o["ping_interval_secs"] = s.ping_interval_secs;
-  o["max_channels"] = s.max_channels;
-  o["max_body_bytes"] = s.max_body_bytes;
-  o["emit_token"] = secret(s.emit_token);
-  o["allow_origin"] = s.allow_origin;
-  o["redis"] = mask_url_password(s.redis);
-  o["key_prefix"] = s.key_prefix;
-  o["redis_tail_wakeup"] = s.redis_tail_wakeup;
-  o["redis_tail_batch"] = s.redis_tail_batch;
-  o["log_level"] = s.log_level;
-  o["log_format"] = s.log_format;
-  o["admin_token"] = secret(s.admin_token);
-  o["drain_delay_secs"] = s.drain_delay_secs;
-  o["admin_host"] = s.admin_host;
-  o["admin_port"] = s.admin_port;
-  o["schema"] = s.schema;
-  o["strict"] = s.strict;
+  auto number = [](double v) -> boost::json::value {
+    if (v == static_cast<double>(static_cast<std::int64_t>(v))) return static_cast<std::int64_t>(v);
+    return v;
+  };
   auto strings = [](const std::vector<std::string>& v) {
     boost::json::array a;
     for (auto& x : v) a.emplace_back(x);
     return a;
   };
+  // The keys are the vocabulary's config keys (tests/ops/vocabulary_check.py holds them to it).
+  boost::json::object o;
+  o["host"] = s.host;
+  o["port"] = s.port;
+  o["threads"] = s.threads;
+  o["static"] = s.static_dir;
+  o["redis"] = mask_url_password(s.redis);
+  o["key_prefix"] = s.key_prefix;
+  o["redis_tail_wakeup"] = s.redis_tail_wakeup;
+  o["redis_tail_batch"] = s.redis_tail_batch;
+  o["memory_max_length"] = s.memory.max_length;
+  o["memory_max_channels"] = s.memory.max_channels;
+  o["memory_max_bytes"] = s.memory.max_bytes;
+  o["memory_idle_expire_secs"] = s.memory.idle_expire_secs;
+  o["history_max_length"] = s.history_max_length;
+  o["history_expire_secs"] = s.history_expire_secs;
+  o["idempotency_window"] = s.idempotency_window_secs;
+  o["max_duration"] = s.max_duration_secs;
+  o["ping_interval"] = number(s.ping_interval_secs);
+  o["max_channels"] = s.max_channels;
+  o["max_body"] = s.max_body_bytes;
+  o["emit_token"] = secret(s.emit_token);
+  o["allow_origin"] = s.allow_origin;
+  o["schema"] = s.schema;
+  o["strict"] = s.strict;
+  o["database_url"] = mask_url_password(s.database_url);
+  o["admin_token"] = secret(s.admin_token);
+  o["drain_delay"] = number(s.drain_delay_secs);
+  o["admin_port"] = s.admin_port;
+  o["admin_host"] = s.admin_host;
   o["public_channels"] = strings(s.public_channels);
   o["jwt_secret_file"] = s.jwt_secret_file;
   o["jwt_public_key_file"] = s.jwt_public_key_file;
@@ -469,17 +540,17 @@ boost::json::object effective_config(const ServeSettings& s) {
   o["jwt_audience"] = s.jwt_audience;
   o["jwt_issuer"] = s.jwt_issuer;
   o["jwt_cookie"] = s.jwt_cookie;
-  o["jwt_leeway_secs"] = s.jwt_leeway_secs;
+  o["jwt_leeway"] = s.jwt_leeway_secs;
   o["auth_url"] = mask_url_password(s.auth_url);
-  o["auth_timeout_secs"] = s.auth_timeout_secs;
-  o["cors_origins"] = strings(s.cors_origins);
+  o["auth_timeout"] = number(s.auth_timeout_secs);
+  o["cors_origin"] = strings(s.cors_origins);
+  o["log_level"] = s.log_level;
+  o["log_format"] = s.log_format;
   if (!s.postgres.is_null()) {
     auto pg = s.postgres;
-    if (auto* obj = pg.if_object()) {
-      if (!s.database_url.empty()) (*obj)["url"] = s.database_url;
+    if (auto* obj = pg.if_object())
       if (auto* url = obj->if_contains("url"); url && url->is_string())
         *url = mask_url_password(std::string(url->get_string()));
-    }
     o["postgres"] = std::move(pg);
   }
   return o;

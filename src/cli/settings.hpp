@@ -49,6 +49,7 @@ struct ServeSettings {
   std::string log_format = "text";
   // The `postgres` section of the config file (postgresSync), and DATABASE_URL.
   boost::json::value postgres;
+  std::string postgres_json;  // --postgres / FORREALTIME_POSTGRES, parsed into `postgres`
   std::string database_url;
   std::string schema;
   bool strict = true;
@@ -72,6 +73,20 @@ struct ServeSettings {
   double auth_timeout_secs = 3;
   std::vector<std::string> cors_origins;
 };
+
+/** The three spellings of one option: `--max-duration`, `FORREALTIME_MAX_DURATION`,
+ *  `max_duration` (empty for --config, which a config file cannot set). */
+struct OptionName {
+  std::string flag, env, config_key;
+};
+std::vector<OptionName> option_names();
+
+/** Before parsing: each older environment name (HOST, PORT, REDIS_URL, DATABASE_URL,
+ *  LOG_LEVEL, LOG_FORMAT) that is set fills its FORREALTIME_ name when that is not set, and
+ *  leaves a deprecation warning. */
+void adopt_deprecated_environment();
+/** The deprecation warnings so far (older environment names and config keys), once. */
+std::vector<std::string> take_deprecation_warnings();
 
 /** Adds serve's flags (with their environment names) to `app`, bound to `s`. */
 void add_serve_options(CLI::App& app, ServeSettings& s);

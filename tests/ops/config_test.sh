@@ -6,8 +6,7 @@ bin=$1
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 failures=0
-unset HOST PORT REDIS_URL FORREALTIME_EMIT_TOKEN LOG_LEVEL LOG_FORMAT FORREALTIME_CONFIG \
-  FORREALTIME_SCHEMA DATABASE_URL
+unset HOST PORT REDIS_URL LOG_LEVEL LOG_FORMAT DATABASE_URL $(compgen -e | grep '^FORREALTIME_')
 check() {  # check NAME EXPECTED_RC EXPECTED_OUTPUT_REGEX COMMAND...
   local name=$1 want_rc=$2 want=$3
   shift 3
@@ -26,7 +25,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 check "the packaged config is good" 0 ": ok" "$bin" check-config "$root/packaging/config.json"
 cat >"$dir/good.json" <<'J'
 {"host": "0.0.0.0", "port": 9000, "emit_token": "s3cret", "redis": "redis://u:hunter2@db:6379/0",
- "history": {"max_length": 10}, "log_format": "json"}
+ "history_max_length": 10, "log_format": "json"}
 J
 check "a full good file" 0 "good.json: ok" "$bin" check-config "$dir/good.json"
 check "--config works like the argument" 0 ": ok" "$bin" check-config --config "$dir/good.json"
@@ -39,6 +38,10 @@ echo '{"prot": 8787}' >"$dir/typo.json"
 check "an unknown key" 2 "unknown config key 'prot'" "$bin" check-config "$dir/typo.json"
 echo '{"history": {"max_len": 1}}' >"$dir/typo2.json"
 check "an unknown nested key" 2 "unknown config key history.max_len" "$bin" check-config "$dir/typo2.json"
+echo '{"history": {"max_length": 5}, "max_duration_secs": 9}' >"$dir/old.json"
+check "older config keys still work, with a deprecation warning" 0 "history.max_length is deprecated: use history_max_length" "$bin" check-config "$dir/old.json"
+check "older and newer name of one option together are refused" 2 "given twice" \
+  sh -c "echo '{\"max_duration_secs\": 1, \"max_duration\": 2}' >'$dir/both.json' && '$bin' check-config '$dir/both.json'"
 echo '{"port": "8787"}' >"$dir/type.json"
 check "a wrong type" 2 "wrong type" "$bin" check-config "$dir/type.json"
 echo '{"port": 70000}' >"$dir/range.json"
@@ -60,7 +63,7 @@ check "check-config does not start a server" 0 "ok" timeout 5 "$bin" check-confi
 out=$("$bin" print-config --config "$dir/good.json" --port 9100 2>&1)
 echo "print-config: $out"
 for want in '"port":9100' '"host":"0.0.0.0"' '"emit_token":"\*\*\*"' \
-  '"redis":"redis://u:\*\*\*@db:6379/0"' '"max_length":10' '"log_format":"json"'; do
+  '"redis":"redis://u:\*\*\*@db:6379/0"' '"history_max_length":10' '"log_format":"json"'; do
   grep -Eq -- "$want" <<<"$out" || { echo "FAIL print-config lacks $want"; failures=$((failures + 1)); }
 done
 for secret in s3cret hunter2; do

@@ -67,7 +67,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 # The environment overrides the config file's port (flags > env > file), so the test can use
 # a free port.
 # shellcheck disable=SC2086
-setpriv --reuid="$user" --regid="$user" --init-groups -- env PORT="$port" $start >"$work/out.log" 2>"$work/err.log" &
+setpriv --reuid="$user" --regid="$user" --init-groups -- env FORREALTIME_PORT="$port" $start >"$work/out.log" 2>"$work/err.log" &
 pid=$!
 base=http://127.0.0.1:$port
 for _ in $(seq 100); do

@@ -95,11 +95,11 @@ TEST(PostgresGateway, ConfigFileTablesReachSubscribersFiltered) {
 TEST(PostgresGateway, RowsWrittenWhileTheGatewayIsDownArriveOnceAfterRestart) {
   Db db(server().url());
   db.exec("CREATE SCHEMA g2; CREATE TABLE g2.posts (id int PRIMARY KEY, body text)");
-  // No url in the file: DATABASE_URL gives it. The memory store keeps 1,000 events per channel
-  // by default; this test counts all 1,001 in the history.
+  // No url in the file: FORREALTIME_DATABASE_URL gives it. The memory store keeps 1,000 events per
+  // channel by default; this test counts all 1,001 in the history.
   auto cfg = write_config("g2", boost::json::parse(R"({"postgres": {"schema": "g2",
       "tables": ["posts"], "mode": "durable"}, "memory": {"max_length": 2000}})"));
-  ::setenv("DATABASE_URL", server().url().c_str(), 1);
+  ::setenv("FORREALTIME_DATABASE_URL", server().url().c_str(), 1);
   {
     GatewayProcess gw({"--config", cfg.path});
     ASSERT_TRUE(wait_for_log(gw, "triggers installed")) << gw.log();
@@ -153,7 +153,7 @@ TEST(PostgresGateway, RowsWrittenWhileTheGatewayIsDownArriveOnceAfterRestart) {
   }
   EXPECT_EQ(stored, 1001u);
   EXPECT_EQ(db.exec("SELECT count(*) FROM g2.forrealtime_outbox"), "0");
-  ::unsetenv("DATABASE_URL");
+  ::unsetenv("FORREALTIME_DATABASE_URL");
 }
 
 TEST(PostgresGateway, BadTableNameStopsTheProgramAtStart) {
