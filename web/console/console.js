@@ -88,9 +88,12 @@ async function poll() {
     $("status").className = "pill bad";
     return;
   }
-  if (res.status === 401) {
+  // 401: no credential yet; 403: authorization is configured and this one lacks the admin
+  // grant (a JWT without realtime.admin). Either way the console asks for another.
+  if (res.status === 401 || res.status === 403) {
     $("login").hidden = false;
     $("main").hidden = true;
+    $("login-error").textContent = res.status === 403 ? "this credential lacks the admin grant" : "";
     $("status").textContent = "admin token needed";
     $("status").className = "pill bad";
     return;
