@@ -20,6 +20,12 @@
 //    Entries may also be handed for channels that are not watched; the sink ignores them.
 //    `watch`/`unwatch` are counted: a channel stays watched until as many unwatch as watch.
 //  - `on_entries` is called from the store's thread(s); the sink must not block in it.
+//  - Workers (optional): `add_worker(loop)` tells the store of an event loop run by exactly one
+//    thread (each gateway worker, Realtime's internal loop). A store may then serve calls made
+//    on that thread on that loop, without a thread hop (the Redis store keeps one pipelined
+//    command connection per worker there), and complete them on that thread. `remove_worker`
+//    is called once no thread runs the loop any more and before it is destroyed: the store
+//    completes what it still had pending there and lets go of everything bound to that loop.
 #pragma once
 
 #include <chrono>
@@ -36,6 +42,10 @@
 #include <boost/system/result.hpp>
 
 #include "forrealtime/stream_id.hpp"
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace forrealtime {
 
@@ -121,6 +131,14 @@ class Store {
   /** Starts delivering `channel`'s new entries to the sink; `armed` says from when. */
   virtual void watch(std::string_view channel, ArmedHandler armed) = 0;
   virtual void unwatch(std::string_view channel) = 0;
+
+  /** An event loop run by exactly one thread, whose calls the store may serve on that loop
+   *  (see the contract above). Thread-safe; the default does nothing. */
+  virtual void add_worker(boost::asio::io_context& /*loop*/) {}
+  /** The loop no longer runs and is about to be destroyed: complete the calls pending on it
+   *  (`store_errc::stopped`, or `timeout` for what was sent) and release what is bound to it.
+   *  Thread-safe; the default does nothing. */
+  virtual void remove_worker(boost::asio::io_context& /*loop*/) {}
 
   /** True while the store can serve reads and appends. */
   virtual bool healthy() const = 0;

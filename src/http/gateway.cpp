@@ -59,7 +59,6 @@ void Gateway::start() {
   std::uint16_t port = d.options.port;
   for (unsigned i = 0; i < n; ++i) {
     auto ioc = std::make_unique<asio::io_context>(1);
-    d.core.hub->register_worker(*ioc);
     auto acc = std::make_unique<tcp::acceptor>(*ioc);
     tcp::endpoint ep(address, port);
     acc->open(ep.protocol());
@@ -85,6 +84,9 @@ void Gateway::start() {
     gateway::start_accepting(d.state, *d.admin_acceptor, gateway::Listener::admin);
   }
   for (unsigned i = 0; i < n; ++i) gateway::start_accepting(d.state, *d.acceptors[i]);
+  // Registered once nothing can throw any more: a registered loop must be unregistered
+  // before it is destroyed (stop()).
+  for (auto& c : d.contexts) d.core.hub->register_worker(*c);
   for (unsigned i = 0; i < n; ++i)
     d.threads.emplace_back([ioc = d.contexts[i].get(), &state = d.state] {
       // A handler that throws ends run() with its exception: log it and keep the worker
@@ -140,6 +142,8 @@ void Gateway::stop() {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     for (auto& c : d.contexts) c->stop();
     for (auto& t : d.threads) t.join();
+    // The store lets go of what it keeps on the workers' loops before they are destroyed.
+    for (auto& c : d.contexts) d.core.hub->unregister_worker(*c);
     d.core.hub->release_shards();
     d.acceptors.clear();
     d.admin_acceptor.reset();

@@ -113,8 +113,15 @@ Hub::Hub(std::shared_ptr<Store> store, std::chrono::milliseconds ping_interval,
 Hub::~Hub() = default;
 
 void Hub::register_worker(asio::io_context& ioc) {
-  std::lock_guard lock(mu_);
-  single_threaded_[&ioc] = true;
+  {
+    std::lock_guard lock(mu_);
+    single_threaded_[&ioc] = true;
+  }
+  store_->add_worker(ioc);
+}
+
+void Hub::unregister_worker(asio::io_context& ioc) {
+  store_->remove_worker(ioc);
 }
 
 Shard& Hub::shard_for(const asio::any_io_executor& ex) {

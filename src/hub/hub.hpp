@@ -127,8 +127,12 @@ class Hub final : public TailSink {
       std::shared_ptr<spdlog::logger> logger);
   ~Hub() override;
 
-  /** Declares an io_context run by exactly one thread: its shard needs no strand. */
+  /** Declares an io_context run by exactly one thread: its shard needs no strand, and the
+   *  store may serve calls made on it on that loop (`Store::add_worker`). */
   void register_worker(boost::asio::io_context& ioc);
+  /** The loop of `register_worker` no longer runs and is about to be destroyed: the store lets
+   *  go of it (`Store::remove_worker`). */
+  void unregister_worker(boost::asio::io_context& ioc);
   /** The shard for an executor (created on first use). Thread-safe. */
   Shard& shard_for(const boost::asio::any_io_executor& ex);
 

@@ -59,6 +59,7 @@ void RealtimeCore::close() {
   // holds, which may hold sessions and subscribers) before the hub they point to, the store
   // after everything that can still call it.
   hub->release_shards();
+  if (threads_.size() == 1) hub->unregister_worker(*internal);
   internal.reset();
   store->stop();
 }

@@ -1,12 +1,12 @@
 // The Redis Store: commands pipelined on one connection, and the live tail (tail_io.hpp, on
 // connections of its own).
 //
-// Appends: a plain append is the XADD of PROTOCOL.md section 6. An append with an expiry or an
-// idempotency key is one EVALSHA of the append script (commands.hpp): EXPIRE only after an XADD
-// that succeeded (never a TTL on another application's key), the idempotency record checked
-// and written atomically with the XADD, in the stream's cluster slot (slot.hpp). The script is
-// loaded in the command connection's handshake; NOSCRIPT (cache flushed) re-sends it whole. A
-// command sent whose reply never came completes with `timeout`: it may have been executed.
+// Appends, ranges, latest ids and infos are the commands of store_ops.hpp (XADD; EXPIRE only
+// after an XADD that succeeded; the append script for idempotency keys). A call made on a
+// thread running a worker's loop (`add_worker`) is sent on that loop's command link
+// (command_link.hpp): no thread hop, one write per loop turn. Any other call is posted to the
+// store's own thread and sent on its command connection. A command sent whose reply never came
+// completes with `timeout`: it may have been executed.
 //
 // Failure: any connection lost (the command connection, or one of the tail's, which tells us)
 // makes the store unhealthy and drops the command connection (commands fail fast with
@@ -26,9 +26,11 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "forrealtime/redis_store.hpp"
+#include "store/redis/command_link.hpp"
 #include "store/redis/commands.hpp"
 #include "store/redis/connection.hpp"
 #include "store/redis/slot.hpp"
+#include "store/redis/store_ops.hpp"
 #include "store/redis/tail_io.hpp"
 
 namespace forrealtime {
@@ -87,6 +89,7 @@ class Impl : public std::enable_shared_from_this<Impl> {
   const std::string& key_prefix() const { return opt_.key_prefix; }
 
   void stop() {
+    stop_links();
     {
       std::lock_guard lock(post_mu_);
       if (stopped_) return;
@@ -110,85 +113,89 @@ class Impl : public std::enable_shared_from_this<Impl> {
   void do_append(std::string key, std::string record, std::string message, AppendOptions o,
                  Store::AppendHandler handler) {
     if (!up()) return handler(down_error());
-    if (record.empty() && o.expire_after_secs == 0) {
-      // The common case stays the one command of PROTOCOL.md section 6, no script.
-      append_xadd(cmd_->out(), key, message, o.max_length);
-      cmd_->expect([handler = std::move(handler)](Reply r, error_code ec) {
-        finish_append(r.get(), ec, handler);
-      });
-      return cmd_->flush();
-    }
-    // XADD + EXPIRE (+ the idempotency record) in one script: EXPIRE runs only if XADD did, and
-    // the record is checked and written atomically with the XADD.
-    auto window =
-        static_cast<std::uint64_t>(std::max<std::int64_t>(1, o.idempotency_window.count()));
-    append_scripted(cmd_->out(), script_sha_, key, record, message, o.max_length,
-                    o.expire_after_secs, window);
-    cmd_->expect([this, key = std::move(key), record = std::move(record),
-                  message = std::move(message), o, window,
-                  handler = std::move(handler)](Reply r, error_code ec) mutable {
-      if (!ec && is_error(r.get()) && text(r.get()).starts_with("NOSCRIPT")) {
-        // Redis lost its script cache (SCRIPT FLUSH, a restart, a failover): the script did not
-        // run, so sending it whole (which caches it again) is safe.
-        if (!up()) return handler(down_error());
-        append_scripted(cmd_->out(), {}, key, record, message, o.max_length, o.expire_after_secs,
-                        window);
-        cmd_->expect([handler = std::move(handler)](Reply r, error_code ec) {
-          finish_append(r.get(), ec, handler);
-        });
-        return cmd_->flush();
-      }
-      finish_append(r.get(), ec, handler);
-    });
+    send_append(cmd_, script_sha_, std::move(key), std::move(record), std::move(message), o,
+                std::move(handler));
     cmd_->flush();
-  }
-
-  static void finish_append(const redisReply* r, error_code ec,
-                            const Store::AppendHandler& handler) {
-    if (ec) return handler(ec);
-    if (is_error(r)) {
-      spdlog::warn("redis: append refused: {}", text(r));
-      return handler(error_of(r));
-    }
-    auto id = decode_id(r);
-    if (!id) return handler(error_code(store_errc::protocol));
-    handler(*id);
   }
 
   void do_range(std::string key, RangeQuery q, Store::RangeHandler handler) {
     if (!up()) return handler(down_error());
-    if (q.limit == 0 || (q.start_exclusive && q.start == StreamId::max()) ||
-        (q.start_exclusive ? q.start >= q.end : q.start > q.end))
-      return handler(std::vector<StoredEntry>{});
-    append_xrange(cmd_->out(), key, q);
-    cmd_->expect([handler = std::move(handler)](Reply r, error_code ec) {
-      if (ec) return handler(ec);
-      if (is_error(r.get())) return handler(error_of(r.get()));
-      std::vector<StoredEntry> entries;
-      if (!decode_entries(r.get(), entries)) return handler(error_code(store_errc::protocol));
-      handler(std::move(entries));
-    });
+    send_range(*cmd_, key, q, std::move(handler));
     cmd_->flush();
   }
 
   void do_latest(std::string key, Store::LatestHandler handler) {
     if (!up()) return handler(down_error());
-    append_latest(cmd_->out(), key);
-    cmd_->expect([handler = std::move(handler)](Reply r, error_code ec) {
-      if (ec) return handler(ec);
-      handler(decode_latest(r.get()));
-    });
+    send_latest(*cmd_, key, std::move(handler));
     cmd_->flush();
   }
 
   void do_info(std::string key, Store::InfoHandler handler) {
     if (!up()) return handler(down_error());
-    append_xinfo(cmd_->out(), key);
-    cmd_->expect([handler = std::move(handler)](Reply r, error_code ec) {
-      if (ec) return handler(ec);
-      handler(decode_info(r.get()));
-    });
+    send_info(*cmd_, key, std::move(handler));
     cmd_->flush();
+  }
+
+  // --- command links on the workers' loops (any thread) ----------------------------------------
+
+  void add_worker(asio::io_context& ioc) {
+    std::lock_guard lock(workers_mu_);
+    if (stopped_links_) return;
+    for (auto& l : links_)
+      if (&l->context() == &ioc) return;
+    auto link = std::make_shared<CommandLink>(
+        ioc, ep_, opt_, "forrealtime-worker-" + std::to_string(links_.size()));
+    links_.push_back(link);
+    links_gen_.fetch_add(1, std::memory_order_release);
+    asio::post(ioc, [link] { link->start(); });
+  }
+
+  // The loop no longer runs: its link closes (pending calls complete), and calls made on that
+  // thread from now on go through the store's own thread. The link object stays (a thread may
+  // still have it cached) but is stopped.
+  void remove_worker(asio::io_context& ioc) {
+    std::shared_ptr<CommandLink> link;
+    {
+      std::lock_guard lock(workers_mu_);
+      for (auto& l : links_)
+        if (&l->context() == &ioc && !l->removed) {
+          l->removed = true;
+          link = l;
+        }
+      links_gen_.fetch_add(1, std::memory_order_release);
+    }
+    if (link) link->stop();
+  }
+
+  // Stops every link whose loop still runs, on its own thread; a loop that no longer runs is
+  // the gateway's to remove (remove_worker), before it is destroyed.
+  void stop_links() {
+    std::lock_guard lock(workers_mu_);
+    stopped_links_ = true;
+    for (auto& l : links_)
+      if (!l->removed) asio::post(l->context(), [l] { l->stop(); });
+    links_gen_.fetch_add(1, std::memory_order_release);
+  }
+
+  /** The command link of the loop the calling thread is running, if any. One thread-local
+   *  look-up per call; the mutex only when the set of links changed since this thread looked. */
+  CommandLink* local_link() {
+    struct Cached {
+      std::uint64_t store = 0;
+      std::uint64_t gen = 0;
+      CommandLink* link = nullptr;
+    };
+    thread_local Cached cached;
+    auto gen = links_gen_.load(std::memory_order_acquire);
+    if (cached.store != id_ || cached.gen != gen) {
+      cached = Cached{id_, gen, nullptr};
+      std::lock_guard lock(workers_mu_);
+      if (!stopped_links_)
+        for (auto& l : links_)
+          if (!l->removed && l->running_here()) cached.link = l.get();
+    }
+    if (cached.link && !cached.link->running_here()) return nullptr;
+    return cached.link;
   }
 
   // --- the tail (io thread): tail_io.hpp ------------------------------------------------------
@@ -309,6 +316,15 @@ class Impl : public std::enable_shared_from_this<Impl> {
   std::chrono::milliseconds backoff_;
   bool lost_ = false;  // went down after being up: the next up is a reconnect
   Tail tail_;
+
+  // the workers' command links (any thread, under workers_mu_; links_gen_ tells threads that
+  // cached a look-up that the set changed)
+  static inline std::atomic<std::uint64_t> next_id_{1};
+  const std::uint64_t id_ = next_id_.fetch_add(1);
+  std::mutex workers_mu_;
+  std::vector<std::shared_ptr<CommandLink>> links_;
+  std::atomic<std::uint64_t> links_gen_{1};
+  bool stopped_links_ = false;
 };
 
 class RedisStore final : public Store {
@@ -318,6 +334,14 @@ class RedisStore final : public Store {
 
   void async_append(std::string_view channel, std::string message, AppendOptions options,
                     AppendHandler handler) override {
+    if (auto* link = impl_->local_link()) {
+      std::string record;
+      if (!options.idempotency_key.empty())
+        record =
+            redis::idempotency_record_key(impl_->key_prefix(), channel, options.idempotency_key);
+      return link->append(impl_->key_of(channel), std::move(record), std::move(message), options,
+                          std::move(handler));
+    }
     auto shared = std::make_shared<AppendHandler>(std::move(handler));
     std::string record;
     if (!options.idempotency_key.empty())
@@ -331,6 +355,8 @@ class RedisStore final : public Store {
       (*shared)(error_code(store_errc::stopped));
   }
   void async_range(std::string_view channel, RangeQuery query, RangeHandler handler) override {
+    if (auto* link = impl_->local_link())
+      return link->range(impl_->key_of(channel), query, std::move(handler));
     auto shared = std::make_shared<RangeHandler>(std::move(handler));
     if (!impl_->post([impl = impl_.get(), key = impl_->key_of(channel), query, shared]() mutable {
           impl->do_range(std::move(key), query, std::move(*shared));
@@ -338,6 +364,8 @@ class RedisStore final : public Store {
       (*shared)(error_code(store_errc::stopped));
   }
   void async_latest(std::string_view channel, LatestHandler handler) override {
+    if (auto* link = impl_->local_link())
+      return link->latest(impl_->key_of(channel), std::move(handler));
     auto shared = std::make_shared<LatestHandler>(std::move(handler));
     if (!impl_->post([impl = impl_.get(), key = impl_->key_of(channel), shared]() mutable {
           impl->do_latest(std::move(key), std::move(*shared));
@@ -345,6 +373,8 @@ class RedisStore final : public Store {
       (*shared)(error_code(store_errc::stopped));
   }
   void async_info(std::string_view channel, InfoHandler handler) override {
+    if (auto* link = impl_->local_link())
+      return link->info(impl_->key_of(channel), std::move(handler));
     auto shared = std::make_shared<InfoHandler>(std::move(handler));
     if (!impl_->post([impl = impl_.get(), key = impl_->key_of(channel), shared]() mutable {
           impl->do_info(std::move(key), std::move(*shared));
@@ -364,6 +394,8 @@ class RedisStore final : public Store {
   void unwatch(std::string_view channel) override {
     impl_->post([impl = impl_.get(), key = impl_->key_of(channel)] { impl->do_unwatch(key); });
   }
+  void add_worker(boost::asio::io_context& ioc) override { impl_->add_worker(ioc); }
+  void remove_worker(boost::asio::io_context& ioc) override { impl_->remove_worker(ioc); }
   bool healthy() const override { return impl_->healthy(); }
   std::string_view name() const override { return "redis"; }
   std::uint64_t reconnects() const override { return impl_->reconnects(); }

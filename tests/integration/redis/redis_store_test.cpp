@@ -15,6 +15,10 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
 #include "forrealtime/redis_store.hpp"
 #include "redis_server.hpp"
 
@@ -791,7 +795,7 @@ TEST(RedisStore, ExpiryNeverTouchesAKeyThatXaddRefused) {
   ASSERT_FALSE(append_once(*store, "theirs:string", "{}", "k", 600s, 300));
   EXPECT_EQ(raw.integer({"TTL", "theirs:string"}), -1);
   EXPECT_EQ(raw.cmd({"KEYS", "*forrealtime-idem*"})->elements, 0u);
-  // A stream still gets its expiry, in the same single command.
+  // A stream still gets its expiry, sent once its XADD succeeded.
   ASSERT_TRUE(append(*store, "ours", "{}", AppendOptions{0, 300}));
   EXPECT_GT(raw.integer({"TTL", "ours"}), 290);
 }
@@ -1138,6 +1142,104 @@ TEST(RedisStoreWakeups, ForcedNotificationsWithoutConfigTrustTheServersFlags) {
   ASSERT_TRUE(sink.wait([&] { return sink.got_["f"].size() == 1; }, 3s));
   EXPECT_EQ(blocked_clients(raw), 0);
   EXPECT_EQ(clients_named(raw, "forrealtime-tailsub"), 1u);
+}
+
+}  // namespace
+}  // namespace forrealtime
+
+namespace forrealtime {
+namespace {
+
+// Store::add_worker: calls made on a worker's loop are served by a command connection of that
+// loop (issue 15: no thread hop per emit) and complete on the loop's own thread; expiry and
+// idempotency keys keep their promises there; remove_worker completes what was pending and the
+// store keeps serving other threads.
+TEST(RedisStoreWorkers, CallsOnAWorkerLoopCompleteOnItsThread) {
+  RedisServer server;
+  auto store = connected_store(options_for(server, "w:"));
+  RedisClient raw(server.port());
+  boost::asio::io_context loop(1);
+  auto guard = boost::asio::make_work_guard(loop);
+  store->add_worker(loop);
+  std::thread worker([&] { loop.run(); });
+  struct Seen {
+    Store::Result<StreamId> id = make_error_code(store_errc::protocol);
+    std::thread::id thread;
+  };
+  auto append_on_loop = [&](std::string ch, AppendOptions o) {
+    auto p = std::make_shared<std::promise<Seen>>();
+    boost::asio::post(loop, [&, p, ch, o] {
+      store->async_append(ch, message(ch, 1), o, [p](Store::Result<StreamId> r) {
+        p->set_value(Seen{r, std::this_thread::get_id()});
+      });
+    });
+    return wait_result(p);
+  };
+  // The first calls may wait for the link to connect; they complete all the same.
+  for (int i = 0; i < 3; ++i) {
+    auto seen = append_on_loop("plain", {});
+    ASSERT_TRUE(seen.id) << seen.id.error().message();
+    EXPECT_EQ(seen.thread, worker.get_id());
+  }
+  EXPECT_EQ(raw.integer({"XLEN", "w:plain"}), 3);
+  // Its own connection, named for CLIENT LIST.
+  auto clients = raw.cmd({"CLIENT", "LIST"});
+  EXPECT_NE(std::string(clients->str, clients->len).find("name=forrealtime-worker-0"),
+            std::string::npos);
+
+  // The expiry is set when the append completes, and only on a key XADD accepted.
+  auto e = append_on_loop("exp", AppendOptions{0, 300});
+  ASSERT_TRUE(e.id);
+  EXPECT_GT(raw.integer({"TTL", "w:exp"}), 290);
+  raw.cmd({"SET", "w:theirs", "v"});
+  auto refused = append_on_loop("theirs", AppendOptions{0, 300});
+  EXPECT_EQ(refused.id.error(), make_error_code(store_errc::protocol));
+  EXPECT_EQ(raw.integer({"TTL", "w:theirs"}), -1);
+  // An idempotency key on the worker's connection answers the first id.
+  AppendOptions keyed;
+  keyed.idempotency_key = "k";
+  auto k1 = append_on_loop("keyed", keyed);
+  auto k2 = append_on_loop("keyed", keyed);
+  ASSERT_TRUE(k1.id && k2.id);
+  EXPECT_EQ(*k1.id, *k2.id);
+  EXPECT_EQ(raw.integer({"XLEN", "w:keyed"}), 1);
+
+  // Reads on the loop too.
+  auto rp = std::make_shared<std::promise<std::pair<std::size_t, std::thread::id>>>();
+  boost::asio::post(loop, [&, rp] {
+    store->async_range("plain", {}, [rp](Store::Result<std::vector<StoredEntry>> r) {
+      rp->set_value({r ? r->size() : 0, std::this_thread::get_id()});
+    });
+  });
+  auto [n, range_thread] = wait_result(rp);
+  EXPECT_EQ(n, 3u);
+  EXPECT_EQ(range_thread, worker.get_id());
+
+  // A call in flight when the loop stops completes when the worker is removed: Redis is paused,
+  // so the append was sent and its outcome is unknown (timeout), or it never left (stopped).
+  raw.cmd({"CLIENT", "PAUSE", "1500", "WRITE"});
+  auto pending = std::make_shared<std::promise<Store::Result<StreamId>>>();
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  boost::asio::post(loop, [&, pending, calls] {
+    store->async_append("late", "{}", {}, [pending, calls](Store::Result<StreamId> r) {
+      if (calls->fetch_add(1) == 0) pending->set_value(r);
+    });
+  });
+  std::this_thread::sleep_for(100ms);
+  guard.reset();
+  loop.stop();
+  worker.join();
+  store->remove_worker(loop);
+  auto late = wait_result(pending, 1s);
+  ASSERT_FALSE(late);
+  EXPECT_TRUE(late.error() == make_error_code(store_errc::timeout) ||
+              late.error() == make_error_code(store_errc::stopped))
+      << late.error().message();
+  EXPECT_EQ(calls->load(), 1);
+  // The store serves other threads as before (once Redis resumes).
+  auto after = append(*store, "after", "{}");
+  EXPECT_TRUE(after) << after.error().message();
+  store->stop();
 }
 
 }  // namespace

@@ -1,0 +1,119 @@
+// The Store's calls as commands on one connection (see store_ops.hpp).
+#include "store/redis/store_ops.hpp"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "store/redis/commands.hpp"
+
+namespace forrealtime::redis {
+namespace {
+
+using boost::system::error_code;
+
+void finish_append(const redisReply* r, error_code ec, const Store::AppendHandler& handler) {
+  if (ec) return handler(ec);
+  if (is_error(r)) {
+    spdlog::warn("redis: append refused: {}", text(r));
+    return handler(error_of(r));
+  }
+  auto id = decode_id(r);
+  if (!id) return handler(error_code(store_errc::protocol));
+  handler(*id);
+}
+
+}  // namespace
+
+void send_append(const std::shared_ptr<Connection>& conn, const std::string& script_sha,
+                 std::string key, std::string record, std::string message, const AppendOptions& o,
+                 Store::AppendHandler handler) {
+  if (record.empty()) {
+    append_xadd(conn->out(), key, message, o.max_length);
+    if (o.expire_after_secs == 0) {
+      // The common case: the one command of PROTOCOL.md section 6, nothing captured.
+      conn->expect([handler = std::move(handler)](Reply r, error_code ec) {
+        finish_append(r.get(), ec, handler);
+      });
+      return;
+    }
+    // EXPIRE only after this XADD succeeded; the append completes with the EXPIRE's reply, so
+    // that the TTL is set when the caller hears of the id. The EXPIRE leaves with the
+    // connection's next write (the read loop flushes after handing out replies), so the
+    // EXPIREs of the appends answered by one read share one write.
+    conn->expect([weak = std::weak_ptr<Connection>(conn), key = std::move(key),
+                  secs = o.expire_after_secs,
+                  handler = std::move(handler)](Reply r, error_code ec) mutable {
+      auto c = weak.lock();
+      if (ec || !r || is_error(r.get()) || !c || !c->is_open())
+        return finish_append(r.get(), ec, handler);
+      auto id = decode_id(r.get());
+      if (!id) return handler(error_code(store_errc::protocol));
+      append_expire(c->out(), key, secs);
+      c->expect(
+          [key = std::move(key), id = *id, handler = std::move(handler)](Reply r, error_code ec) {
+            // The event is stored whatever happens to its EXPIRE: the answer is its id.
+            if (ec)
+              spdlog::warn("redis: EXPIRE {} after an append: {}", key, ec.message());
+            else if (is_error(r.get()))
+              spdlog::warn("redis: EXPIRE {} refused: {}", key, text(r.get()));
+            handler(id);
+          });
+    });
+    return;
+  }
+  // The idempotency record is checked and written atomically with the XADD: one script.
+  auto window = static_cast<std::uint64_t>(std::max<std::int64_t>(1, o.idempotency_window.count()));
+  append_scripted(conn->out(), script_sha, key, record, message, o.max_length, o.expire_after_secs,
+                  window);
+  conn->expect([weak = std::weak_ptr<Connection>(conn), key = std::move(key),
+                record = std::move(record), message = std::move(message), max_length = o.max_length,
+                secs = o.expire_after_secs, window,
+                handler = std::move(handler)](Reply r, error_code ec) mutable {
+    if (!ec && is_error(r.get()) && text(r.get()).starts_with("NOSCRIPT")) {
+      // Redis lost its script cache (SCRIPT FLUSH, a restart, a failover): the script did not
+      // run, so sending it whole (which caches it again) is safe.
+      auto c = weak.lock();
+      if (!c || !c->is_open()) return handler(error_code(store_errc::unavailable));
+      append_scripted(c->out(), {}, key, record, message, max_length, secs, window);
+      c->expect([handler = std::move(handler)](Reply r, error_code ec) {
+        finish_append(r.get(), ec, handler);
+      });
+      return;
+    }
+    finish_append(r.get(), ec, handler);
+  });
+}
+
+void send_range(Connection& conn, std::string_view key, const RangeQuery& q,
+                Store::RangeHandler handler) {
+  if (q.limit == 0 || (q.start_exclusive && q.start == StreamId::max()) ||
+      (q.start_exclusive ? q.start >= q.end : q.start > q.end))
+    return handler(std::vector<StoredEntry>{});
+  append_xrange(conn.out(), key, q);
+  conn.expect([handler = std::move(handler)](Reply r, error_code ec) {
+    if (ec) return handler(ec);
+    if (is_error(r.get())) return handler(error_of(r.get()));
+    std::vector<StoredEntry> entries;
+    if (!decode_entries(r.get(), entries)) return handler(error_code(store_errc::protocol));
+    handler(std::move(entries));
+  });
+}
+
+void send_latest(Connection& conn, std::string_view key, Store::LatestHandler handler) {
+  append_latest(conn.out(), key);
+  conn.expect([handler = std::move(handler)](Reply r, error_code ec) {
+    if (ec) return handler(ec);
+    handler(decode_latest(r.get()));
+  });
+}
+
+void send_info(Connection& conn, std::string_view key, Store::InfoHandler handler) {
+  append_xinfo(conn.out(), key);
+  conn.expect([handler = std::move(handler)](Reply r, error_code ec) {
+    if (ec) return handler(ec);
+    handler(decode_info(r.get()));
+  });
+}
+
+}  // namespace forrealtime::redis
