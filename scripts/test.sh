@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Command 2: install what is missing, build, and run every test: unit and integration tests
 # (a real redis-server and the real program on loopback), the same again under ASan + UBSan,
-# the benchmark tools' own tests, and the JS client's unit and browser tests. Exits non-zero on
-# any failure. Set FORREALTIME_SKIP_ASAN=1 or FORREALTIME_SKIP_JS=1 to leave a part out locally.
+# the threaded tests under ThreadSanitizer, the benchmark tools' own tests, and the JS client's
+# unit and browser tests. Exits non-zero on any failure. Set FORREALTIME_SKIP_ASAN=1,
+# FORREALTIME_SKIP_TSAN=1 or FORREALTIME_SKIP_JS=1 to leave a part out locally.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -44,6 +45,27 @@ if [ "${FORREALTIME_SKIP_ASAN:-0}" != 1 ]; then
   suite "ASan + UBSan build" build asan
   suite "C++ tests (ASan + UBSan)" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --preset asan -j2 --timeout 600 --no-tests=error
+fi
+if [ "${FORREALTIME_SKIP_TSAN:-0}" != 1 ]; then
+  # ThreadSanitizer on the tests that run threads (label `threads`: the library, the gateway
+  # in-process and as a program, the Redis store); the preset builds only those targets. A
+  # report ends the process that found it (halt_on_error), the gateway subprocesses included,
+  # and every report is kept in build/tsan/reports and printed here.
+  tsan_reports="$root/build/tsan/reports"
+  tsan_tests() {
+    rm -rf "$tsan_reports" && mkdir -p "$tsan_reports"
+    local ok=0
+    # The preset sets TSAN_OPTIONS (halt_on_error, the suppressions) and appends these.
+    FORREALTIME_TSAN_OPTIONS="log_path=$tsan_reports/tsan" \
+      ctest --preset tsan -j2 --timeout 600 --no-tests=error || ok=1
+    if compgen -G "$tsan_reports/tsan.*" >/dev/null; then
+      cat "$tsan_reports"/tsan.*
+      ok=1
+    fi
+    return $ok
+  }
+  suite "TSan build (the threaded tests)" build tsan
+  suite "C++ tests that run threads (TSan)" tsan_tests
 fi
 suite "fuzz: libFuzzer on the query, JSON and static-path parsers" tests/fuzz/run.sh
 if [ -x tests/integration/redis/interop/run.sh ]; then
