@@ -1,8 +1,11 @@
-// Form decoding and the subscribe query (PROTOCOL.md section 1).
+// Form decoding and the subscribe query (PROTOCOL.md section 1). The percent-decoding is
+// Boost.URL's; what is ours is the form rules on top of it (`&`, `=`, `+`, empty pieces).
 #include "core/query.hpp"
 
 #include <algorithm>
 #include <string>
+
+#include <boost/url/pct_string_view.hpp>
 
 #include "core/names.hpp"
 #include "core/numbers.hpp"
@@ -10,33 +13,23 @@
 namespace forrealtime::core {
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+// Boost.URL checks every '%' for two hex digits, then decodes; `+` is a space only in forms.
+std::optional<std::string> decode(std::string_view s, bool plus_is_space) {
+  auto pct = boost::urls::make_pct_string_view(s);
+  if (!pct) return std::nullopt;
+  boost::urls::encoding_opts opts;
+  opts.space_as_plus = plus_is_space;
+  return pct->decode(opts);
 }
 
 }  // namespace
 
 std::optional<std::string> form_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '+') {
-      out.push_back(' ');
-    } else if (c == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
+  return decode(s, true);
+}
+
+std::optional<std::string> percent_decode(std::string_view s) {
+  return decode(s, false);
 }
 
 std::optional<std::vector<std::pair<std::string, std::string>>> parse_form(std::string_view q) {

@@ -14,8 +14,13 @@
 
 namespace forrealtime::core {
 
-/** Decodes one form component: `%XX` escapes and `+` as space. Nothing on a bad escape. */
+/** Decodes one form component as URLSearchParams does: `%XX` escapes and `+` as space.
+ *  Nothing on a bad escape (a `%` not followed by two hex digits), where URLSearchParams
+ *  would keep the `%`: a request we cannot read the way its sender meant gets a 400. */
 std::optional<std::string> form_decode(std::string_view s);
+
+/** Decodes `%XX` escapes only (`+` stays `+`), as in a URL path. Nothing on a bad escape. */
+std::optional<std::string> percent_decode(std::string_view s);
 
 /** Splits and decodes `a=1&b=2`; nothing on a bad escape. Empty pieces are skipped. */
 std::optional<std::vector<std::pair<std::string, std::string>>> parse_form(std::string_view query);

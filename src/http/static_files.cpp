@@ -11,19 +11,10 @@ namespace forrealtime::detail {
 
 std::optional<std::string> static_path(std::string_view root, std::string_view url_path) {
   if (root.empty() || url_path.empty() || url_path[0] != '/') return std::nullopt;
-  std::string decoded;
-  for (std::size_t i = 0; i < url_path.size(); ++i) {
-    if (url_path[i] == '%') {
-      auto d = core::form_decode(url_path.substr(i, 3));
-      if (!d || i + 2 >= url_path.size()) return std::nullopt;
-      decoded += *d;
-      i += 2;
-    } else {
-      decoded.push_back(url_path[i]);
-    }
-  }
+  auto decoded = core::percent_decode(url_path);  // `+` is a plus sign in a path
+  if (!decoded) return std::nullopt;
   std::string out(root);
-  std::string_view rest(decoded);
+  std::string_view rest(*decoded);
   rest.remove_prefix(1);
   while (!rest.empty()) {
     auto slash = rest.find('/');

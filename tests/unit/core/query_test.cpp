@@ -22,6 +22,11 @@ TEST(Query, FormDecoding) {
   EXPECT_FALSE(form_decode("%"));
   EXPECT_FALSE(form_decode("%2"));
   EXPECT_FALSE(form_decode("%zz"));
+  EXPECT_FALSE(form_decode("a%"));
+  EXPECT_FALSE(form_decode("%%41"));
+  EXPECT_FALSE(form_decode("%4g"));
+  EXPECT_EQ(*form_decode(""), "");
+  EXPECT_EQ(*form_decode("%00%ff"), std::string("\0\xff", 2));
   auto f = *parse_form("a=1&&b=&c&d=x%26y");
   ASSERT_EQ(f.size(), 4u);
   EXPECT_EQ(f[1], (std::pair<std::string, std::string>{"b", ""}));
@@ -129,4 +134,27 @@ TEST(Query, HistoryParameters) {
     auto r = parse_history(bad);
     EXPECT_TRUE(std::holds_alternative<QueryError>(r)) << bad;
   }
+}
+
+// The bytes browsers' URLSearchParams writes, decoded as URLSearchParams reads them (node:
+// `p.append("ch an+nel", "x y+z&=\u00e9%~*\u0001!'()"); p.append("last_ack_a:b", "1-0");
+// p.toString()`, and `[...new URLSearchParams("a=%41%2b+%2B&b=%c3%a9")]`).
+TEST(Query, FormDecodingMatchesUrlSearchParams) {
+  auto f = parse_form("ch+an%2Bnel=x+y%2Bz%26%3D%C3%A9%25%7E*%01%21%27%28%29&last_ack_a%3Ab=1-0");
+  ASSERT_TRUE(f);
+  ASSERT_EQ(f->size(), 2u);
+  EXPECT_EQ((*f)[0].first, "ch an+nel");
+  EXPECT_EQ((*f)[0].second, "x y+z&=\xc3\xa9%~*\x01!'()");
+  EXPECT_EQ((*f)[1].first, "last_ack_a:b");
+  EXPECT_EQ((*f)[1].second, "1-0");
+  f = parse_form("a=%41%2b+%2B&b=%c3%a9");
+  ASSERT_TRUE(f);
+  EXPECT_EQ((*f)[0].second, "A+ +");
+  EXPECT_EQ((*f)[1].second, "\xc3\xa9");
+}
+
+TEST(Query, PercentDecodingKeepsPlus) {
+  EXPECT_EQ(*percent_decode("/a+b%20c%2B"), "/a+b c+");
+  EXPECT_FALSE(percent_decode("/%2"));
+  EXPECT_FALSE(percent_decode("/%g0"));
 }

@@ -12,6 +12,7 @@ using namespace forrealtime::detail;
 TEST(StaticFiles, MapsPathsInsideTheRoot) {
   EXPECT_EQ(*static_path("/srv", "/app.js"), "/srv/app.js");
   EXPECT_EQ(*static_path("/srv", "/a/b%20c.css"), "/srv/a/b c.css");
+  EXPECT_EQ(*static_path("/srv", "/a+b.css"), "/srv/a+b.css");  // a path is not a form
 }
 
 TEST(StaticFiles, RefusesEscapes) {

@@ -72,6 +72,44 @@ TEST(RedisUrl, Rejects) {
         "redis://h:65536", "redis://h:12x", "redis://h/x", "redis://h/-1", "redis://:%zz@h",
         "redis://[::1", "redis://[::1]x", "redis://h?db=1", "redis://@"})
     EXPECT_FALSE(parse_redis_url(bad)) << bad;
+  // What else a strict parser refuses: a raw '@' in the userinfo, a query or fragment after the
+  // database, a database written with escapes or a sign, a host that decodes to a space or a
+  // control character, an IPvFuture literal, an upper-case scheme, a missing authority.
+  for (auto bad :
+       {"redis://a@b@h", "redis://h/1?x=2", "redis://h/1#f", "redis://h#f", "redis://h/%33",
+        "redis://h/+1", "redis://h/1/2", "redis://h%20x", "redis://h%0Ax:1", "redis://[v1.x]:1",
+        "REDIS://h", "redis:h", "redis:", "redis://h:+1", "redis://h: 1", "redis:// h"})
+    EXPECT_FALSE(parse_redis_url(bad)) << bad;
+}
+
+TEST(RedisUrl, LoneTokenIsThePasswordAndEmptyPasswordCounts) {
+  auto ep = parse_redis_url("redis://s%3Acret@h");
+  ASSERT_TRUE(ep);
+  EXPECT_TRUE(ep->has_password);
+  EXPECT_EQ(ep->user, "");
+  EXPECT_EQ(ep->password, "s:cret");
+  ep = parse_redis_url("redis://app:@h/2");
+  ASSERT_TRUE(ep);
+  EXPECT_TRUE(ep->has_password);
+  EXPECT_EQ(ep->user, "app");
+  EXPECT_EQ(ep->password, "");
+  EXPECT_EQ(ep->db, 2u);
+}
+
+TEST(RedisUrl, HostsAndPorts) {
+  auto ep = parse_redis_url("redis://10.0.0.7:65535/");
+  ASSERT_TRUE(ep);
+  EXPECT_EQ(ep->host, "10.0.0.7");
+  EXPECT_EQ(ep->port, 65535);
+  ep = parse_redis_url("redis://[2001:db8::1]/4");
+  ASSERT_TRUE(ep);
+  EXPECT_EQ(ep->host, "2001:db8::1");
+  EXPECT_EQ(ep->port, 6379);
+  EXPECT_EQ(ep->db, 4u);
+  // Percent-encoding in a password passes every byte through, '+' included (not a space).
+  ep = parse_redis_url("redis://:a+b%2Fc%25@h");
+  ASSERT_TRUE(ep);
+  EXPECT_EQ(ep->password, "a+b/c%");
 }
 
 // --- commands: the storage format on the wire -----------------------------------------------
