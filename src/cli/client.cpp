@@ -20,7 +20,9 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/url/encode.hpp>
 #include <boost/url/parse.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 
 #include "core/query.hpp"
 
@@ -48,19 +50,10 @@ bool parse_url(const std::string& url, Target& t) {
   return true;
 }
 
+// A query value: everything but the unreserved characters and ':' (channel names read better
+// with it, and a form keeps it as it is) percent-encoded, so '+' and '&' arrive as themselves.
 std::string encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ':') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
+  return boost::urls::encode(s, boost::urls::unreserved_chars + ':');
 }
 
 // Runs `body` on a fresh io_context; every socket operation in it carries the deadline of
