@@ -41,6 +41,11 @@ struct AuthOptions {
   std::string jwt_public_key_file;
   /** A JWK Set file `{"keys": [...]}`. */
   std::string jwks_file;
+  /** A JWK Set fetched from this http:// or https:// URL at start, every `jwks_refresh`, and
+   *  soon after a token names an unknown `kid` (at most once per 5 s); a failed fetch keeps
+   *  the keys fetched before. */
+  std::string jwks_url;
+  std::chrono::seconds jwks_refresh{300};
   /** When set, tokens must carry this `aud` / `iss`. */
   std::string jwt_audience;
   std::string jwt_issuer;
@@ -57,7 +62,7 @@ struct AuthOptions {
   /** True when anything above turns authorization on (emit_token alone does not). */
   bool enabled() const {
     return !public_channels.empty() || !jwt_secret_file.empty() || !jwt_public_key_file.empty() ||
-           !jwks_file.empty() || !auth_url.empty();
+           !jwks_file.empty() || !jwks_url.empty() || !auth_url.empty();
   }
 };
 

@@ -47,8 +47,34 @@ struct GatewayOptions {
   Middleware middleware;
   /** Optional authorization before each operation (after the emit token check). */
   Authorizer authorize;
-  /** Idle keep-alive connections (not streams) are closed after this long. */
+  /** Idle keep-alive connections (not streams) are closed after this long; it also bounds the
+   *  read of a request body. */
   std::chrono::seconds idle_timeout{60};
+
+  /** TLS on the main listener: a PEM certificate chain and its private key; plain HTTP when
+   *  empty. Gateway::reload_tls() reads them again (SIGHUP in `forrealtime serve`). The admin
+   *  listener stays plain (bind it to loopback). */
+  std::string tls_cert_file;
+  std::string tls_key_file;
+
+  // --- limits (each counted in forrealtime_limits_hit_total{limit=...}) ---------------------
+  /** Once a request's first byte has arrived, its head (request line and headers) must be read
+   *  within this long, or the connection is closed unanswered (slow-header clients). */
+  std::chrono::seconds header_timeout{10};
+  /** Open connections of the main listener at once (streams included); one more is answered
+   *  503 with `Retry-After` and closed. 0: no cap. The admin listener is not counted. */
+  std::size_t max_connections = 0;
+  /** The same per client address. 0: no cap. */
+  std::size_t max_connections_per_ip = 0;
+  /** Emit requests (a batch is one) per second per credential (the `Authorization` header or
+   *  the `token` query parameter), or per client address without one; beyond, 429 with
+   *  `Retry-After`. 0: no limit. */
+  double emit_rate = 0;
+  /** How many emits may come at once before emit_rate paces them; 0: max(1, emit_rate). */
+  double emit_burst = 0;
+  /** A history answer stops before the event that would take its body past this many bytes
+   *  (at least one event is sent) and says so with `Forrealtime-Truncated: bytes`. 0: no cap. */
+  std::size_t max_history_bytes = 8 * 1024 * 1024;
 
   // --- operations ---------------------------------------------------------------------------
   /** When set, the admin API (`/api/admin/...`, including the console's data) requires
@@ -79,6 +105,10 @@ class Gateway {
   std::uint16_t port() const;
   /** The admin listener's port (GatewayOptions::admin_port); 0 when there is none. */
   std::uint16_t admin_port() const;
+  /** Reads the TLS certificate and key files again: new connections use them, open ones (streams
+   *  included) keep theirs. Throws std::runtime_error (and keeps the old ones) when they cannot
+   *  be loaded, or when the gateway has no TLS. Thread-safe. */
+  void reload_tls();
   /** Starts draining: /readyz answers 503 from now on, everything else goes on as before (so
    *  that a load balancer stops sending new clients before stop()). */
   void drain();

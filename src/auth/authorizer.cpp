@@ -6,8 +6,13 @@
 #include "forrealtime/auth.hpp"
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "auth/forward_client.hpp"
+#include "auth/jwks_fetcher.hpp"
 #include "auth/jwt.hpp"
 #include "auth/token.hpp"
 #include "core/events.hpp"
@@ -58,8 +63,31 @@ struct Auth::Impl {
   AuthOptions options;
   std::shared_ptr<spdlog::logger> log;
   auth::Policy policy;
-  auth::KeySet keys;
+  auth::KeySet keys;  // from files
+  std::shared_ptr<const auth::KeySet> file_keys;
+  std::unique_ptr<auth::JwksFetcher> jwks;  // --jwks-url
   auth::VerifyOptions verify;
+
+  std::shared_ptr<const auth::KeySet> current_keys() const {
+    return jwks ? jwks->keys() : file_keys;
+  }
+
+  // A token naming a kid none of our keys has: ask for the JWK Set again (at most once per
+  // interval) and wait for it, within the auth timeout. True when new keys arrived.
+  asio::awaitable<bool> refetch_for_kid(const auth::KeySet& now, std::string_view token) {
+    if (!jwks) co_return false;
+    auto parts = auth::parse_jwt(token, nullptr);
+    if (!parts || parts->kid.empty() || now.has_kid(parts->kid)) co_return false;
+    auto gen = jwks->generation();
+    if (!jwks->refresh_soon()) co_return false;
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    auto deadline = std::chrono::steady_clock::now() + options.auth_timeout;
+    while (jwks->generation() == gen && std::chrono::steady_clock::now() < deadline) {
+      timer.expires_after(std::chrono::milliseconds(20));
+      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    co_return jwks->generation() != gen;
+  }
   std::unique_ptr<auth::ForwardClient> forward;
   AuthCounters counters;
 
@@ -91,12 +119,18 @@ struct Auth::Impl {
     if (!auth::first_denied(policy, nullptr, aop, channels)) co_return allow(0);
     std::optional<std::string> denied_channel;
     bool had_credential = false;
-    if (!keys.empty()) {
+    auto key_set = current_keys();
+    if (!key_set->empty() || jwks) {
       auto token = auth::find_token(header("authorization"), header("cookie"),
                                     core::query_of(req.target), options.jwt_cookie);
       if (token) {
         had_credential = true;
-        auto r = auth::verify_jwt(keys, *token, verify, unix_secs());
+        auto r = auth::verify_jwt(*key_set, *token, verify, unix_secs());
+        if (std::holds_alternative<std::string>(r)) {
+          auto refetch = refetch_for_kid(*key_set, *token);
+          if (co_await std::move(refetch))
+            r = auth::verify_jwt(*current_keys(), *token, verify, unix_secs());
+        }
         if (auto* why = std::get_if<std::string>(&r)) {
           counters.bad_tokens++;
           co_return refuse(401, "invalid token: " + *why, op);
@@ -162,10 +196,25 @@ Auth::Auth(AuthOptions options, std::shared_ptr<spdlog::logger> log)
   load(d.options.jwt_public_key_file, "--jwt-public-key-file",
        [&](std::string t) { return d.keys.add_pem(t, &why); });
   load(d.options.jwks_file, "--jwks-file", [&](std::string t) { return d.keys.add_jwks(t, &why); });
-  if (d.keys.empty() && (!d.options.jwt_audience.empty() || !d.options.jwt_issuer.empty()))
+  if (d.keys.empty() && d.options.jwks_url.empty() &&
+      (!d.options.jwt_audience.empty() || !d.options.jwt_issuer.empty()))
     throw std::invalid_argument(
-        "--jwt-audience / --jwt-issuer need a key (--jwt-secret-file, --jwt-public-key-file or "
-        "--jwks-file)");
+        "--jwt-audience / --jwt-issuer need a key (--jwt-secret-file, --jwt-public-key-file, "
+        "--jwks-file or --jwks-url)");
+  {
+    auto fk = std::make_shared<auth::KeySet>();
+    fk->add_all(d.keys);
+    d.file_keys = std::move(fk);
+  }
+  if (!d.options.jwks_url.empty()) {
+    if (d.options.jwks_refresh.count() < 10)
+      throw std::invalid_argument("--jwks-refresh must be at least 10 seconds");
+    auth::JwksFetcher::Options jo;
+    jo.url = d.options.jwks_url;
+    jo.refresh = d.options.jwks_refresh;
+    jo.timeout = d.options.auth_timeout;
+    d.jwks = std::make_unique<auth::JwksFetcher>(std::move(jo), d.keys, d.log);
+  }
   d.verify.audience = d.options.jwt_audience;
   d.verify.issuer = d.options.jwt_issuer;
   d.verify.leeway_secs = d.options.jwt_leeway.count();

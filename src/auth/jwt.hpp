@@ -59,6 +59,11 @@ class KeySet {
    *  keys with `use` other than `sig` are skipped. Fails on a set with no usable key. */
   bool add_jwks(std::string_view json, std::string* why);
 
+  /** Adds every key of `other` (shared, not copied). */
+  void add_all(const KeySet& other);
+  /** True when a key carries this `kid`. */
+  bool has_kid(std::string_view kid) const;
+
   /** Reads a file for the loaders above (a secret file loses one trailing newline). */
   static std::optional<std::string> read_file(const std::string& path, std::string* why);
 

@@ -210,6 +210,16 @@ bool KeySet::add_jwks(std::string_view json, std::string* why) {
   return true;
 }
 
+void KeySet::add_all(const KeySet& other) {
+  keys_.insert(keys_.end(), other.keys_.begin(), other.keys_.end());
+}
+
+bool KeySet::has_kid(std::string_view kid) const {
+  for (auto& k : keys_)
+    if (k->kid == kid) return true;
+  return false;
+}
+
 std::optional<std::string> KeySet::read_file(const std::string& path, std::string* why) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {

@@ -170,6 +170,14 @@ int serve(CLI::App& app, ServeSettings& s) {
   go.admin_token = s.admin_token;
   go.admin_port = s.admin_port;
   go.admin_host = s.admin_host;
+  go.tls_cert_file = s.tls_cert;
+  go.tls_key_file = s.tls_key;
+  go.header_timeout = std::chrono::seconds(s.header_timeout_secs);
+  go.max_connections = s.max_connections;
+  go.max_connections_per_ip = s.max_connections_per_ip;
+  go.emit_rate = s.emit_rate;
+  go.emit_burst = s.emit_burst;
+  go.max_history_bytes = s.max_history_bytes;
 #ifdef FORREALTIME_HAVE_POSTGRES
   if (pg_options)
     go.extra_metrics = [&rt](std::string& out) {
@@ -221,7 +229,8 @@ int serve(CLI::App& app, ServeSettings& s) {
     std::string how;
     if (!s.public_channels.empty())
       how += std::to_string(s.public_channels.size()) + " public channel patterns";
-    if (!s.jwt_secret_file.empty() || !s.jwt_public_key_file.empty() || !s.jwks_file.empty())
+    if (!s.jwt_secret_file.empty() || !s.jwt_public_key_file.empty() || !s.jwks_file.empty() ||
+        !s.jwks_url.empty())
       how += std::string(how.empty() ? "" : ", ") + "JWT";
     if (!s.auth_url.empty()) how += std::string(how.empty() ? "" : ", ") + "forward auth";
     spdlog::info("authorization on ({}): subscribe, history and emit need a grant", how);
@@ -250,12 +259,33 @@ int serve(CLI::App& app, ServeSettings& s) {
   // that line and sends SIGTERM at once must get the drain, not the default action.
   boost::asio::io_context signals_ioc;
   boost::asio::signal_set signals(signals_ioc, SIGINT, SIGTERM);
-  spdlog::info("forrealtime listening on http://{}:{} (store: {}, {} threads{}{})", s.host,
+  // SIGHUP: read the TLS certificate and key again; open streams keep going.
+  boost::asio::signal_set hup(signals_ioc);
+  std::function<void(boost::system::error_code, int)> on_hup = [&](boost::system::error_code ec,
+                                                                   int) {
+    if (ec) return;
+    if (s.tls_cert.empty()) {
+      spdlog::info("SIGHUP: no TLS configured, nothing to reload");
+    } else {
+      try {
+        gateway.reload_tls();
+        spdlog::info("SIGHUP: TLS certificate {} and key reloaded; open streams keep theirs",
+                     s.tls_cert);
+      } catch (const std::exception& e) {
+        spdlog::error("SIGHUP: TLS reload failed, keeping the previous certificate: {}", e.what());
+      }
+    }
+    hup.async_wait(on_hup);
+  };
+  hup.add(SIGHUP);
+  hup.async_wait(on_hup);
+  const char* scheme = s.tls_cert.empty() ? "http" : "https";
+  spdlog::info("forrealtime listening on {}://{}:{} (store: {}, {} threads{}{})", scheme, s.host,
                gateway.port(), rt.store().name(),
                s.threads ? s.threads : std::max(1u, std::thread::hardware_concurrency()),
                s.static_dir.empty() ? "" : ", static files from ", s.static_dir);
   // Tests and scripts that ask for port 0 read the real one from stdout.
-  std::cout << "listening on http://" << s.host << ":" << gateway.port() << std::endl;
+  std::cout << "listening on " << scheme << "://" << s.host << ":" << gateway.port() << std::endl;
   if (s.admin_port >= 0) {
     spdlog::info("admin listener (metrics, probes, console, admin API) on http://{}:{}",
                  s.admin_host, gateway.admin_port());

@@ -72,6 +72,8 @@ const Vocabulary kVocabulary[] = {
     {"jwt-secret-file", Kind::text},
     {"jwt-public-key-file", Kind::text},
     {"jwks-file", Kind::text},
+    {"jwks-url", Kind::text},
+    {"jwks-refresh", Kind::integer},
     {"jwt-audience", Kind::text},
     {"jwt-issuer", Kind::text},
     {"jwt-cookie", Kind::text},
@@ -79,6 +81,14 @@ const Vocabulary kVocabulary[] = {
     {"auth-url", Kind::text},
     {"auth-timeout", Kind::number, nullptr, {"auth_timeout_secs"}},
     {"cors-origin", Kind::list, nullptr, {"cors_origins"}},
+    {"tls-cert", Kind::text},
+    {"tls-key", Kind::text},
+    {"header-timeout", Kind::integer},
+    {"max-connections", Kind::integer},
+    {"max-connections-per-ip", Kind::integer},
+    {"emit-rate", Kind::number},
+    {"emit-burst", Kind::number},
+    {"max-history-bytes", Kind::integer},
     {"log-level", Kind::text, "LOG_LEVEL"},
     {"log-format", Kind::text, "LOG_FORMAT"},
 };
@@ -256,6 +266,11 @@ void add_serve_options(CLI::App& sv, ServeSettings& s) {
   sv.add_option("--jwt-public-key-file", s.jwt_public_key_file,
                 "PEM public key(s) for RS256/384/512, ES256, ES384, EdDSA tokens");
   sv.add_option("--jwks-file", s.jwks_file, "JWK Set file {\"keys\": [...]} to verify tokens");
+  sv.add_option("--jwks-url", s.jwks_url,
+                "JWK Set URL (http:// or https://), fetched at start, every --jwks-refresh and on "
+                "an unknown kid (at most once per 5 s)");
+  sv.add_option("--jwks-refresh", s.jwks_refresh_secs, "Seconds between --jwks-url fetches")
+      ->capture_default_str();
   sv.add_option("--jwt-audience", s.jwt_audience, "Tokens must carry this aud");
   sv.add_option("--jwt-issuer", s.jwt_issuer, "Tokens must carry this iss");
   sv.add_option("--jwt-cookie", s.jwt_cookie, "Cookie that may carry the token ('' for none)")
@@ -272,6 +287,31 @@ void add_serve_options(CLI::App& sv, ServeSettings& s) {
                 "Allowed browser origin, echoed with credentials (repeatable; '*' for any, "
                 "without credentials); other origins may not emit")
       ->delimiter(',');
+  sv.add_option("--tls-cert", s.tls_cert,
+                "PEM certificate chain: serve HTTPS on the main listener (reloaded on SIGHUP)");
+  sv.add_option("--tls-key", s.tls_key, "PEM private key of --tls-cert");
+  sv.add_option("--header-timeout", s.header_timeout_secs,
+                "Seconds a request head may take once its first byte is in; then the connection "
+                "is closed (0: only the idle timeout)")
+      ->capture_default_str();
+  sv.add_option("--max-connections", s.max_connections,
+                "Open connections at once, streams included; one more gets 503 (0: no cap)")
+      ->capture_default_str();
+  sv.add_option("--max-connections-per-ip", s.max_connections_per_ip,
+                "Open connections at once per client address; one more gets 503 (0: no cap)")
+      ->capture_default_str();
+  sv.add_option("--emit-rate", s.emit_rate,
+                "Emit requests per second per credential, or per address without one; beyond, "
+                "429 with Retry-After (0: no limit)")
+      ->capture_default_str();
+  sv.add_option(
+        "--emit-burst", s.emit_burst,
+        "Emits that may come at once before --emit-rate paces them (0: the rate, at least 1)")
+      ->capture_default_str();
+  sv.add_option("--max-history-bytes", s.max_history_bytes,
+                "A history answer stops before this many bytes (Forrealtime-Truncated: bytes; 0: "
+                "no cap)")
+      ->capture_default_str();
   sv.add_option("--log-level", s.log_level, "trace, debug, info, warn or error")
       ->capture_default_str();
   sv.add_option("--log-format", s.log_format, "text or json (JSON lines)")->capture_default_str();
@@ -404,6 +444,23 @@ bool validate(const ServeSettings& s, std::string& error) {
     error = "max_channels must be at least 1";
     return false;
   }
+  if (!(s.emit_rate >= 0) || s.emit_rate > 1e6 || !(s.emit_burst >= 0) || s.emit_burst > 1e6) {
+    error = "emit_rate and emit_burst must be between 0 and 1000000";
+    return false;
+  }
+  if (s.tls_cert.empty() != s.tls_key.empty()) {
+    error = "tls_cert and tls_key go together";
+    return false;
+  }
+  for (auto* f : {&s.tls_cert, &s.tls_key})
+    if (!f->empty() && !std::filesystem::is_regular_file(*f)) {
+      error = (f == &s.tls_cert ? "tls_cert: " : "tls_key: ") + *f + " is not a readable file";
+      return false;
+    }
+  if (s.header_timeout_secs > 3600) {
+    error = "header_timeout must be at most 3600";
+    return false;
+  }
   if (!s.static_dir.empty() && !std::filesystem::is_directory(s.static_dir)) {
     error = "static: " + s.static_dir + " is not a directory";
     return false;
@@ -423,6 +480,18 @@ bool validate(const ServeSettings& s, std::string& error) {
   }
   try {
     auto auth = auth_options(s);
+    // The keys are checked here, but the JWK Set URL is not fetched (check-config makes no
+    // network calls): its form only.
+    if (!auth.jwks_url.empty()) {
+      if (!auth.jwks_url.starts_with("http://") && !auth.jwks_url.starts_with("https://"))
+        throw std::invalid_argument("--jwks-url must be an http:// or https:// URL");
+      if (auth.jwks_refresh.count() < 10)
+        throw std::invalid_argument("--jwks-refresh must be at least 10 seconds");
+      auth.jwks_url.clear();
+      if (auth.jwt_secret_file.empty() && auth.jwt_public_key_file.empty() &&
+          auth.jwks_file.empty())
+        auth.jwt_audience.clear(), auth.jwt_issuer.clear();
+    }
     if (auth.enabled()) forrealtime::Auth check(std::move(auth));
   } catch (const std::exception& e) {
     error = e.what();
@@ -457,6 +526,8 @@ AuthOptions auth_options(const ServeSettings& s) {
   a.jwt_secret_file = s.jwt_secret_file;
   a.jwt_public_key_file = s.jwt_public_key_file;
   a.jwks_file = s.jwks_file;
+  a.jwks_url = s.jwks_url;
+  a.jwks_refresh = std::chrono::seconds(s.jwks_refresh_secs);
   a.jwt_audience = s.jwt_audience;
   a.jwt_issuer = s.jwt_issuer;
   a.jwt_cookie = s.jwt_cookie;
@@ -537,6 +608,8 @@ boost::json::object effective_config(const ServeSettings& s) {
   o["jwt_secret_file"] = s.jwt_secret_file;
   o["jwt_public_key_file"] = s.jwt_public_key_file;
   o["jwks_file"] = s.jwks_file;
+  o["jwks_url"] = mask_url_password(s.jwks_url);
+  o["jwks_refresh"] = s.jwks_refresh_secs;
   o["jwt_audience"] = s.jwt_audience;
   o["jwt_issuer"] = s.jwt_issuer;
   o["jwt_cookie"] = s.jwt_cookie;
@@ -544,6 +617,14 @@ boost::json::object effective_config(const ServeSettings& s) {
   o["auth_url"] = mask_url_password(s.auth_url);
   o["auth_timeout"] = number(s.auth_timeout_secs);
   o["cors_origin"] = strings(s.cors_origins);
+  o["tls_cert"] = s.tls_cert;
+  o["tls_key"] = s.tls_key;
+  o["header_timeout"] = s.header_timeout_secs;
+  o["max_connections"] = s.max_connections;
+  o["max_connections_per_ip"] = s.max_connections_per_ip;
+  o["emit_rate"] = number(s.emit_rate);
+  o["emit_burst"] = number(s.emit_burst);
+  o["max_history_bytes"] = s.max_history_bytes;
   o["log_level"] = s.log_level;
   o["log_format"] = s.log_format;
   if (!s.postgres.is_null()) {

@@ -65,6 +65,8 @@ struct ServeSettings {
   std::string jwt_secret_file;
   std::string jwt_public_key_file;
   std::string jwks_file;
+  std::string jwks_url;
+  std::uint64_t jwks_refresh_secs = 300;
   std::string jwt_audience;
   std::string jwt_issuer;
   std::string jwt_cookie = "forrealtime_token";
@@ -72,6 +74,16 @@ struct ServeSettings {
   std::string auth_url;
   double auth_timeout_secs = 3;
   std::vector<std::string> cors_origins;
+  // TLS on the main listener (both or neither); reloaded on SIGHUP.
+  std::string tls_cert;
+  std::string tls_key;
+  // Limits (GatewayOptions): 0 turns a cap off.
+  std::uint64_t header_timeout_secs = 10;
+  std::size_t max_connections = 0;
+  std::size_t max_connections_per_ip = 0;
+  double emit_rate = 0;
+  double emit_burst = 0;
+  std::size_t max_history_bytes = 8 * 1024 * 1024;
 };
 
 /** The three spellings of one option: `--max-duration`, `FORREALTIME_MAX_DURATION`,

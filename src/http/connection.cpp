@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -12,12 +13,15 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "core/events.hpp"
 #include "core/query.hpp"
 #include "forrealtime/beast.hpp"
+#include "forrealtime/socket_sink.hpp"
 #include "http/log_limit.hpp"
 #include "http/request_checks.hpp"
 #include "http/router.hpp"
 #include "http/state.hpp"
+#include "http/tls.hpp"
 #include "realtime/core.hpp"
 
 namespace forrealtime::gateway {
@@ -30,10 +34,109 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
+boost::beast::tcp_stream& lowest(boost::beast::tcp_stream& s) {
+  return s;
+}
+boost::beast::tcp_stream& lowest(TlsStream& s) {
+  return s.next_layer();
+}
+
 std::string peer(boost::beast::tcp_stream& s) {
   error_code ec;
   auto ep = s.socket().remote_endpoint(ec);
   return ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+std::string address_of(const tcp::socket& s) {
+  error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  return ec ? std::string("?") : ep.address().to_string();
+}
+
+// A connection's place in the ConnectionLimiter, given back when the connection ends.
+struct Slot {
+  ConnectionLimiter* limiter = nullptr;
+  std::string address;
+  Slot() = default;
+  Slot(const Slot&) = delete;
+  Slot& operator=(const Slot&) = delete;
+  ~Slot() {
+    if (limiter) limiter->release(address);
+  }
+};
+
+// A stream's sink that holds its connection's slot until the stream is done with it.
+class SlotSink final : public SseSink {
+ public:
+  SlotSink(std::shared_ptr<SseSink> inner, std::shared_ptr<Slot> slot)
+      : inner_(std::move(inner)), slot_(std::move(slot)) {}
+  asio::any_io_executor get_executor() override { return inner_->get_executor(); }
+  void respond(Response r) override { inner_->respond(std::move(r)); }
+  void open(const Response& head, Listener& l) override { inner_->open(head, l); }
+  void write(std::span<const asio::const_buffer> b) override { inner_->write(b); }
+  void close() override { inner_->close(); }
+
+ private:
+  std::shared_ptr<SseSink> inner_;
+  std::shared_ptr<Slot> slot_;
+};
+
+// A warning about a limit reached, within the limit-lines budget (a flood of refused clients
+// must not become a flood of log lines).
+void limit_line(GatewayState& state, const std::string& line) {
+  std::uint64_t suppressed = 0;
+  if (!state.limit_lines.allow(suppressed)) return;
+  if (suppressed) state.log().warn("{} lines about limits reached suppressed", suppressed);
+  state.log().warn("{}", line);
+}
+
+// The key of an emit's rate bucket: its credential when it carries one (Authorization, the
+// `token` query parameter, the cookies), else the client's address. Only a hash is kept.
+std::uint64_t emit_key(const HttpRequest& req, const std::string& address) {
+  std::hash<std::string_view> h;
+  auto auth = req[bhttp::field::authorization];
+  if (!auth.empty()) return h(std::string_view(auth.data(), auth.size())) ^ 0x1;
+  if (auto form = core::parse_form(core::query_of(std::string_view(req.target()))))
+    for (auto& [k, v] : *form)
+      if (k == "token" && !v.empty()) return h(v) ^ 0x2;
+  auto cookie = req[bhttp::field::cookie];
+  if (!cookie.empty()) return h(std::string_view(cookie.data(), cookie.size())) ^ 0x3;
+  return h(address) ^ 0x4;
+}
+
+// 429 for an emit over the rate (not logged per request: limit_line is).
+HttpResponse too_many_emits(const GatewayState& state, const HttpRequest& req,
+                            std::uint32_t retry_after) {
+  char rate[32];
+  std::snprintf(rate, sizeof rate, "%g", state.emit_limits.rate());
+  auto res = make_response(state, req, bhttp::status::too_many_requests,
+                           core::error_body(std::string("too many emits: at most ") + rate +
+                                            " per second for this credential or address; retry "
+                                            "after " +
+                                            std::to_string(retry_after) + " s"));
+  res.set(bhttp::field::retry_after, std::to_string(retry_after));
+  return res;
+}
+
+// Answers a connection over a cap with 503 before reading anything, then reads what the client
+// sends for a moment so that closing does not reset the connection before it reads the answer.
+asio::awaitable<void> refuse_connection(boost::beast::tcp_stream& stream, std::string why) {
+  HttpResponse res{bhttp::status::service_unavailable, 11};
+  res.set(bhttp::field::server, "forrealtime");
+  res.set(bhttp::field::content_type, "application/json");
+  res.set(bhttp::field::retry_after, "1");
+  res.set(bhttp::field::connection, "close");
+  res.body() = core::error_body(why);
+  res.prepare_payload();
+  stream.expires_after(std::chrono::seconds(2));
+  auto [ec, n] = co_await bhttp::async_write(stream, res, use_tuple);
+  error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  char sink[1024];
+  for (int i = 0; !ec && i < 64; ++i) {
+    auto [rec, rn] = co_await stream.async_read_some(asio::buffer(sink), use_tuple);
+    ec = rec;
+  }
 }
 
 }  // namespace
@@ -48,33 +151,47 @@ std::string describe(std::exception_ptr e) {
   }
 }
 
-asio::awaitable<void> run_connection(GatewayState& state, tcp::socket socket, Listener listener) {
-  // Counted while the coroutine lives: a stream's connection counts until the stream ends.
-  struct Open {
-    std::atomic<std::int64_t>& n;
-    explicit Open(std::atomic<std::int64_t>& c) : n(c) {
-      n.fetch_add(1, std::memory_order_relaxed);
-    }
-    ~Open() { n.fetch_sub(1, std::memory_order_relaxed); }
-  } open(state.ops.connections);
-  boost::beast::tcp_stream stream(std::move(socket));
+// The requests of one connection, plain or TLS, until it closes or becomes a stream.
+template <class Stream>
+asio::awaitable<void> serve_requests(GatewayState& state, Stream& stream, Listener listener,
+                                     const std::string& address, TlsContextPtr tls,
+                                     std::shared_ptr<Slot> slot) {
+  auto& opts = state.options;
   boost::beast::flat_buffer buffer;
   for (;;) {
     RequestParser parser;
     apply_limits(parser, state);
-    stream.expires_after(state.options.idle_timeout);
+    // Waiting for a request may take the idle timeout; once its first byte is in, its head must
+    // come within the header timeout (a client sending a byte now and then holds nothing long).
+    lowest(stream).expires_after(opts.idle_timeout);
+    if (buffer.size() == 0 && opts.header_timeout.count() > 0) {
+      auto [fec, fn] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
+      if (fec) co_return;  // gone or idle: nothing to answer
+      buffer.commit(fn);
+    }
+    if (opts.header_timeout.count() > 0) lowest(stream).expires_after(opts.header_timeout);
     // The head first: it is checked before any byte of the body is read as a body (or, worse,
     // as the next request).
     auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+    if (ec == boost::beast::error::timeout && opts.header_timeout.count() > 0) {
+      // The stream closed the socket: there is no answering it.
+      state.core.hub->metrics().hit(metrics::Limit::header_timeout);
+      limit_line(state, "connection from " + address + " closed: its request head took more than " +
+                            std::to_string(opts.header_timeout.count()) +
+                            " s (header_timeout)");
+      co_return;
+    }
     std::optional<Refusal> refusal;
     if (!ec) refusal = check_head(parser);
     if (!ec && !refusal && !parser.is_done()) {
+      lowest(stream).expires_after(opts.idle_timeout);
       auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
       ec = bec;
     }
-    if (!refusal && (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
-                     ec == asio::error::connection_reset || ec == boost::beast::error::timeout ||
-                     ec == asio::error::operation_aborted))
+    if (!refusal &&
+        (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::ssl::error::stream_truncated || ec == asio::error::connection_reset ||
+         ec == boost::beast::error::timeout || ec == asio::error::operation_aborted))
       co_return;
     if (ec && !refusal) refusal = refusal_for(ec, state);
     if (refusal) {
@@ -86,12 +203,13 @@ asio::awaitable<void> run_connection(GatewayState& state, tcp::socket socket, Li
       std::uint64_t suppressed = 0;
       if (state.client_errors.allow(suppressed)) {
         if (suppressed) state.log().info("{} lines about refused requests suppressed", suppressed);
-        state.log().info("bad request from {}: {}", peer(stream), log_excerpt(refusal->why, 400));
+        state.log().info("bad request from {}: {}", peer(lowest(stream)),
+                         log_excerpt(refusal->why, 400));
       }
       auto res = refusal_response(*refusal);
       co_await bhttp::async_write(stream, res, use_tuple);
       error_code ignored;
-      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      lowest(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
       co_return;
     }
     state.metrics.http_requests++;
@@ -100,12 +218,38 @@ asio::awaitable<void> run_connection(GatewayState& state, tcp::socket socket, Li
     if (opens_stream(req) && served_on(listener, path, state)) {
       state.metrics.subscribes++;
       state.ops.count(RouteLabel::subscribe, 200);
-      auto serve_op = beast::serve(state.subscribe, std::move(stream), std::move(req));
+      lowest(stream).expires_never();
+      int version = static_cast<int>(req.version());
+      std::shared_ptr<SseSink> sink;
+      if constexpr (std::is_same_v<Stream, boost::beast::tcp_stream>)
+        sink = make_socket_sink(stream.release_socket(), version);
+      else
+        sink = make_tls_sink(std::move(tls), std::move(stream), version);
+      // The stream outlives this coroutine: its connection slot goes with the sink.
+      if (slot) sink = std::make_shared<SlotSink>(std::move(sink), std::move(slot));
+      auto serve_op = state.subscribe(beast::request_view(req), std::move(sink));
       co_await std::move(serve_op);
       co_return;
     }
-    auto route_op = route(req, state, listener);
-    Reply reply = co_await std::move(route_op);
+    std::optional<Reply> limited;
+    if (opts.emit_rate > 0 && listener == Listener::main && req.method() == bhttp::verb::post &&
+        route_label(path) == RouteLabel::emit)
+      if (auto wait = state.emit_limits.take(emit_key(req, address))) {
+        state.core.hub->metrics().hit(metrics::Limit::emit_rate);
+        limit_line(state, "emit from " + address +
+                              " refused: over emit_rate for its credential "
+                              "or address (429, retry after " +
+                              std::to_string(*wait) + " s)");
+        state.metrics.emit_rejected++;
+        limited.emplace(too_many_emits(state, req, *wait));
+      }
+    Reply reply;
+    if (limited) {
+      reply = std::move(*limited);
+    } else {
+      auto route_op = route(req, state, listener);
+      reply = co_await std::move(route_op);
+    }
     state.ops.count(route_label(path), status_of(reply));
     bool keep = std::visit([](const auto& r) { return r.keep_alive(); }, reply);
     error_code wec;
@@ -118,10 +262,69 @@ asio::awaitable<void> run_connection(GatewayState& state, tcp::socket socket, Li
     }
     if (wec || !keep) {
       error_code ignored;
-      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      lowest(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
       co_return;
     }
   }
+}
+
+asio::awaitable<void> run_connection(GatewayState& state, tcp::socket socket, Listener listener) {
+  // Counted while the coroutine lives: a stream's connection counts until the stream ends.
+  struct Open {
+    std::atomic<std::int64_t>& n;
+    explicit Open(std::atomic<std::int64_t>& c) : n(c) {
+      n.fetch_add(1, std::memory_order_relaxed);
+    }
+    ~Open() { n.fetch_sub(1, std::memory_order_relaxed); }
+  } open(state.ops.connections);
+  auto address = address_of(socket);
+  boost::beast::tcp_stream stream(std::move(socket));
+  std::shared_ptr<Slot> slot;
+  auto& opts = state.options;
+  if (listener == Listener::main && (opts.max_connections || opts.max_connections_per_ip)) {
+    auto verdict = state.connection_limits.acquire(address);
+    if (verdict != ConnectionLimiter::Verdict::ok) {
+      bool total = verdict == ConnectionLimiter::Verdict::total;
+      auto& dp = state.core.hub->metrics();
+      dp.hit(total ? metrics::Limit::connections : metrics::Limit::connections_per_ip);
+      std::string why = total ? "the gateway has " + std::to_string(opts.max_connections) +
+                                    " connections open (max_connections)"
+                              : "this address has " + std::to_string(opts.max_connections_per_ip) +
+                                    " connections open (max_connections_per_ip)";
+      limit_line(state, "connection from " + address + " refused: " + why);
+      // Over TLS there is no answering before a handshake, which is what the cap saves: close.
+      if (!state.tls) {
+        auto refuse = refuse_connection(stream, "too many connections: " + why);
+        co_await std::move(refuse);
+      }
+      co_return;
+    }
+    slot = std::make_shared<Slot>();
+    slot->limiter = &state.connection_limits;
+    slot->address = address;
+  }
+  if (listener == Listener::main && state.tls) {
+    // TLS: the handshake shares the header timeout (a client that never finishes it holds
+    // nothing long); a failed one is a client error, logged within that budget.
+    auto ctx = state.tls->current();
+    TlsStream tls_stream(std::move(stream), *ctx);
+    auto hs_timeout = opts.header_timeout.count() > 0 ? opts.header_timeout : opts.idle_timeout;
+    lowest(tls_stream).expires_after(hs_timeout);
+    auto [hec] = co_await tls_stream.async_handshake(asio::ssl::stream_base::server, use_tuple);
+    if (hec) {
+      std::uint64_t suppressed = 0;
+      if (state.client_errors.allow(suppressed)) {
+        if (suppressed) state.log().info("{} lines about refused requests suppressed", suppressed);
+        state.log().info("TLS handshake with {} failed: {}", address, hec.message());
+      }
+      co_return;
+    }
+    auto serve_op = serve_requests(state, tls_stream, listener, address, ctx, slot);
+    co_await std::move(serve_op);
+    co_return;
+  }
+  auto serve_op = serve_requests(state, stream, listener, address, nullptr, slot);
+  co_await std::move(serve_op);
 }
 
 asio::awaitable<void> run_accept(GatewayState& state, tcp::acceptor& acceptor, Listener listener) {

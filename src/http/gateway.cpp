@@ -6,6 +6,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -16,6 +17,7 @@
 
 #include "http/connection.hpp"
 #include "http/state.hpp"
+#include "http/tls.hpp"
 #include "realtime/core.hpp"
 
 namespace forrealtime {
@@ -55,6 +57,12 @@ void Gateway::start() {
   auto& d = *impl_;
   unsigned n =
       d.options.threads ? d.options.threads : std::max(1u, std::thread::hardware_concurrency());
+  if (!d.options.tls_cert_file.empty() || !d.options.tls_key_file.empty()) {
+    if (d.options.tls_cert_file.empty() || d.options.tls_key_file.empty())
+      throw std::runtime_error("TLS needs both tls_cert_file and tls_key_file");
+    d.state.tls =
+        std::make_shared<gateway::TlsConfig>(d.options.tls_cert_file, d.options.tls_key_file);
+  }
   auto address = asio::ip::make_address(d.options.host);
   std::uint16_t port = d.options.port;
   for (unsigned i = 0; i < n; ++i) {
@@ -110,6 +118,12 @@ std::uint16_t Gateway::port() const {
 
 std::uint16_t Gateway::admin_port() const {
   return impl_->admin_bound_port;
+}
+
+void Gateway::reload_tls() {
+  auto& tls = impl_->state.tls;
+  if (!tls) throw std::runtime_error("the gateway serves plain HTTP: there is no TLS to reload");
+  tls->reload();
 }
 
 void Gateway::drain() {

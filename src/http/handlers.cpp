@@ -16,6 +16,7 @@
 #include "http/authorize.hpp"
 #include "http/emit_body.hpp"
 #include "http/metrics.hpp"
+#include "http/ops.hpp"
 #include "http/state.hpp"
 #include "http/static_files.hpp"
 #include "http/status.hpp"
@@ -150,14 +151,50 @@ asio::awaitable<Reply> handle_history(const HttpRequest& req, GatewayState& stat
     if (ec == errc::invalid_channel) why = "invalid channel: " + *core::check_channel(h.channel);
     co_return error_response(state, req, bhttp::status::bad_request, why);
   }
-  std::string out = "[";
-  for (std::size_t i = 0; i < events->size(); ++i) {
-    auto& e = (*events)[i];
+  // The answer stops before the event that would take it past max_history_bytes (at least one
+  // is sent): with `last`, the oldest are left out, so that the newest stay and the reader can
+  // page back from the first id; otherwise the newest, so that paging on with `after` goes on.
+  std::size_t cap = state.options.max_history_bytes;
+  std::vector<std::string> parts;
+  parts.reserve(events->size());
+  std::size_t total = 2;
+  bool truncated = false;
+  auto take = [&](const Event& e) {
+    std::string one;
+    core::write_event_json(e.id, e.channel, e.event, e.data, one);
+    if (cap && !parts.empty() && total + one.size() + 1 > cap) return false;
+    total += one.size() + (parts.empty() ? 0 : 1);
+    parts.push_back(std::move(one));
+    return true;
+  };
+  if (h.last) {
+    for (auto it = events->rbegin(); it != events->rend(); ++it)
+      if (!take(*it)) {
+        truncated = true;
+        break;
+      }
+    std::reverse(parts.begin(), parts.end());
+  } else {
+    for (auto& e : *events)
+      if (!take(e)) {
+        truncated = true;
+        break;
+      }
+  }
+  std::string out;
+  out.reserve(total);
+  out.push_back('[');
+  for (std::size_t i = 0; i < parts.size(); ++i) {
     if (i) out.push_back(',');
-    core::write_event_json(e.id, e.channel, e.event, e.data, out);
+    out += parts[i];
   }
   out.push_back(']');
-  co_return make_response(state, req, bhttp::status::ok, std::move(out));
+  auto res = make_response(state, req, bhttp::status::ok, std::move(out));
+  if (truncated) {
+    core.hub->metrics().hit(metrics::Limit::history_bytes);
+    res.set("Forrealtime-Truncated", "bytes");
+  }
+  co_return res;
 }
 
 Reply handle_health(const HttpRequest& req, GatewayState& state) {
@@ -172,9 +209,13 @@ Reply handle_health(const HttpRequest& req, GatewayState& state) {
                        std::move(body));
 }
 
-Reply handle_metrics(const HttpRequest& req, GatewayState& state) {
-  return make_response(state, req, bhttp::status::ok, metrics_text(state),
-                       "text/plain; version=0.0.4");
+asio::awaitable<Reply> handle_metrics(const HttpRequest& req, GatewayState& state) {
+  // Without authorization /metrics stays open as before (bind it to loopback or --admin-port);
+  // with it, the numbers are an operator's: the admin token or the admin grant.
+  if (state.options.authorize)
+    if (auto refused = co_await check_admin(state, req)) co_return std::move(*refused);
+  co_return make_response(state, req, bhttp::status::ok, metrics_text(state),
+                          "text/plain; version=0.0.4");
 }
 
 Reply handle_static(const HttpRequest& req, GatewayState& state) {

@@ -18,8 +18,9 @@ boost::asio::awaitable<Reply> handle_emit(const HttpRequest& req, GatewayState& 
 boost::asio::awaitable<Reply> handle_history(const HttpRequest& req, GatewayState& state);
 /** GET /healthz: 200 when the store can serve and the process is not shutting down. */
 Reply handle_health(const HttpRequest& req, GatewayState& state);
-/** GET /metrics: Prometheus text. */
-Reply handle_metrics(const HttpRequest& req, GatewayState& state);
+/** GET /metrics: Prometheus text; with authorization on, it needs the admin credential
+ *  (check_admin). */
+boost::asio::awaitable<Reply> handle_metrics(const HttpRequest& req, GatewayState& state);
 /** GET/HEAD of anything outside /api/: a file under GatewayOptions::static_dir. */
 Reply handle_static(const HttpRequest& req, GatewayState& state);
 /** OPTIONS on any path: the CORS preflight answer. */

@@ -41,14 +41,17 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-// The admin credential: the admin token when set, then the Authorizer (Operation::admin).
+}  // namespace
+
+// The admin credential: the admin token when set, or else the Authorizer's `admin` grant.
 boost::asio::awaitable<std::optional<HttpResponse>> check_admin(GatewayState& state,
                                                                 const HttpRequest& req) {
   auto& token = state.options.admin_token;
   if (!token.empty()) {
     auto auth = req[bhttp::field::authorization];
     std::string_view a(auth.data(), auth.size());
-    if (!a.starts_with("Bearer ") || !constant_time_equal(a.substr(7), token)) {
+    if (a.starts_with("Bearer ") && constant_time_equal(a.substr(7), token)) co_return std::nullopt;
+    if (!state.options.authorize) {
       auto r = error_response(state, req, bhttp::status::unauthorized,
                               "the admin API needs `Authorization: Bearer <admin token>`");
       r.set(bhttp::field::www_authenticate, "Bearer realm=\"forrealtime admin\"");
@@ -59,10 +62,15 @@ boost::asio::awaitable<std::optional<HttpResponse>> check_admin(GatewayState& st
   if (state.options.authorize) {
     static const std::vector<std::string> none;
     auto check = authorize(state, req, Operation::admin, none);
-    if (auto refused = co_await std::move(check)) co_return refused;
+    if (auto refused = co_await std::move(check)) {
+      refused->set(bhttp::field::cache_control, "no-store");
+      co_return refused;
+    }
   }
   co_return std::nullopt;
 }
+
+namespace {
 
 HttpResponse json_reply(GatewayState& state, const HttpRequest& req, std::string body,
                         bhttp::status status = bhttp::status::ok) {

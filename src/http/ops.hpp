@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -62,6 +63,12 @@ RouteLabel route_label(std::string_view path);
 
 /** With a separate admin listener: false for a path the listener does not serve. */
 bool served_on(Listener listener, std::string_view path, const GatewayState& state);
+
+/** The admin credential of the admin API and, with authorization on, of /metrics: the admin
+ *  token (`Authorization: Bearer`), or else the Authorizer's `admin` grant; a refusal as the
+ *  response, nothing when allowed. Open when neither is configured. */
+boost::asio::awaitable<std::optional<HttpResponse>> check_admin(GatewayState& state,
+                                                                const HttpRequest& req);
 
 Reply handle_livez(const HttpRequest& req, GatewayState& state);
 Reply handle_readyz(const HttpRequest& req, GatewayState& state);

@@ -24,7 +24,7 @@ const std::array kRoutes = {
     Route{"/api/emit", kPost, "POST", &handle_emit},
     Route{"/api/history", kGet, "GET", &handle_history},
     Route{"/healthz", kGet | kHead, "GET", &sync<&handle_health>},
-    Route{"/metrics", kGet, "GET", &sync<&handle_metrics>},
+    Route{"/metrics", kGet, "GET", &handle_metrics},
     Route{"/livez", kGet | kHead, "GET", &sync<&handle_livez>},
     Route{"/readyz", kGet | kHead, "GET", &sync<&handle_readyz>},
     Route{"/api/admin/stats", kGet, "GET", &handle_admin_stats},

@@ -10,7 +10,9 @@ GatewayState::GatewayState(Realtime& r, GatewayOptions o)
     : realtime(r),
       core(*r.core()),
       options(std::move(o)),
-      subscribe(handle(r, subscribe_middleware(options))) {}
+      subscribe(handle(r, subscribe_middleware(options))),
+      connection_limits(options.max_connections, options.max_connections_per_ip),
+      emit_limits(options.emit_rate > 0 ? options.emit_rate : 1, options.emit_burst) {}
 
 spdlog::logger& GatewayState::log() const {
   return *core.log;

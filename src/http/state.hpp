@@ -3,10 +3,12 @@
 // state of their own, so the same handlers serve a socket and an in-memory fuzz input alike.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "forrealtime/gateway.hpp"
 #include "forrealtime/handler.hpp"
+#include "http/limits.hpp"
 #include "http/log_limit.hpp"
 #include "http/metrics.hpp"
 #include "http/ops.hpp"
@@ -20,6 +22,8 @@ class RealtimeCore;
 }
 
 namespace forrealtime::gateway {
+
+class TlsConfig;
 
 struct GatewayState {
   GatewayState(Realtime& realtime, GatewayOptions options);
@@ -35,6 +39,15 @@ struct GatewayState {
 
   /** The budget of info lines about refused requests (client errors). */
   mutable LogLimiter client_errors;
+  /** The budget of warning lines about limits reached (connections, emit rate, header time). */
+  mutable LogLimiter limit_lines{5};
+  /** GatewayOptions::max_connections and max_connections_per_ip (main listener). */
+  ConnectionLimiter connection_limits;
+  /** The TLS context of the main listener (GatewayOptions::tls_cert_file); null for plain HTTP.
+   *  Set by Gateway::start before any connection. */
+  std::shared_ptr<TlsConfig> tls;
+  /** GatewayOptions::emit_rate; unused when the rate is 0. */
+  RateLimiter emit_limits;
 
   spdlog::logger& log() const;
   /** The Access-Control-Allow-Origin every response carries; empty for none. */

@@ -19,10 +19,16 @@ enum class Limit : std::uint8_t {
   header_size,          // request headers too large (431)
   channels_per_stream,  // a subscribe over max_channels_per_connection
   stream_queue,         // a stream over its unsent-bytes hard limit (slow consumer)
+  connections,          // a connection over GatewayOptions::max_connections (503, closed)
+  connections_per_ip,   // a connection over max_connections_per_ip (503, closed)
+  emit_rate,            // an emit over emit_rate per credential or address (429)
+  header_timeout,       // a request head not read within header_timeout (closed)
+  history_bytes,        // a history answer cut at max_history_bytes
   count_
 };
 inline constexpr std::array<std::string_view, static_cast<std::size_t>(Limit::count_)> limit_names{
-    "body_size", "header_size", "channels_per_stream", "stream_queue"};
+    "body_size",          "header_size", "channels_per_stream", "stream_queue", "connections",
+    "connections_per_ip", "emit_rate",   "header_timeout",      "history_bytes"};
 
 /** The store operations timed (the `op` label of the store latency histogram). */
 enum class StoreOp : std::uint8_t { append, range, info, count_ };
