@@ -169,9 +169,11 @@ void Tail::connect_subscriber() {
       [this, conn](error_code ec) {
         if (sub_ != conn) return;
         if (ec) return go_down(ec);
-        // From here on every reply is a push: confirmations, notifications, pongs.
-        sub_->set_push([this, conn](Reply r) {
-          if (sub_ == conn) on_push(std::move(r));
+        // From here on every reply is a push: confirmations, notifications, pongs. The handler
+        // lives in the connection, so it holds no shared_ptr to it (that cycle leaked every
+        // subscriber connection); it only runs while that connection does.
+        sub_->set_push([this, c = conn.get()](Reply r) {
+          if (sub_.get() == c) on_push(std::move(r));
         });
         on_up();
       },
