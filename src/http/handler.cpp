@@ -7,7 +7,7 @@
 #include "auth/cors.hpp"
 #include "core/events.hpp"
 #include "core/query.hpp"
-#include "hub/session.hpp"
+#include "http/session.hpp"
 #include "realtime/core.hpp"
 
 namespace forrealtime {

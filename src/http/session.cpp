@@ -1,5 +1,5 @@
 // One SSE stream; see session.hpp for the sequence and the output policy.
-#include "hub/session.hpp"
+#include "http/session.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/dispatch.hpp>

@@ -1,0 +1,20 @@
+// The core component alone (no hiredis, libpq or OpenSSL on the machine): emit, history and a
+// server-side subscription on the embedded store.
+#include <forrealtime/realtime.hpp>
+
+#include <chrono>
+#include <future>
+#include <iostream>
+
+int main() {
+  forrealtime::Realtime rt;
+  auto ch = rt.channel("pkg");
+  std::promise<forrealtime::Event> got;
+  auto sub = ch.subscribe({.on_data = [&](const forrealtime::Event& e) { got.set_value(e); }});
+  auto id = ch.emit("pkg.check", {{"ok", true}});
+  auto f = got.get_future();
+  bool delivered = f.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  bool ok = id && delivered && f.get().id == *id && ch.history() && ch.history()->size() == 1;
+  std::cout << (ok ? "core package ok" : "core package broken") << std::endl;
+  return ok ? 0 : 1;
+}
