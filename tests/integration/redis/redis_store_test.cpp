@@ -172,6 +172,13 @@ class TestSink : public TailSink {
   bool out_of_order_ = false;
 };
 
+// Stops the store's tail before the sink above it is destroyed, also when an ASSERT returns
+// early (the store's thread may still be reporting to the sink; TSan saw it).
+struct StopsFirst {
+  Store& store;
+  ~StopsFirst() { store.stop(); }
+};
+
 RedisOptions options_for(const RedisServer& server, std::string prefix = "",
                          RedisOptions::TailWakeup wakeup = RedisOptions::TailWakeup::automatic) {
   RedisOptions o;
@@ -348,6 +355,7 @@ TEST(RedisStore, NotAStreamIsAnErrorNotACrash) {
   EXPECT_FALSE(latest(*store, "s"));
   TestSink sink;
   store->start_tail(sink);
+  StopsFirst stop_first{*store};
   EXPECT_TRUE(watch(*store, "s"));  // armed with an error
   // The tail still serves other channels.
   ASSERT_FALSE(watch(*store, "ok"));
@@ -362,6 +370,7 @@ TEST(RedisStoreTail, DeliversEntriesAddedByAnotherClientOnceInOrder) {
   auto store = connected_store(options_for(server, "k:"));
   TestSink sink;
   store->start_tail(sink);
+  StopsFirst stop_first{*store};
   RedisClient raw(server.port());
   raw.str({"XADD", "k:a", "*", "message", "old"});  // before watch: not required, not expected
   ASSERT_FALSE(watch(*store, "a"));
@@ -384,6 +393,7 @@ TEST(RedisStoreTail, OwnAppendsComeThroughTheTailToo) {
   auto store = connected_store(options_for(server));
   TestSink sink;
   store->start_tail(sink);
+  StopsFirst stop_first{*store};
   ASSERT_FALSE(watch(*store, "own"));
   auto id = append(*store, "own", message("own", 1));
   ASSERT_TRUE(id);
@@ -399,6 +409,7 @@ TEST(RedisStoreTail, WatchAndUnwatchTakeEffectAtOnce) {
   auto store = connected_store(options_for(server, "", blocking));  // tail_block is 20 s
   TestSink sink;
   store->start_tail(sink);
+  StopsFirst stop_first{*store};
   RedisClient raw(server.port());
   ASSERT_FALSE(watch(*store, "first"));
   ASSERT_TRUE(eventually([&] { return blocked_clients(raw) == 1; }));
@@ -438,6 +449,7 @@ TEST(RedisStoreTail, ArmedMeansNothingAppendedAfterwardsIsMissed) {
   auto store = connected_store(options_for(server));
   TestSink sink;
   store->start_tail(sink);
+  StopsFirst stop_first{*store};
   RedisClient raw(server.port());
   // Many channels joining while another client appends to each right after `armed`.
   for (int i = 0; i < 200; ++i) {
@@ -456,6 +468,7 @@ TEST(RedisStoreTail, HotChannelsAmongThousandsOfQuietOnes) {
   auto store = connected_store(o);
   TestSink sink;
   store->start_tail(sink);
+  StopsFirst stop_first{*store};
 
   // 2,000 quiet channels, then 10 hot ones behind them.
   std::atomic<int> armed{0}, failed{0};
@@ -492,6 +505,7 @@ TEST(RedisStoreTail, TenThousandChannelsEventsOnRandomOnes) {
   auto store = connected_store(o);
   TestSink sink;
   store->start_tail(sink);
+  StopsFirst stop_first{*store};
   const int channels = 10000;
   std::atomic<int> armed{0}, failed{0};
   auto t0 = Clock::now();
@@ -572,6 +586,7 @@ TEST(RedisStoreFailure, KillAndRestartMidTailLosesNothing) {
   auto store = connected_store(options_for(server));
   TestSink sink;
   store->start_tail(sink);
+  StopsFirst stop_first{*store};
   ASSERT_FALSE(watch(*store, "x"));
   std::vector<StreamId> before;
   for (int i = 0; i < 5; ++i) before.push_back(*append(*store, "x", message("x", i)));
@@ -630,6 +645,7 @@ TEST(RedisStoreFailure, AuthAndSelectFromTheUrl) {
   ASSERT_TRUE(append(*as_user, "db3", "{}"));
   TestSink sink;
   as_user->start_tail(sink);
+  StopsFirst stop_first{*as_user};
   ASSERT_FALSE(watch(*as_user, "db3"));
   ASSERT_TRUE(append(*as_user, "db3", "[]"));
   EXPECT_TRUE(sink.wait([&] { return sink.got_["db3"].size() == 1; }));
@@ -711,6 +727,7 @@ TEST(RedisStoreFailure, KilledTailConnectionIsReportedAndReestablished) {
   auto store = connected_store(options_for(server));
   TestSink sink;
   store->start_tail(sink);
+  StopsFirst stop_first{*store};
   ASSERT_FALSE(watch(*store, "k"));
   RedisClient raw(server.port());
   raw.cmd({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"});
@@ -890,6 +907,7 @@ TEST(RedisStoreTail, EmptiedBatchesReleaseTheirConnections) {
   auto store = connected_store(o);
   TestSink sink;
   store->start_tail(sink);
+  StopsFirst stop_first{*store};
   RedisClient raw(server.port());
   for (int i = 0; i < 100; ++i) ASSERT_FALSE(watch(*store, "w" + std::to_string(i)));
   ASSERT_TRUE(eventually([&] { return tail_connections(raw) == 10; })) << tail_connections(raw);
@@ -913,6 +931,7 @@ TEST(RedisStoreTail, WatchedChannelsAreCappedWithAnErrorAndALogLine) {
   auto store = connected_store(o);
   TestSink sink;
   store->start_tail(sink);
+  StopsFirst stop_first{*store};
   LogCapture log;
   for (int i = 0; i < 5; ++i) ASSERT_FALSE(watch(*store, "c" + std::to_string(i)));
   EXPECT_EQ(watch(*store, "c5"), make_error_code(store_errc::limit_reached));
@@ -963,6 +982,7 @@ TEST(RedisStoreWakeups, ForeignWriterViaRedisCliIsSeenAndFlagsAreKept) {
   auto store = connected_store(options_for(server, "p:"));
   TestSink sink;
   store->start_tail(sink);
+  StopsFirst stop_first{*store};
   ASSERT_FALSE(watch(*store, "cli"));
   RedisClient raw(server.port());
   std::string flags = raw.cmd({"CONFIG", "GET", "notify-keyspace-events"})->element[1]->str;
@@ -989,6 +1009,7 @@ TEST(RedisStoreWakeups, TwentyThousandChannelsOnTwoConnectionsAndUnwatchReleases
   auto store = connected_store(o);
   TestSink sink;
   store->start_tail(sink);
+  StopsFirst stop_first{*store};
   const int channels = 20000;
   std::atomic<int> armed{0}, failed{0};
   auto t0 = Clock::now();
@@ -1046,6 +1067,7 @@ void kill_one_mid_stream(std::string_view victim) {
   auto store = connected_store(options_for(server));
   TestSink sink;
   store->start_tail(sink);
+  StopsFirst stop_first{*store};
   ASSERT_FALSE(watch(*store, "s"));
   std::atomic<bool> stop{false};
   std::atomic<int> written{0};
@@ -1093,6 +1115,7 @@ TEST(RedisStoreWakeups, NotificationsSwitchedOffMidRunLoseNothing) {
   auto store = connected_store(o);
   TestSink sink;
   store->start_tail(sink);
+  StopsFirst stop_first{*store};
   ASSERT_FALSE(watch(*store, "off"));
   RedisClient raw(server.port());
   raw.cmd({"CONFIG", "SET", "notify-keyspace-events", ""});
@@ -1118,6 +1141,7 @@ TEST(RedisStoreWakeups, ConfigRefusedFallsBackToBlockingBatchesAndSaysSo) {
   auto store = connected_store(options_for(server));
   TestSink sink;
   store->start_tail(sink);
+  StopsFirst stop_first{*store};
   ASSERT_FALSE(watch(*store, "m"));
   RedisClient raw(server.port());
   EXPECT_TRUE(eventually([&] { return blocked_clients(raw) == 1; }));
@@ -1136,6 +1160,7 @@ TEST(RedisStoreWakeups, ForcedNotificationsWithoutConfigTrustTheServersFlags) {
   auto store = connected_store(options_for(server, "", RedisOptions::TailWakeup::notifications));
   TestSink sink;
   store->start_tail(sink);
+  StopsFirst stop_first{*store};
   ASSERT_FALSE(watch(*store, "f"));
   RedisClient raw(server.port());
   raw.str({"XADD", "f", "*", "message", "x"});
