@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the release build into a temporary prefix and builds + runs tests/package against it:
 #  1. the whole package: the gateway, and a host that uses header-only Asio itself;
-#  2. COMPONENTS core with hiredis, libpq and OpenSSL hidden from CMake and pkg-config;
+#  2. COMPONENTS core with hiredis and libpq hidden from CMake and pkg-config (libcrypto stays:
+#     JWT verification is part of core);
 #  3. the control: COMPONENTS redis in that environment must fail, so step 2 really ran
 #     without them.
 set -euo pipefail
@@ -16,7 +17,7 @@ cmake --build "$prefix/build" >/dev/null
 "$prefix/build/consumer_asio"
 
 mkdir -p "$prefix/no-pkgconfig"
-hide=(-DCMAKE_DISABLE_FIND_PACKAGE_PostgreSQL=ON -DCMAKE_DISABLE_FIND_PACKAGE_OpenSSL=ON)
+hide=(-DCMAKE_DISABLE_FIND_PACKAGE_PostgreSQL=ON)
 PKG_CONFIG_LIBDIR="$prefix/no-pkgconfig" PKG_CONFIG_PATH="" \
   cmake -S tests/package -B "$prefix/core" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" -DPARTS=core \
   -DCMAKE_CXX_COMPILER_LAUNCHER=ccache "${hide[@]}" >/dev/null
