@@ -52,6 +52,10 @@ struct Request {
    *  at which the stream must end, with the system event `grant_expired` (an expiring grant).
    *  The earliest call wins. Empty outside a subscribe. */
   std::function<void(std::uint64_t ms)> limit_stream;
+  /** Set by the subscribe handler for its middleware: call it with the authenticated subject
+   *  (a JWT's sub) so that an operator can end that subject's streams. Empty outside a
+   *  subscribe. */
+  std::function<void(std::string subject)> set_subject;
 };
 
 /** A complete (non-streaming) HTTP response. */

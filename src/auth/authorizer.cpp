@@ -99,9 +99,9 @@ struct Auth::Impl {
     return AuthDecision{refusal(status, message), 0};
   }
 
-  AuthDecision allow(std::uint64_t expires_ms) {
+  AuthDecision allow(std::uint64_t expires_ms, std::string subject = {}) {
     counters.allowed++;
-    return AuthDecision{std::nullopt, expires_ms};
+    return AuthDecision{std::nullopt, expires_ms, std::move(subject)};
   }
 
   asio::awaitable<AuthDecision> check(const Request& req, Operation op,
@@ -138,8 +138,9 @@ struct Auth::Impl {
         auto& cred = std::get<auth::Credential>(r);
         denied_channel = auth::first_denied(policy, &cred, aop, channels);
         if (!denied_channel)
-          co_return allow(cred.expires_at > 0 ? static_cast<std::uint64_t>(cred.expires_at) * 1000
-                                              : 0);
+          co_return allow(
+              cred.expires_at > 0 ? static_cast<std::uint64_t>(cred.expires_at) * 1000 : 0,
+              cred.sub);
       }
     }
     if (forward) {
@@ -242,6 +243,8 @@ asio::awaitable<std::optional<Response>> run_authorizer(Auth auth, const Request
   if (d.refusal) co_return std::move(d.refusal);
   if (op == Operation::subscribe && d.grant_expires_ms && req.limit_stream)
     req.limit_stream(d.grant_expires_ms);
+  if (op == Operation::subscribe && !d.subject.empty() && req.set_subject)
+    req.set_subject(d.subject);
   co_return std::nullopt;
 }
 

@@ -105,9 +105,16 @@ int run_admin(const AdminOptions& o, const std::string& what, const std::string&
         (what == "close" ? "/api/admin/channel/close?channel=" : "/api/admin/channel?channel=") +
         encode(channel);
     if (what == "close") method = http::verb::post;
+  } else if (what == "close-subject") {
+    if (channel.empty()) {
+      std::cerr << "forrealtime admin close-subject: name the subject (a token's sub)\n";
+      return 2;
+    }
+    target = "/api/admin/subject/close?subject=" + encode(channel);
+    method = http::verb::post;
   } else {
     std::cerr << "forrealtime admin: unknown command '" << what
-              << "' (stats, channels, channel NAME, close NAME)\n";
+              << "' (stats, channels, channel NAME, close NAME, close-subject SUB)\n";
     return 2;
   }
   Answer a;
@@ -136,7 +143,7 @@ int run_admin(const AdminOptions& o, const std::string& what, const std::string&
                 << "\n";
   } else {
     std::cout << "ended " << obj.at("closed").to_number<std::uint64_t>() << " stream(s) of "
-              << channel << "\n";
+              << (what == "close-subject" ? "subject " : "") << channel << "\n";
   }
   return 0;
 }

@@ -415,8 +415,10 @@ int main(int argc, char** argv) {
       "  forrealtime admin channels         channels with subscribers here\n"
       "  forrealtime admin channel NAME     one channel's length, first and last id\n"
       "  forrealtime admin close NAME       end the streams of a channel (they reconnect)");
-  ad->add_option("command", admin_what, "stats, channels, channel or close")->required();
-  ad->add_option("channel", admin_channel, "The channel (channel, close)");
+  ad->add_option("command", admin_what, "stats, channels, channel, close or close-subject")
+      ->required();
+  ad->add_option("channel", admin_channel,
+                 "The channel (channel, close), or a token's subject (close-subject)");
   ad->add_option("--url", ao.url, "The gateway (its admin listener when it has one)")
       ->envname("FORREALTIME_URL")
       ->capture_default_str();

@@ -58,6 +58,8 @@ asio::awaitable<void> Handler::operator()(Request req, std::shared_ptr<SseSink> 
   req.limit_stream = [&grant_expires_ms](std::uint64_t ms) {
     if (ms && (!grant_expires_ms || ms < grant_expires_ms)) grant_expires_ms = ms;
   };
+  std::string subject;
+  req.set_subject = [&subject](std::string s) { subject = std::move(s); };
   if (middleware_) {
     std::optional<Response> rejected;
     try {
@@ -84,7 +86,8 @@ asio::awaitable<void> Handler::operator()(Request req, std::shared_ptr<SseSink> 
   for (auto& h : cors) head.headers.push_back(h);
   auto& shard = core.hub->shard_for(sink->get_executor());
   detail::StreamSettings settings{core.options.max_duration, core.options.limits.queue_soft_bytes,
-                                  core.options.limits.queue_hard_bytes, grant_expires_ms};
+                                  core.options.limits.queue_hard_bytes, grant_expires_ms,
+                                  std::move(subject)};
   auto session = std::make_shared<detail::SseSession>(*core.hub, shard, std::move(sink),
                                                       std::move(sub), settings);
   asio::dispatch(shard.executor(), [session, head = std::move(head)] { session->start(head); });

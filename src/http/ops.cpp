@@ -79,12 +79,15 @@ HttpResponse json_reply(GatewayState& state, const HttpRequest& req, std::string
   return res;
 }
 
-std::optional<std::string> channel_param(const HttpRequest& req) {
+std::optional<std::string> query_param(const HttpRequest& req, std::string_view name) {
   auto form = core::parse_form(core::query_of(std::string_view(req.target())));
   if (!form) return std::nullopt;
   for (auto& [k, v] : *form)
-    if (k == "channel") return v;
+    if (k == name) return v;
   return std::nullopt;
+}
+std::optional<std::string> channel_param(const HttpRequest& req) {
+  return query_param(req, "channel");
 }
 
 void append_number(std::string& out, double v) {
@@ -295,6 +298,22 @@ boost::asio::awaitable<Reply> handle_admin_close(const HttpRequest& req, Gateway
   });
   std::size_t n = closed ? *closed : 0;
   state.log().info("admin: ended {} stream(s) of channel '{}' with reconnect", n, *channel);
+  co_return json_reply(state, req, "{\"closed\":" + std::to_string(n) + "}");
+}
+
+boost::asio::awaitable<Reply> handle_admin_close_subject(const HttpRequest& req,
+                                                         GatewayState& state) {
+  if (auto refused = co_await check_admin(state, req)) co_return std::move(*refused);
+  auto subject = query_param(req, "subject");
+  if (!subject || subject->empty() || subject->size() > 1024)
+    co_return error_response(state, req, bhttp::status::bad_request,
+                             "give ?subject=SUB (a token's sub, 1 to 1024 bytes)");
+  auto& hub = *state.core.hub;
+  auto closed = co_await detail::await_store<std::size_t>([&](auto cb) {
+    hub.end_subject_streams(*subject, [cb = std::move(cb)](std::size_t n) mutable { cb(n); });
+  });
+  std::size_t n = closed ? *closed : 0;
+  state.log().info("admin: ended {} stream(s) of subject '{}' with reconnect", n, *subject);
   co_return json_reply(state, req, "{\"closed\":" + std::to_string(n) + "}");
 }
 

@@ -79,6 +79,9 @@ boost::asio::awaitable<Reply> handle_admin_stats(const HttpRequest& req, Gateway
 boost::asio::awaitable<Reply> handle_admin_channels(const HttpRequest& req, GatewayState& state);
 boost::asio::awaitable<Reply> handle_admin_channel(const HttpRequest& req, GatewayState& state);
 boost::asio::awaitable<Reply> handle_admin_close(const HttpRequest& req, GatewayState& state);
+/** POST /api/admin/subject/close?subject=S: ends the streams a JWT with sub S opened. */
+boost::asio::awaitable<Reply> handle_admin_close_subject(const HttpRequest& req,
+                                                         GatewayState& state);
 
 /** The /metrics lines of this file's numbers, the data path's histograms, build info and the
  *  process (appended to `out`). */

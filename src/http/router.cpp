@@ -31,6 +31,7 @@ const std::array kRoutes = {
     Route{"/api/admin/channels", kGet, "GET", &handle_admin_channels},
     Route{"/api/admin/channel", kGet, "GET", &handle_admin_channel},
     Route{"/api/admin/channel/close", kPost, "POST", &handle_admin_close},
+    Route{"/api/admin/subject/close", kPost, "POST", &handle_admin_close_subject},
 };
 
 std::uint8_t method_flag(bhttp::verb v) {

@@ -181,6 +181,11 @@ bool SseSession::end_stream() {
   return true;
 }
 
+bool SseSession::end_if_subject(std::string_view subject) {
+  if (settings_.subject.empty() || settings_.subject != subject) return false;
+  return end_stream();
+}
+
 void SseSession::on_tick(std::uint64_t now, const core::FramePtr& ping) {
   if (state_ == State::ending) {
     if (now >= end_deadline_ms_) finish();

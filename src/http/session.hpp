@@ -34,6 +34,8 @@ struct StreamSettings {
   /** When the subscriber's grant ends (ms since the epoch; 0: never): the stream then ends with
    *  `grant_expired` instead of `reconnect`. */
   std::uint64_t grant_expires_ms = 0;
+  /** The authenticated subject that opened the stream (a JWT's sub), or empty. */
+  std::string subject;
 };
 
 class SseSession final : public std::enable_shared_from_this<SseSession>,
@@ -56,6 +58,7 @@ class SseSession final : public std::enable_shared_from_this<SseSession>,
   // ShardClient
   void on_tick(std::uint64_t now_ms, const core::FramePtr& ping) override;
   void on_shutdown(const core::FramePtr& reconnect) override;
+  bool end_if_subject(std::string_view subject) override;
   // SseSink::Listener (called on the sink's executor)
   void on_written(boost::system::error_code ec) override;
   void on_closed(boost::system::error_code ec) override;

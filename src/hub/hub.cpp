@@ -273,6 +273,30 @@ void Hub::on_tail_resumed() {
   logger_->info("the store's live tail resumed");
 }
 
+void Hub::end_subject_streams(std::string_view subject, std::function<void(std::size_t)> done) {
+  std::vector<Shard*> targets;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [key, shard] : shards_) targets.push_back(shard.get());
+  }
+  if (targets.empty()) return done(0);
+  struct Pending {
+    std::atomic<std::size_t> left;
+    std::atomic<std::size_t> ended{0};
+    std::function<void(std::size_t)> done;
+  };
+  auto p = std::make_shared<Pending>();
+  p->left = targets.size();
+  p->done = std::move(done);
+  for (Shard* s : targets)
+    asio::post(s->executor(), [s, p, name = std::string(subject)] {
+      auto clients = s->clients_;  // ending a stream may change the list
+      for (auto& c : clients)
+        if (c->end_if_subject(name)) p->ended.fetch_add(1, std::memory_order_relaxed);
+      if (p->left.fetch_sub(1) == 1) p->done(p->ended.load());
+    });
+}
+
 void Hub::release_shards() {
   std::lock_guard lock(mu_);
   for (auto& [key, shard] : shards_) {

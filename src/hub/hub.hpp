@@ -77,6 +77,9 @@ class ShardClient {
   virtual void on_tick(std::uint64_t now_ms, const core::FramePtr& ping) = 0;
   /** The process is shutting down: end the stream with `reconnect`. */
   virtual void on_shutdown(const core::FramePtr& reconnect) = 0;
+  /** An operator asked to end the streams of an authenticated subject (admin API): a stream
+   *  opened with that subject ends with `reconnect` and answers true. */
+  virtual bool end_if_subject(std::string_view /*subject*/) { return false; }
 };
 
 class Shard {
@@ -169,6 +172,8 @@ class Hub final : public TailSink {
   /** Asks every subscriber of `channel` in this process to end its stream (Subscriber::
    *  end_stream); `done` gets the number of streams ended, on some shard's thread. */
   void end_streams(std::string_view channel, std::function<void(std::size_t)> done);
+  /** The same for every stream opened with the authenticated `subject` (a JWT's sub). */
+  void end_subject_streams(std::string_view subject, std::function<void(std::size_t)> done);
 
   // TailSink
   void on_entries(std::string_view channel, std::span<const StoredEntry> entries) override;

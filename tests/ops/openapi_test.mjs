@@ -396,7 +396,9 @@ const json = { "content-type": "application/json" };
   await call(base, "get", "/api/admin/channel", { query: "channel=never-used", headers: auth(ADMIN), expect: 200, what: "admin channel of an empty stream" });
   await call(base, "get", "/api/admin/channel", { headers: auth(ADMIN), expect: 400, what: "admin channel without ?channel" });
   await call(base, "post", "/api/admin/channel/close", { query: "channel=", headers: auth(ADMIN), expect: 400, what: "admin close with an empty channel" });
-  for (const [m, p, q] of [["get", "/api/admin/stats"], ["get", "/api/admin/channels"], ["get", "/api/admin/channel", "channel=a"], ["post", "/api/admin/channel/close", "channel=a"]]) {
+  await call(base, "post", "/api/admin/subject/close", { query: "subject=nobody", headers: auth(ADMIN), expect: 200, what: "admin close-subject of a subject with no stream" });
+  await call(base, "post", "/api/admin/subject/close", { headers: auth(ADMIN), body: "", expect: 400, what: "admin close-subject without ?subject" });
+  for (const [m, p, q] of [["get", "/api/admin/stats"], ["get", "/api/admin/channels"], ["get", "/api/admin/channel", "channel=a"], ["post", "/api/admin/channel/close", "channel=a"], ["post", "/api/admin/subject/close", "subject=a"]]) {
     await call(base, m, p, { query: q, body: m === "post" ? "" : undefined, expect: 401, what: `${p} without the admin token` });
     await call(base, m === "get" ? "post" : "get", p, { query: q, body: m === "get" ? "" : undefined, headers: auth(ADMIN), expect: 405 });
   }
@@ -550,10 +552,25 @@ if (authFlags) {
   await call(base, "get", "/api/admin/stats", { expect: 401, what: "admin stats without a credential (auth configured)" });
   await call(base, "get", "/api/admin/stats", { headers: bearer(reader), expect: 403, what: "admin stats with a token without the admin grant" });
   await call(base, "get", "/api/admin/stats", { headers: bearer(admin), expect: 200, what: "admin stats with the admin grant" });
-  for (const [m, p, q] of [["get", "/api/admin/channels"], ["get", "/api/admin/channel", "channel=room:1"], ["post", "/api/admin/channel/close", "channel=room:1"]]) {
+  for (const [m, p, q] of [["get", "/api/admin/channels"], ["get", "/api/admin/channel", "channel=room:1"], ["post", "/api/admin/channel/close", "channel=room:1"], ["post", "/api/admin/subject/close", "subject=nobody"]]) {
     await call(base, m, p, { query: q, body: m === "post" ? "" : undefined, headers: bearer(reader), expect: 403, what: `${p} without the admin grant` });
     await call(base, m, p, { query: q, body: m === "post" ? "" : undefined, headers: bearer(admin), expect: 200, what: `${p} with the admin grant` });
   }
+  // End the streams of one subject: ada's two go (reconnect), bob's stays.
+  const bob = mint({ subscribe: ["room:*"] }, "bob");
+  const ada1 = openStream(base, "channel=room:7", { headers: bearer(reader), what: "ada's first stream" });
+  const ada2 = openStream(base, `channel=room:8&token=${reader}`, { what: "ada's second stream" });
+  const bobs = openStream(base, "channel=room:7", { headers: bearer(bob), what: "bob's stream" });
+  await Promise.all([ada1.ready, ada2.ready, bobs.ready]);
+  await until(() => [ada1, ada2, bobs].every((s) => s.messages.some((m) => m.type === "connected")), 3000, "the three streams connected");
+  const cli = spawnSync(bin, ["admin", "close-subject", "ada", "--url", base, "--token", admin], { encoding: "utf8" });
+  // ada's three earlier streams (room:1) were ended by the channel close above: these two remain.
+  check(cli.status === 0 && /ended 2 stream\(s\) of subject ada/.test(cli.stdout), `forrealtime admin close-subject ada ended ada's two streams (${cli.stdout.trim()} ${cli.stderr.trim()})`);
+  await until(() => ada1.messages.some((m) => m.type === "reconnect") && ada2.messages.some((m) => m.type === "reconnect"), 3000, "reconnect on ada's streams");
+  await sleep(300);
+  check(!bobs.messages.some((m) => m.type === "reconnect"), "bob's stream goes on");
+  await call(base, "post", "/api/admin/subject/close", { query: "subject=bob", headers: bearer(admin), expect: 200, what: "close-subject bob over HTTP" });
+  for (const s of [ada1, ada2, bobs]) s.close();
   for (const s of [pub, viaBearer, viaCookie, viaQuery]) s.close();
   await stop(gw);
   // forward auth that cannot answer: 503 on every operation (fail closed)
