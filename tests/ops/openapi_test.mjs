@@ -55,7 +55,7 @@ const UNTESTED = {
 // Answers that need authorization configured (--jwt-secret-file and friends): exercised only by a
 // gateway that has those flags.
 // (A stream refused with 503 happens when the auth service cannot answer: auth only too.)
-const AUTH_ONLY = ["get /api/realtime 401", "get /api/realtime 503", "get /api/realtime 403", "post /api/emit 403",
+const AUTH_ONLY = ["get /metrics 401", "get /metrics 403", "get /api/realtime 401", "get /api/realtime 503", "get /api/realtime 403", "post /api/emit 403",
   "get /api/history 401", "get /api/history 403"];
 
 // --- 1. the document itself ----------------------------------------------------------------------
@@ -495,6 +495,23 @@ if (haveRedis) {
   check(false, "redis-server is installed (scripts/install-deps.sh test)");
 }
 
+// --- 3c'. limits: 429 over the emit rate, a history answer cut at its byte cap ---------------------
+{
+  const { gw, base } = await startGateway(["--emit-rate", "1", "--emit-burst", "2", "--max-history-bytes", "400"]);
+  const ev = (i) => ({ channel: "limits", event: "a.b", data: { text: "x".repeat(100), i } });
+  await call(base, "post", "/api/emit", { body: ev(1), headers: json, expect: 200, what: "emit within the burst" });
+  await call(base, "post", "/api/emit", { body: ev(2), headers: json, expect: 200, what: "emit within the burst (2)" });
+  const over = await call(base, "post", "/api/emit", { body: ev(3), headers: json, expect: 429, what: "emit over --emit-rate" });
+  const retry = Number(over.res.headers.get("retry-after"));
+  check(Number.isInteger(retry) && retry >= 1, `429 carries Retry-After in whole seconds (${over.res.headers.get("retry-after")})`);
+  await sleep(retry * 1000 + 100);
+  await call(base, "post", "/api/emit", { body: ev(3), headers: json, expect: 200, what: "emit after Retry-After" });
+  const h = await call(base, "get", "/api/history", { query: "channel=limits", expect: 200, what: "history over --max-history-bytes" });
+  check(h.res.headers.get("forrealtime-truncated") === "bytes" && Array.isArray(h.body) && h.body.length >= 1 && h.body.length < 3,
+    `the answer is cut before the byte cap and says so (${h.res.headers.get("forrealtime-truncated")}, ${h.body?.length} events)`);
+  await stop(gw);
+}
+
 // --- 3d. draining: /readyz 503 and new streams refused ---------------------------------------------
 {
   const { gw, base } = await startGateway(["--drain-delay", "3"]);
@@ -548,6 +565,10 @@ if (authFlags) {
   await call(base, "post", "/api/emit", { body: { channel: "room:1", event: "a.b", data: 1 }, headers: { ...json, ...bearer(reader) }, expect: 403, what: "emit the token does not grant" });
   await call(base, "post", "/api/emit", { body: { channel: "room:1", event: "a.b", data: 1 }, headers: { ...json, ...bearer(writer) }, expect: 200, what: "emit the token grants" });
   await until(() => [viaBearer, viaCookie, viaQuery].every((s) => s.messages.some((m) => m.event === "a.b")), 3000, "the event on the three streams");
+  // /metrics behind the admin grant once authorization is configured
+  await call(base, "get", "/metrics", { expect: 401, what: "/metrics without a credential (auth configured)" });
+  await call(base, "get", "/metrics", { headers: bearer(reader), expect: 403, what: "/metrics with a token without the admin grant" });
+  await call(base, "get", "/metrics", { headers: bearer(admin), expect: 200, what: "/metrics with the admin grant" });
   // the admin API behind the admin grant (no --admin-token)
   await call(base, "get", "/api/admin/stats", { expect: 401, what: "admin stats without a credential (auth configured)" });
   await call(base, "get", "/api/admin/stats", { headers: bearer(reader), expect: 403, what: "admin stats with a token without the admin grant" });
