@@ -192,7 +192,9 @@ struct SubscribeOptions {
   /** Called for each event, on an internal thread, in id order. */
   std::function<void(const Event&)> on_data;
   /** Deliver these past events first (then live ones, with no gap and no duplicate). The whole
-   *  range up to the newest event is replayed, `limit` at a time. */
+   *  range up to the newest event is replayed, `limit` at a time. Without it the subscription
+   *  is live from when it is armed, shortly after `subscribe()` returns, so an event emitted at
+   *  once may precede it; `HistoryQuery{.after = id}` starts after an event you have. */
   std::optional<HistoryQuery> history;
   /** Called, before the replay, when events after `history.after` were trimmed away before
    *  they could be replayed: the replay starts at `oldest` and what lay between is gone
