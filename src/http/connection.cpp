@@ -11,6 +11,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include "core/events.hpp"
@@ -177,8 +178,7 @@ asio::awaitable<void> serve_requests(GatewayState& state, Stream& stream, Listen
       // The stream closed the socket: there is no answering it.
       state.core.hub->metrics().hit(metrics::Limit::header_timeout);
       limit_line(state, "connection from " + address + " closed: its request head took more than " +
-                            std::to_string(opts.header_timeout.count()) +
-                            " s (header_timeout)");
+                            std::to_string(opts.header_timeout.count()) + " s (header_timeout)");
       co_return;
     }
     std::optional<Refusal> refusal;
@@ -253,7 +253,14 @@ asio::awaitable<void> serve_requests(GatewayState& state, Stream& stream, Listen
     state.ops.count(route_label(path), status_of(reply));
     bool keep = std::visit([](const auto& r) { return r.keep_alive(); }, reply);
     error_code wec;
-    if (auto* res = std::get_if<HttpResponse>(&reply)) {
+    if (auto* res = std::get_if<HttpResponse>(&reply); res && req.method() == bhttp::verb::head) {
+      // A response to HEAD has no body (RFC 9110 section 9.3.2), whatever the handler put in
+      // it (a 404 or 405 carries its JSON error): written, it would be read as the next
+      // response on a keep-alive connection. Found by fuzz_http.
+      bhttp::response_serializer<bhttp::string_body> sr{*res};
+      auto [e, wn] = co_await bhttp::async_write_header(stream, sr, use_tuple);
+      wec = e;
+    } else if (res) {
       auto [e, wn] = co_await bhttp::async_write(stream, *res, use_tuple);
       wec = e;
     } else {
