@@ -90,6 +90,12 @@ struct World {
 
 World& world() {
   static World* w = new World;  // lives for the process: libFuzzer never returns from main
+  // Its files go when libFuzzer exits (at the end of its time; not after a crash).
+  static const bool cleanup = std::atexit([] {
+                                std::error_code ec;
+                                std::filesystem::remove_all(w->dir, ec);
+                              }) == 0;
+  (void)cleanup;
   return *w;
 }
 
