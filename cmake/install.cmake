@@ -40,8 +40,11 @@ endif()
 _fr_install_component(gateway forrealtime_gateway forrealtime_console)
 list(APPEND _fr_components gateway)
 
-install(TARGETS forrealtime-bin RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(DIRECTORY include/forrealtime DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The program is the .deb's "server" component (packaging/cpack.cmake); the template of
+# version.hpp stays behind (version.cmake installs the generated header).
+install(TARGETS forrealtime-bin RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT server)
+install(DIRECTORY include/forrealtime DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+  PATTERN "*.in" EXCLUDE)
 
 file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/forrealtimeConfig.cmake.in [[
 @PACKAGE_INIT@
