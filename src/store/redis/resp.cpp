@@ -8,6 +8,44 @@
 namespace forrealtime::redis {
 namespace {
 
+// hiredis allocates an array reply's element table as soon as it reads the `*<n>` header, before
+// any element arrives: `*1111111111\r\n` alone makes it calloc 9 GB (found by fuzz_resp). No reply
+// we ask for holds more than a few thousand elements (a history page, an XREAD over a batch of
+// streams), so the reader refuses a larger header as a protocol error instead. The element count
+// is an `int` in hiredis 0.14 and a `size_t` in 1.x: the wrapper takes whichever the table has.
+constexpr long long kMaxArrayElements = 1 << 20;
+
+const redisReplyObjectFunctions* default_functions() {
+  static const redisReplyObjectFunctions* fns = [] {
+    redisReader* probe = redisReaderCreate();
+    auto* f = probe->fn;
+    redisReaderFree(probe);
+    return f;
+  }();
+  return fns;
+}
+
+template <class Count>
+void* create_bounded_array(const redisReadTask* task, Count n) {
+  if (static_cast<long long>(n) < 0 || static_cast<long long>(n) > kMaxArrayElements)
+    return nullptr;  // hiredis reports this as an error and GetReply fails
+  return default_functions()->createArray(task, n);
+}
+
+template <class R, class T, class Count>
+constexpr auto bounded_array_for(R (*)(T, Count)) {
+  return &create_bounded_array<Count>;
+}
+
+const redisReplyObjectFunctions* bounded_functions() {
+  static const redisReplyObjectFunctions fns = [] {
+    redisReplyObjectFunctions f = *default_functions();
+    f.createArray = bounded_array_for(f.createArray);
+    return f;
+  }();
+  return &fns;
+}
+
 void append_header(std::string& out, char kind, std::size_t n) {
   char buf[24];
   buf[0] = kind;
@@ -76,7 +114,9 @@ bool to_int(const redisReply* r, long long& out) {
   return false;
 }
 
-ReplyReader::ReplyReader() : reader_(redisReaderCreate()) {}
+ReplyReader::ReplyReader()
+    : reader_(redisReaderCreateWithFunctions(
+          const_cast<redisReplyObjectFunctions*>(bounded_functions()))) {}
 ReplyReader::~ReplyReader() {
   redisReaderFree(reader_);
 }

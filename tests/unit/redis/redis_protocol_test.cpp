@@ -295,6 +295,25 @@ TEST(RedisReplies, XreadWalksKeys) {
 
 // --- the pipeline -----------------------------------------------------------------------------
 
+TEST(RedisReplies, HugeArrayHeaderIsAProtocolErrorNotAnAllocation) {
+  // Before the bound, hiredis calloc'ed 1111111111 pointers (9 GB) on this header alone:
+  // fuzz_resp ran out of memory on it.
+  for (std::string bytes : {"*1111111111\r\n", "*1048577\r\n", "*2\r\n*1111111111\r\n"}) {
+    ReplyReader reader;
+    reader.feed(bytes.data(), bytes.size());
+    EXPECT_FALSE(reader.next()) << bytes;
+    EXPECT_TRUE(reader.failed()) << bytes;
+  }
+  // A large but reasonable array still parses.
+  std::string big = "*1000\r\n";
+  for (int i = 0; i < 1000; ++i) big += ":1\r\n";
+  auto r = parse(big);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(size(r.get()), 1000u);
+  // So does a nil array.
+  EXPECT_TRUE(is_nil(parse("*-1\r\n").get()));
+}
+
 TEST(RedisPipeline, RepliesGoToCommandsInOrderAcrossSplitReads) {
   Pipeline p;
   std::vector<std::string> got;
