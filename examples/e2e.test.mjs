@@ -1,6 +1,6 @@
 /**
  * The examples end to end against the real gateway (FORREALTIME_BIN): each app server
- * (Hono on Node, Bun.serve) serves the page, passes /api/realtime through to the gateway
+ * (Hono on Node, Bun.serve, Next.js, TanStack Start) serves the page, passes /api/realtime through to the gateway
  * and emits with @forrealtime/server; a Chromium page loads the history, subscribes, sends
  * from its form and shows what the Python and Go snippets emit, each event once.
  */
@@ -79,6 +79,11 @@ let profile;
 before(async () => {
   const port = await freePort();
   gw = await startServer(BIN, ["serve", "--host", "127.0.0.1", "--port", String(port)], { port, path: "/healthz" });
+  // More than 20 messages in the channel before any page opens: each page must start from
+  // the newest 20 (history `last: 20`), not from the oldest.
+  const filler = Array.from({ length: 25 }, (_, i) => ({ channel: "chat", event: "chat.message", data: { user: "filler", text: `filler ${i}` } }));
+  const r = await fetch(`${gw.base}/api/emit`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(filler) });
+  assert.equal(r.status, 200, await r.text());
   profile = mkdtempSync(join(tmpdir(), "forrealtime-examples-"));
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -123,6 +128,15 @@ const servers = [
     skip: !existsSync(join(here, "nextjs/.next/BUILD_ID")) && "the Next.js example is not built (examples/test.sh builds it)",
     ssr: true,
   },
+  {
+    // The Node server `vite build` writes (nitro's node-server preset).
+    name: "TanStack Start",
+    cmd: process.execPath,
+    args: () => [join(here, "tanstack-start/.output/server/index.mjs")],
+    env: { HOST: "127.0.0.1" },
+    skip: !existsSync(join(here, "tanstack-start/.output/server/index.mjs")) && "the TanStack Start example is not built (examples/test.sh builds it)",
+    ssr: true,
+  },
 ];
 
 for (const s of servers) {
@@ -132,7 +146,7 @@ for (const s of servers) {
       const port = await freePort();
       app = await startServer(s.cmd, s.args(port), {
         port,
-        env: { PORT: String(port), FORREALTIME_URL: gw.base, NEXT_TELEMETRY_DISABLED: "1" },
+        env: { PORT: String(port), FORREALTIME_URL: gw.base, NEXT_TELEMETRY_DISABLED: "1", ...s.env },
       });
     });
     after(async () => {
@@ -157,6 +171,9 @@ for (const s of servers) {
       await page.goto(app.base + "/");
       await page.waitForFunction(() => document.getElementById("status").textContent === "connected");
       await waitForTexts(page, [`earlier ${n}`]);
+      // The newest 20 and nothing older: the stream starts after them, so nothing is replayed.
+      await sleep(500);
+      assert.equal((await texts(page)).length, 20, `the page shows ${JSON.stringify(await texts(page))}`);
       await page.fill('input[name="text"]', `from the form ${n}`);
       await page.click('button[type="submit"]');
       await waitForTexts(page, [`earlier ${n}`, `from the form ${n}`]);

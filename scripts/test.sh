@@ -85,7 +85,7 @@ if [ "${FORREALTIME_SKIP_JS:-0}" != 1 ] && [ -x clients/server/scripts/test.sh ]
     env FORREALTIME_BIN="$root/build/release/src/cli/forrealtime" clients/server/scripts/test.sh
 fi
 if [ "${FORREALTIME_SKIP_JS:-0}" != 1 ] && [ -x examples/test.sh ]; then
-  suite "examples: Hono, Bun.serve, Python and Go against the gateway in chromium" \
+  suite "examples: Hono, Bun.serve, Next.js, TanStack Start, Python and Go against the gateway in chromium" \
     env FORREALTIME_BIN="$root/build/release/src/cli/forrealtime" examples/test.sh
 fi
 

@@ -31,7 +31,7 @@ const server = Bun.serve({
       return Response.json({ id });
     }
     if (url.pathname === "/api/messages") {
-      return Response.json(await realtime.channel("chat").history({ limit: 20 }));
+      return Response.json(await realtime.channel("chat").history({ last: 20 }));
     }
     if (url.pathname.startsWith("/client/") && /^[\w.-]+\.js$/.test(url.pathname.slice(8))) {
       return new Response(Bun.file(new URL(url.pathname.slice(8), clientDist)), {

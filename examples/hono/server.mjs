@@ -32,7 +32,7 @@ app.post("/api/send", async (c) => {
   const { user, text } = await c.req.json();
   return c.json({ id: await realtime.channel("chat").emit("chat.message", { user, text }) });
 });
-app.get("/api/messages", async (c) => c.json(await realtime.channel("chat").history({ limit: 20 })));
+app.get("/api/messages", async (c) => c.json(await realtime.channel("chat").history({ last: 20 })));
 
 serve({ fetch: app.fetch, hostname: "127.0.0.1", port: Number(process.env.PORT ?? 3000) }, (info) =>
   console.log(`listening on http://127.0.0.1:${info.port}`),

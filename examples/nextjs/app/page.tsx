@@ -6,9 +6,8 @@ import { Chat } from "./chat";
 export const dynamic = "force-dynamic";
 
 export default async function Page() {
-  // `last: 20` asks for the newest 20, oldest first. A gateway without `?last=` answers
-  // from the oldest, so keep the tail here as well.
-  const past = ((await realtime.channel("chat").history({ last: 20 })) as Message[]).slice(-20);
+  // `last: 20`: the newest 20, oldest first.
+  const past = (await realtime.channel("chat").history({ last: 20 })) as Message[];
   return (
     <main>
       <h1>chat</h1>
