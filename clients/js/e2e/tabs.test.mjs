@@ -62,6 +62,42 @@ describe("parity with the original package", () => {
   });
 });
 
+describe("history() and emit() from the page", () => {
+  test("emit() stores, history({ last }) gives the newest N oldest first, and acking the newest of them starts the stream right after", async () => {
+    const p = await browser.context.newPage();
+    p.on("pageerror", (e) => console.error("[history] page error:", e.message));
+    const channel = `hist-${nonce()}`;
+    // A page subscribed elsewhere, so that the client is live; the test drives __client.
+    await p.goto(`${gw.base}/tabs.html?channels=other-${nonce()}`);
+    const ids = await p.evaluate(async (channel) => {
+      const c = window.__client.channel(channel);
+      const ids = [];
+      for (let k = 0; k < 30; k++) ids.push(await c.emit("tab.msg", { k }));
+      return ids;
+    }, channel);
+    assert.equal(new Set(ids).size, 30);
+    const last = await p.evaluate((channel) => window.__client.channel(channel).history({ last: 20 }), channel);
+    assert.deepEqual(last.map((m) => m.id), ids.slice(-20));
+    assert.deepEqual(last.map((m) => m.data.k), [...Array(20).keys()].map((k) => k + 10));
+    // The SSR hand-over: ack the newest rendered id, subscribe, then emit: only the new one arrives.
+    const got = await p.evaluate(async ({ channel, newest }) => {
+      const c = window.__client;
+      c.ack(channel, newest);
+      const seen = [];
+      const stop = c.subscribe({ channels: [channel], onData: (e) => seen.push(e.data.k) });
+      const deadline = Date.now() + 10_000;
+      while (c.getStatus() !== "connected" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await c.channel(channel).emit("tab.msg", { k: 30 });
+      while (!seen.includes(30) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 500)); // a replay or a duplicate would arrive now
+      stop();
+      return seen;
+    }, { channel, newest: last.at(-1).id });
+    assert.deepEqual(got, [30]);
+    await p.close();
+  });
+});
+
 describe("one connection per browser", () => {
   test("ten tabs make one stream; closing the leader hands over; every tab sees every event once", async () => {
     const channel = `tabs-${nonce()}`;
