@@ -1,9 +1,9 @@
 // Tab sharing with an in-memory Web Locks and BroadcastChannel: one EventSource for the
 // union of every client's channels, followers fed by the leader, and a hand-over from the
 // acks when the leader goes, with nothing lost or delivered twice.
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createRealtimeClient } from "../src/client.js";
-import type { TabEnvironment } from "../src/tabs.js";
+import { tabSharingAvailable, type TabEnvironment } from "../src/tabs.js";
 import { fakeFactory } from "./fake-event-source.js";
 
 function fakeTabs(): TabEnvironment {
@@ -116,5 +116,44 @@ describe("tabs share one stream", () => {
     expect(alone.role()).toBe("alone");
     expect(es.open).toHaveLength(2);
     for (const c of [a, b, alone]) c.destroy();
+  });
+
+  describe("the fallback where a page lacks Web Locks or BroadcastChannel", () => {
+    afterEach(() => vi.unstubAllGlobals());
+    for (const missing of ["Web Locks", "BroadcastChannel"] as const) {
+      it(`without ${missing} each client connects by itself and gets its events`, async () => {
+        // A page (happy-dom's document) that has one of the two APIs and not the other.
+        const env = fakeTabs();
+        if (missing === "Web Locks") {
+          vi.stubGlobal("navigator", { ...globalThis.navigator, locks: undefined });
+          vi.stubGlobal("BroadcastChannel", env.BroadcastChannel);
+        } else {
+          vi.stubGlobal("navigator", { ...globalThis.navigator, locks: env.locks });
+          vi.stubGlobal("BroadcastChannel", undefined);
+        }
+        expect(tabSharingAvailable()).toBe(false);
+        const es = fakeFactory();
+        const clients = [0, 1].map(() => createRealtimeClient({ eventSource: es.factory, probe: false }));
+        const got: string[][] = [[], []];
+        clients.forEach((c, i) => c.subscribe({ channels: ["a"], onData: (e) => got[i]!.push(e.id) }));
+        await settle();
+        expect(clients.map((c) => c.role())).toEqual(["alone", "alone"]);
+        expect(es.open).toHaveLength(2);
+        for (const source of es.open) {
+          source.connect();
+          source.event("1-0", "a", "x.y");
+        }
+        await settle();
+        expect(got).toEqual([["1-0"], ["1-0"]]);
+        expect(clients.map((c) => c.getStatus())).toEqual(["connected", "connected"]);
+        for (const c of clients) c.destroy();
+      });
+    }
+    it("with both, a page shares (the same check the client makes)", () => {
+      const env = fakeTabs();
+      vi.stubGlobal("navigator", { ...globalThis.navigator, locks: env.locks });
+      vi.stubGlobal("BroadcastChannel", env.BroadcastChannel);
+      expect(tabSharingAvailable()).toBe(true);
+    });
   });
 });
