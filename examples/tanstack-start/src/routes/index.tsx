@@ -5,7 +5,7 @@ import { createRealtime } from "@forrealtime/client/react";
 import { createFileRoute } from "@tanstack/react-router";
 import { createServerFn } from "@tanstack/react-start";
 import { useState, type FormEvent } from "react";
-import { gateway, type Events, type Message } from "../realtime";
+import { gateway, type Message } from "../realtime";
 
 const lastMessages = createServerFn({ method: "GET" }).handler(async () => {
   return (await gateway().channel("chat").history({ last: 20 })) as Message[];
@@ -20,7 +20,9 @@ export const Route = createFileRoute("/")({
   component: Chat,
 });
 
-const { useRealtime, useRealtimeClient } = createRealtime<Events>();
+// The hooks typed from the server's `Realtime` (a type only, as `createRealtime<typeof
+// realtime>()` with the original package); `createRealtime<Events>()` is the same.
+const { useRealtime, useRealtimeClient } = createRealtime<ReturnType<typeof gateway>>();
 
 function Chat() {
   const initial = Route.useLoaderData();
