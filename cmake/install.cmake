@@ -22,7 +22,8 @@ function(_fr_install_component component)
     FILE forrealtime-${component}.cmake)
 endfunction()
 
-_fr_install_component(core forrealtime_core forrealtime_auth forrealtime_asio forrealtime_beast
+_fr_install_component(core forrealtime_core forrealtime_auth forrealtime_asio forrealtime_asio_ssl
+  forrealtime_beast
   forrealtime_store_api forrealtime_store_memory forrealtime_metrics forrealtime_hub
   forrealtime_realtime forrealtime_http forrealtime)
 set_target_properties(forrealtime PROPERTIES EXPORT_NAME forrealtime)
@@ -54,7 +55,7 @@ include(CMakeFindDependencyMacro)
 set(_fr_installed @_fr_components@)
 find_dependency(Boost 1.81 CONFIG COMPONENTS json url system)
 find_dependency(Threads)
-find_dependency(OpenSSL 3 COMPONENTS Crypto)
+find_dependency(OpenSSL 3 COMPONENTS SSL Crypto)
 find_dependency(spdlog)
 include("${CMAKE_CURRENT_LIST_DIR}/forrealtime-core.cmake")
 set(forrealtime_core_FOUND TRUE)

@@ -24,9 +24,27 @@
 
 namespace forrealtime {
 
+/** TLS for `rediss://` URLs (ignored for `redis://`). The server's certificate is verified
+ *  against `ca_file` (or the system's CAs when empty) and must name the URL's host (which is
+ *  also sent as SNI when it is a name). */
+struct RedisTlsOptions {
+  /** PEM file of the CAs that sign the server's certificate; empty: the system's CAs. */
+  std::string ca_file;
+  /** PEM client certificate and its key, for servers that ask for one (`tls-auth-clients`);
+   *  both or neither. */
+  std::string cert_file;
+  std::string key_file;
+  /** Skips verifying the server's certificate and name: anyone on the path can read and
+   *  change the traffic. Off by default; logged as an error at start when on. */
+  bool insecure_skip_verify = false;
+};
+
 struct RedisOptions {
-  /** `redis://[user:password@]host[:port][/db]`; see `parse_redis_url`. */
+  /** `redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS; see
+   *  `parse_redis_url`. */
   std::string url = "redis://127.0.0.1:6379";
+  /** Used by `rediss://` URLs. */
+  RedisTlsOptions tls;
   /** Prepended to every channel name to form its key (PROTOCOL.md section 6). */
   std::string key_prefix;
   /** Resolve + TCP connect + AUTH/SELECT, per connection. */
@@ -75,15 +93,18 @@ struct RedisEndpoint {
   bool has_password = false;
   /** `SELECT <db>` when not 0. */
   unsigned db = 0;
+  /** `rediss://`: TLS (see `RedisTlsOptions`). */
+  bool tls = false;
 };
 
-/** Parses `redis://[[user]:password@]host[:port][/db]` (user and password percent-decoded,
- *  IPv6 hosts in brackets). Pure; fails with `errc::invalid_argument` on anything else,
- *  including `rediss://` (TLS is not supported). */
+/** Parses `redis[s]://[[user]:password@]host[:port][/db]` (user and password percent-decoded,
+ *  IPv6 hosts in brackets; `rediss` is TLS). Pure; fails with `errc::invalid_argument` on
+ *  anything else. */
 boost::system::result<RedisEndpoint> parse_redis_url(std::string_view url);
 
 /** A Redis store; starts connecting at once (in the background). Throws
- *  `std::invalid_argument` when `options.url` does not parse. Thread-safe. */
+ *  `std::invalid_argument` when `options.url` does not parse or the TLS files cannot be loaded.
+ *  Thread-safe. */
 std::shared_ptr<Store> make_redis_store(RedisOptions options);
 
 }  // namespace forrealtime

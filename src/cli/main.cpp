@@ -124,6 +124,10 @@ int serve(CLI::App& app, ServeSettings& s) {
                      : s.redis_tail_wakeup == "notifications" ? W::notifications
                                                               : W::automatic;
     ro.tail_keys_per_connection = s.redis_tail_batch;
+    ro.tls.ca_file = s.redis_tls_ca;
+    ro.tls.cert_file = s.redis_tls_cert;
+    ro.tls.key_file = s.redis_tls_key;
+    ro.tls.insecure_skip_verify = s.redis_tls_insecure_skip_verify;
     try {
       options.store = forrealtime::make_redis_store(ro);
     } catch (const std::exception& e) {

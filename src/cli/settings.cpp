@@ -47,6 +47,10 @@ const Vocabulary kVocabulary[] = {
     {"key-prefix", Kind::text},
     {"redis-tail-wakeup", Kind::text},
     {"redis-tail-batch", Kind::integer},
+    {"redis-tls-ca", Kind::text},
+    {"redis-tls-cert", Kind::text},
+    {"redis-tls-key", Kind::text},
+    {"redis-tls-insecure-skip-verify", Kind::boolean},
     {"memory-max-length", Kind::integer, nullptr, {"memory.max_length"}},
     {"memory-max-channels", Kind::integer, nullptr, {"memory.max_channels"}},
     {"memory-max-bytes", Kind::integer, nullptr, {"memory.max_bytes"}},
@@ -191,7 +195,8 @@ void add_serve_options(CLI::App& sv, ServeSettings& s) {
   sv.add_option("--config", s.config, "JSON config file (flags and env override it)");
   sv.add_option("--static", s.static_dir, "Serve files from this directory at /");
   sv.add_option("--redis", s.redis,
-                "Redis URL redis://[user:password@]host[:port][/db] (default: in-memory store)");
+                "Redis URL redis://[user:password@]host[:port][/db], rediss:// for TLS "
+                "(default: in-memory store)");
   sv.add_option("--key-prefix", s.key_prefix, "Prefix of the Redis stream keys");
   sv.add_option("--redis-tail-wakeup", s.redis_tail_wakeup,
                 "How the Redis tail learns of new entries: auto (keyspace notifications, set "
@@ -202,6 +207,15 @@ void add_serve_options(CLI::App& sv, ServeSettings& s) {
                 "Keys per blocking XREAD of the Redis tail (with notifications: per read)")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
+  sv.add_option("--redis-tls-ca", s.redis_tls_ca,
+                "rediss://: PEM file of the CAs that sign the Redis server's certificate "
+                "(default: the system's CAs)");
+  sv.add_option("--redis-tls-cert", s.redis_tls_cert,
+                "rediss://: PEM client certificate, for a server that asks for one");
+  sv.add_option("--redis-tls-key", s.redis_tls_key, "rediss://: PEM key of --redis-tls-cert");
+  sv.add_flag("--redis-tls-insecure-skip-verify", s.redis_tls_insecure_skip_verify,
+              "rediss://: do not verify the Redis server's certificate (insecure: anyone on the "
+              "path can read and change the traffic)");
   sv.add_option("--memory-max-length", s.memory.max_length,
                 "In-memory store: events kept per channel when --history-max-length is 0 "
                 "(0: all)")
@@ -448,6 +462,18 @@ bool validate(const ServeSettings& s, std::string& error) {
     error = "emit_rate and emit_burst must be between 0 and 1000000";
     return false;
   }
+  if (s.redis_tls_cert.empty() != s.redis_tls_key.empty()) {
+    error = "redis_tls_cert and redis_tls_key go together";
+    return false;
+  }
+  for (auto* f : {&s.redis_tls_ca, &s.redis_tls_cert, &s.redis_tls_key})
+    if (!f->empty() && !std::filesystem::is_regular_file(*f)) {
+      error = std::string(f == &s.redis_tls_ca     ? "redis_tls_ca: "
+                          : f == &s.redis_tls_cert ? "redis_tls_cert: "
+                                                   : "redis_tls_key: ") +
+              *f + " is not a readable file";
+      return false;
+    }
   if (s.tls_cert.empty() != s.tls_key.empty()) {
     error = "tls_cert and tls_key go together";
     return false;
@@ -584,6 +610,10 @@ boost::json::object effective_config(const ServeSettings& s) {
   o["key_prefix"] = s.key_prefix;
   o["redis_tail_wakeup"] = s.redis_tail_wakeup;
   o["redis_tail_batch"] = s.redis_tail_batch;
+  o["redis_tls_ca"] = s.redis_tls_ca;
+  o["redis_tls_cert"] = s.redis_tls_cert;
+  o["redis_tls_key"] = s.redis_tls_key;
+  o["redis_tls_insecure_skip_verify"] = s.redis_tls_insecure_skip_verify;
   o["memory_max_length"] = s.memory.max_length;
   o["memory_max_channels"] = s.memory.max_channels;
   o["memory_max_bytes"] = s.memory.max_bytes;

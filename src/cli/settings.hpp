@@ -43,6 +43,12 @@ struct ServeSettings {
   // The Redis tail: auto | notifications | blocking, and keys per blocking XREAD.
   std::string redis_tail_wakeup = "auto";
   std::size_t redis_tail_batch = 128;
+  // rediss://: the CA file, the client certificate and key, and verification off (never the
+  // default; logged as an error).
+  std::string redis_tls_ca;
+  std::string redis_tls_cert;
+  std::string redis_tls_key;
+  bool redis_tls_insecure_skip_verify = false;
   // The bounds of the in-memory store (used when no --redis is given).
   MemoryStoreOptions memory;
   std::string log_level = "info";

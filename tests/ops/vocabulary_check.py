@@ -31,6 +31,10 @@ VALUES = {
     "key-prefix": ("app:", "app:", "app:"),
     "redis-tail-wakeup": ("blocking", "blocking", "blocking"),
     "redis-tail-batch": ("64", 64, 64),
+    "redis-tls-ca": ("/etc/ca.pem", "/etc/ca.pem", "/etc/ca.pem"),
+    "redis-tls-cert": ("/etc/rc.pem", "/etc/rc.pem", "/etc/rc.pem"),
+    "redis-tls-key": ("/etc/rk.key", "/etc/rk.key", "/etc/rk.key"),
+    "redis-tls-insecure-skip-verify": ("true", True, True),
     "memory-max-length": ("77", 77, 77),
     "memory-max-channels": ("78", 78, 78),
     "memory-max-bytes": ("79000", 79000, 79000),
@@ -77,6 +81,8 @@ VALUES = {
     "log-level": ("debug", "debug", "debug"),
     "log-format": ("json", "json", "json"),
 }
+# Flags that take no value (on when given).
+BARE_FLAGS = {"redis-tls-insecure-skip-verify"}
 # The older names and what they set.
 OLD_ENV = {"HOST": "host", "PORT": "port", "REDIS_URL": "redis", "DATABASE_URL": "database-url",
            "LOG_LEVEL": "log-level", "LOG_FORMAT": "log-format"}
@@ -161,7 +167,8 @@ for flag, (e, k) in table.items():
     if "deprecated" in err:
         errors.append(f"config key {k} is reported deprecated: {err.strip()}")
     # the flag
-    args = ["--no-strict"] if flag == "strict" else [f"--{flag}", text_value]
+    args = (["--no-strict"] if flag == "strict" else [f"--{flag}"] if flag in BARE_FLAGS
+            else [f"--{flag}", text_value])
     got, err = print_config(args)
     if got is None or got.get(k) != shown:
         errors.append(f"--{flag} does not take effect: {None if got is None else got.get(k)!r} ({err.strip()})")

@@ -14,8 +14,14 @@ using boost::system::error_code;
 
 CommandLink::CommandLink(asio::io_context& ioc, RedisEndpoint endpoint, const RedisOptions& options,
                          std::string client_name)
+    : CommandLink(ioc, std::make_shared<Endpoint>(std::move(endpoint), nullptr), options,
+                  std::move(client_name)) {}
+
+CommandLink::CommandLink(asio::io_context& ioc, std::shared_ptr<const Endpoint> target,
+                         const RedisOptions& options, std::string client_name)
     : ioc_(ioc),
-      endpoint_(std::move(endpoint)),
+      target_(std::move(target)),
+      endpoint_(target_->current()),
       options_(options),
       client_name_(std::move(client_name)),
       backoff_(options.reconnect_min) {
@@ -92,6 +98,7 @@ void CommandLink::connect() {
   state_ = State::connecting;
   Connection::Config cfg{endpoint_, options_.connect_timeout, options_.command_timeout, false,
                          client_name_};
+  cfg.target = target_;
   std::string load;
   encode_command(load, {"SCRIPT", "LOAD", append_script});
   cfg.handshake_extra.push_back({std::move(load), [this](const redisReply* r) {
@@ -140,6 +147,16 @@ void CommandLink::on_lost() {
     if (ec || self->state_ != State::down) return;
     self->connect();
   });
+}
+
+void CommandLink::reconnect_now() {
+  if (state_ == State::idle || state_ == State::stopped) return;
+  // Sent commands complete with `timeout` (they may have run on the old master), the rest with
+  // `unavailable`; calls waiting for a connection wait for the new one.
+  if (auto c = std::move(conn_)) c->close(store_errc::unavailable);
+  if (retry_timer_) retry_timer_->cancel();
+  backoff_ = options_.reconnect_min;
+  connect();
 }
 
 void CommandLink::stop() {

@@ -38,6 +38,9 @@ namespace forrealtime::redis {
 
 class CommandLink : public std::enable_shared_from_this<CommandLink> {
  public:
+  CommandLink(boost::asio::io_context& ioc, std::shared_ptr<const Endpoint> target,
+              const RedisOptions& options, std::string client_name);
+  /** A fixed node, plain TCP. */
   CommandLink(boost::asio::io_context& ioc, RedisEndpoint endpoint, const RedisOptions& options,
               std::string client_name);
 
@@ -47,6 +50,9 @@ class CommandLink : public std::enable_shared_from_this<CommandLink> {
 
   void start();
   void stop();
+  /** Sentinel: the master moved. Drops the connection (what was sent completes with
+   *  `timeout`, as on a loss) and reconnects at once. */
+  void reconnect_now();
 
   /** The store's bookkeeping, under its lock: this link's loop was removed (or the store
    *  stopped) and no call may pick it any more. */
@@ -70,7 +76,8 @@ class CommandLink : public std::enable_shared_from_this<CommandLink> {
   boost::system::error_code state_error() const;
 
   boost::asio::io_context& ioc_;
-  RedisEndpoint endpoint_;
+  std::shared_ptr<const Endpoint> target_;
+  RedisEndpoint endpoint_;  // as at construction, for logs
   RedisOptions options_;
   std::string client_name_;
   State state_ = State::idle;

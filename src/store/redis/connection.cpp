@@ -3,8 +3,12 @@
 
 #include <algorithm>
 
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 
 namespace forrealtime::redis {
@@ -18,7 +22,11 @@ Connection::Connection(asio::io_context& ioc, Config config)
       resolver_(ioc),
       socket_(ioc),
       connect_timer_(ioc),
-      tick_timer_(ioc) {}
+      tick_timer_(ioc) {
+  if (config_.target) config_.endpoint = config_.target->current();
+}
+
+Connection::~Connection() = default;
 
 void Connection::start(Handler done, Handler on_lost) {
   done_ = std::move(done);
@@ -38,15 +46,48 @@ void Connection::start(Handler done, Handler on_lost) {
                                 [self](error_code ec, const asio::ip::tcp::endpoint&) {
                                   if (self->closed_) return;
                                   if (ec) return self->fail(store_errc::unavailable);
-                                  self->on_connected();
+                                  self->on_tcp_connected();
                                 });
                           });
 }
 
-void Connection::on_connected() {
-  connected_ = true;
+// rediss://: the TLS handshake before anything else. The certificate must chain to the
+// context's CAs and name the host dialled (unless verification is off in the context).
+void Connection::on_tcp_connected() {
   error_code ignored;
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  auto* ctx = config_.target ? config_.target->tls().get() : nullptr;
+  if (!ctx) return on_connected();
+  tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(socket_, *ctx);
+  // OpenSSL checks the name (or address) during verification, so that a mismatch is reported
+  // as one ("hostname mismatch"). SNI carries names only (RFC 6066).
+  const auto& host = config_.endpoint.host;
+  SSL* ssl = tls_->native_handle();
+  error_code addr_ec;
+  asio::ip::make_address(host, addr_ec);
+  if (addr_ec) {
+    SSL_set_tlsext_host_name(ssl, host.c_str());
+    X509_VERIFY_PARAM_set_hostflags(SSL_get0_param(ssl), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    SSL_set1_host(ssl, host.c_str());
+  } else {
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str());
+  }
+  auto self = shared_from_this();
+  tls_->async_handshake(asio::ssl::stream_base::client, [self](error_code ec) {
+    if (self->closed_) return;
+    if (ec) {
+      long verify = SSL_get_verify_result(self->tls_->native_handle());
+      spdlog::error("redis {}:{}: TLS handshake failed: {}{}{}", self->config_.endpoint.host,
+                    self->config_.endpoint.port, ec.message(), verify != X509_V_OK ? ": " : "",
+                    verify != X509_V_OK ? X509_verify_cert_error_string(verify) : "");
+      return self->fail(store_errc::unavailable);
+    }
+    self->on_connected();
+  });
+}
+
+void Connection::on_connected() {
+  connected_ = true;
   read_loop();
   tick_loop();
 
@@ -98,6 +139,20 @@ void Connection::on_connected() {
       }
     });
   }
+  if (config_.target && config_.target->require_master()) {
+    // Sentinel: the node we were told is the master may have been demoted since (a failover
+    // in progress); a replica would refuse every write with READONLY.
+    encode_command(out(), {"ROLE"});
+    expect([self](Reply r, error_code ec) {
+      if (ec || self->closed_) return;
+      auto role = is_array(r.get()) && size(r.get()) > 0 ? text(at(r.get(), 0)) : text(r.get());
+      if (role == "master") return;
+      spdlog::warn("redis {}:{}: not the master (ROLE answered '{}'); asking the sentinels again",
+                   self->config_.endpoint.host, self->config_.endpoint.port, role);
+      self->config_.target->report_stale();
+      self->fail(store_errc::unavailable);
+    });
+  }
   for (auto& extra : config_.handshake_extra) {
     out().append(extra.command);
     expect([self, cb = extra.on_reply](Reply r, error_code ec) {
@@ -136,24 +191,32 @@ void Connection::flush() {
   pipeline_.take_output(wbuf_);
   writing_ = true;
   auto self = shared_from_this();
-  asio::async_write(socket_, asio::buffer(wbuf_), [self](error_code ec, std::size_t) {
+  auto written = [self](error_code ec, std::size_t) {
     self->writing_ = false;
     if (self->closed_) return;
     if (ec) return self->fail(store_errc::unavailable);
     self->flush();
-  });
+  };
+  if (tls_)
+    asio::async_write(*tls_, asio::buffer(wbuf_), std::move(written));
+  else
+    asio::async_write(socket_, asio::buffer(wbuf_), std::move(written));
 }
 
 void Connection::read_loop() {
   auto self = shared_from_this();
-  socket_.async_read_some(asio::buffer(rbuf_), [self](error_code ec, std::size_t n) {
+  auto got = [self](error_code ec, std::size_t n) {
     if (self->closed_) return;
     if (ec) return self->fail(store_errc::unavailable);
     if (auto perr = self->pipeline_.on_bytes(self->rbuf_.data(), n)) return self->fail(perr);
     if (self->closed_) return;
     self->flush();
     self->read_loop();
-  });
+  };
+  if (tls_)
+    tls_->async_read_some(asio::buffer(rbuf_), std::move(got));
+  else
+    socket_.async_read_some(asio::buffer(rbuf_), std::move(got));
 }
 
 void Connection::tick_loop() {

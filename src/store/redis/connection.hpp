@@ -1,6 +1,8 @@
 // One Redis connection: the thin Asio shell around a Pipeline. It resolves and connects with
-// a deadline, runs the handshake (AUTH, SELECT, CLIENT SETNAME, CLIENT ID for tail
-// connections, the caller's extra commands, then PING) pipelined in one write, and is open only
+// a deadline, for `rediss://` runs the TLS handshake (the certificate verified against the
+// host dialled, which is also the SNI), runs the Redis handshake (AUTH, SELECT, CLIENT SETNAME,
+// CLIENT ID for tail connections, ROLE under Sentinel, the caller's extra commands, then PING)
+// pipelined in one write, and is open only
 // once PING answered PONG (a server that wants AUTH answers NOAUTH to everything), then moves
 // bytes: every queued command is written as soon as the previous write
 // completes (so commands issued meanwhile leave together), every byte read goes to the
@@ -23,7 +25,13 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "forrealtime/redis_store.hpp"
+#include "store/redis/endpoint.hpp"
 #include "store/redis/pipeline.hpp"
+
+namespace boost::asio::ssl {
+template <typename Stream>
+class stream;
+}
 
 namespace forrealtime::redis {
 
@@ -33,6 +41,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   using Callback = Pipeline::Callback;
 
   struct Config {
+    /** Where to go when `target` is null (tests, tools). */
     RedisEndpoint endpoint;
     std::chrono::milliseconds connect_timeout{5000};
     std::chrono::milliseconds command_timeout{5000};
@@ -48,9 +57,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
       std::function<void(const redisReply*)> on_reply;
     };
     std::vector<Extra> handshake_extra;
+    /** The store's Endpoint: when set, `start` dials its current node with its TLS context,
+     *  checks `ROLE` when it requires a master, and reports a node that is not one. */
+    std::shared_ptr<const Endpoint> target;
   };
 
   Connection(boost::asio::io_context& ioc, Config config);
+  ~Connection();
 
   /** Connects and runs the handshake; `done` is called once. After a successful start,
    *  `on_lost` is called once if the connection fails (never after `close`). */
@@ -71,10 +84,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool is_open() const { return open_; }
   /** `CLIENT ID` from the handshake, -1 when unknown. */
   long long client_id() const { return client_id_; }
+  /** The node dialled (`host:port`), for logs. */
+  const RedisEndpoint& node() const { return config_.endpoint; }
 
  private:
   void fail(boost::system::error_code ec);
   void on_connected();
+  void on_tcp_connected();
   void read_loop();
   void tick_loop();
 
@@ -82,6 +98,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Config config_;
   boost::asio::ip::tcp::resolver resolver_;
   boost::asio::ip::tcp::socket socket_;
+  /** `rediss://`: TLS over `socket_`. */
+  std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
   boost::asio::steady_timer connect_timer_;
   boost::asio::steady_timer tick_timer_;
   Pipeline pipeline_;

@@ -1,6 +1,9 @@
 // The Redis Store: commands pipelined on one connection, and the live tail (tail_io.hpp, on
 // connections of its own).
 //
+// Connections go where the store's Endpoint says (endpoint.hpp: the URL's node, over TLS for
+// `rediss://`).
+//
 // Appends, ranges, latest ids and infos are the commands of store_ops.hpp (XADD; EXPIRE only
 // after an XADD that succeeded; the append script for idempotency keys). A call made on a
 // thread running a worker's loop (`add_worker`) is sent on that loop's command link
@@ -29,6 +32,7 @@
 #include "store/redis/command_link.hpp"
 #include "store/redis/commands.hpp"
 #include "store/redis/connection.hpp"
+#include "store/redis/endpoint.hpp"
 #include "store/redis/slot.hpp"
 #include "store/redis/store_ops.hpp"
 #include "store/redis/tail_io.hpp"
@@ -42,13 +46,14 @@ using boost::system::error_code;
 
 class Impl : public std::enable_shared_from_this<Impl> {
  public:
-  Impl(RedisOptions options, RedisEndpoint endpoint)
+  Impl(RedisOptions options, std::shared_ptr<Endpoint> target)
       : opt_(std::move(options)),
-        ep_(std::move(endpoint)),
+        target_(std::move(target)),
+        ep_(target_->current()),
         work_(asio::make_work_guard(ioc_)),
         retry_timer_(ioc_),
         backoff_(opt_.reconnect_min),
-        tail_(ioc_, opt_, ep_, [this](error_code ec) { go_down(ec); }) {
+        tail_(ioc_, opt_, target_, [this](error_code ec) { go_down(ec); }) {
     if (opt_.tail_keys_per_connection == 0) opt_.tail_keys_per_connection = 1;
     if (opt_.tail_count == 0) opt_.tail_count = 1;
   }
@@ -144,7 +149,7 @@ class Impl : public std::enable_shared_from_this<Impl> {
     for (auto& l : links_)
       if (&l->context() == &ioc) return;
     auto link = std::make_shared<CommandLink>(
-        ioc, ep_, opt_, "forrealtime-worker-" + std::to_string(links_.size()));
+        ioc, target_, opt_, "forrealtime-worker-" + std::to_string(links_.size()));
     links_.push_back(link);
     links_gen_.fetch_add(1, std::memory_order_release);
     asio::post(ioc, [link] { link->start(); });
@@ -213,6 +218,7 @@ class Impl : public std::enable_shared_from_this<Impl> {
     phase_ = Phase::connecting;
     Connection::Config cfg{ep_, opt_.connect_timeout, opt_.command_timeout, false,
                            "forrealtime-commands"};
+    cfg.target = target_;
     std::string load;
     encode_command(load, {"SCRIPT", "LOAD", append_script});
     cfg.handshake_extra.push_back({std::move(load), [this](const redisReply* r) {
@@ -298,7 +304,8 @@ class Impl : public std::enable_shared_from_this<Impl> {
   enum class Phase { connecting, up, down, stopping };
 
   RedisOptions opt_;
-  RedisEndpoint ep_;
+  std::shared_ptr<Endpoint> target_;
+  RedisEndpoint ep_;  // as at start, for logs
   asio::io_context ioc_{1};
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::thread thread_;
@@ -421,7 +428,10 @@ std::shared_ptr<Store> make_redis_store(RedisOptions options) {
           "share their stream's Redis Cluster slot (fine on a single Redis)",
           options.key_prefix);
   }
-  auto impl = std::make_shared<redis::Impl>(std::move(options), std::move(*ep));
+  // rediss://: the TLS context, its files loaded now (a missing CA file fails here).
+  auto tls = ep->tls ? redis::make_tls_context(options.tls) : nullptr;
+  auto target = std::make_shared<redis::Endpoint>(std::move(*ep), std::move(tls));
+  auto impl = std::make_shared<redis::Impl>(std::move(options), std::move(target));
   impl->start();
   return std::make_shared<redis::RedisStore>(std::move(impl));
 }

@@ -40,11 +40,16 @@ struct Tail::BatchIo {
 
 Tail::Tail(asio::io_context& ioc, const RedisOptions& options, const RedisEndpoint& endpoint,
            std::function<void(error_code)> on_lost)
+    : Tail(ioc, options, std::make_shared<Endpoint>(endpoint, nullptr), std::move(on_lost)) {}
+
+Tail::Tail(asio::io_context& ioc, const RedisOptions& options,
+           std::shared_ptr<const Endpoint> target, std::function<void(error_code)> on_lost)
     : ioc_(ioc),
       opt_(options),
-      ep_(endpoint),
+      target_(std::move(target)),
+      ep_(target_->current()),
       on_lost_(std::move(on_lost)),
-      tail_(options.tail_keys_per_connection, endpoint.db),
+      tail_(options.tail_keys_per_connection, ep_.db),
       retry_timer_(ioc),
       sweep_timer_(ioc),
       backoff_(options.reconnect_min) {
@@ -78,6 +83,7 @@ void Tail::connect() {
   phase_ = Phase::connecting;
   Connection::Config cfg{ep_, opt_.connect_timeout, opt_.command_timeout, false,
                          "forrealtime-tailread"};
+  cfg.target = target_;
   rd_ = std::make_shared<Connection>(ioc_, std::move(cfg));
   auto conn = rd_;
   rd_->start(
@@ -163,6 +169,7 @@ void Tail::use_mode(Mode m, std::string why) {
 void Tail::connect_subscriber() {
   Connection::Config cfg{ep_, opt_.connect_timeout, opt_.command_timeout, false,
                          "forrealtime-tailsub"};
+  cfg.target = target_;
   sub_ = std::make_shared<Connection>(ioc_, std::move(cfg));
   auto conn = sub_;
   sub_->start(
@@ -255,6 +262,14 @@ void Tail::schedule_reconnect() {
     if (ec || phase_ == Phase::stopping) return;
     connect();
   });
+}
+
+void Tail::reconnect_now() {
+  if (phase_ == Phase::idle || phase_ == Phase::stopping) return;
+  if (phase_ != Phase::down) go_down(store_errc::unavailable, false);
+  retry_timer_.cancel();
+  backoff_ = opt_.reconnect_min;
+  connect();
 }
 
 void Tail::stop() {
@@ -545,6 +560,7 @@ void Tail::connect_batch(BatchIo& io) {
   io.state = BatchIo::State::connecting;
   Connection::Config cfg{ep_, opt_.connect_timeout, opt_.command_timeout, true,
                          "forrealtime-tail-" + std::to_string(io.index)};
+  cfg.target = target_;
   io.conn = std::make_shared<Connection>(ioc_, std::move(cfg));
   auto conn = io.conn;
   io.conn->start(

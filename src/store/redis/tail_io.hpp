@@ -50,6 +50,10 @@ class Tail {
   /** `on_lost` hears every loss of a tail connection (the store drops its command connection
    *  too: a Redis that went away fails emits fast with `unavailable`, whichever connection
    *  noticed first). */
+  Tail(boost::asio::io_context& ioc, const RedisOptions& options,
+       std::shared_ptr<const Endpoint> target,
+       std::function<void(boost::system::error_code)> on_lost = {});
+  /** A fixed node, plain TCP. */
   Tail(boost::asio::io_context& ioc, const RedisOptions& options, const RedisEndpoint& endpoint,
        std::function<void(boost::system::error_code)> on_lost = {});
   ~Tail();
@@ -62,6 +66,9 @@ class Tail {
   void unwatch(std::string_view key);
   /** Closes everything; pending watches complete with `stopped`. */
   void stop();
+  /** Sentinel: the master moved. Drops every connection (as if lost) and reconnects to the
+   *  new one; watches resume from their positions. */
+  void reconnect_now();
 
   /** True while the tail, once started, has lost Redis (any thread). */
   bool down() const { return down_.load(std::memory_order_relaxed); }
@@ -111,7 +118,8 @@ class Tail {
 
   boost::asio::io_context& ioc_;
   RedisOptions opt_;
-  RedisEndpoint ep_;
+  std::shared_ptr<const Endpoint> target_;
+  RedisEndpoint ep_;  // as at construction: for logs, and the db
   TailSink* sink_ = nullptr;
   std::function<void(boost::system::error_code)> on_lost_;
   TailState tail_;

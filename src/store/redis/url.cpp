@@ -1,4 +1,4 @@
-// parse_redis_url: `redis://[[user]:password@]host[:port][/db]`, pure and strict, because a
+// parse_redis_url: `redis[s]://[[user]:password@]host[:port][/db]`, pure and strict, because a
 // wrong Redis URL must fail at start rather than connect somewhere unexpected. Boost.URL does
 // the RFC 3986 grammar and the percent-decoding; this file adds what a Redis URL allows on
 // top of it (the scheme, a database number as the whole path, no query or fragment, a port in
@@ -31,10 +31,12 @@ boost::system::result<RedisEndpoint> parse_redis_url(std::string_view url) {
   auto parsed = boost::urls::parse_uri(url);
   if (!parsed) return invalid();
   const auto& u = *parsed;
-  // The scheme as written (rediss:// is TLS, which is not supported), and an authority.
-  if (u.scheme() != "redis" || !u.has_authority() || u.has_query() || u.has_fragment())
+  // The scheme as written (rediss:// is TLS), and an authority.
+  if ((u.scheme() != "redis" && u.scheme() != "rediss") || !u.has_authority() || u.has_query() ||
+      u.has_fragment())
     return invalid();
   RedisEndpoint ep;
+  ep.tls = u.scheme() == "rediss";
 
   // Path: /db (an empty path or a lone '/' means db 0); as written, so "/%33" is refused.
   std::string_view path = u.encoded_path();

@@ -66,11 +66,25 @@ TEST(RedisUrl, Ipv6) {
   EXPECT_EQ(ep->port, 7000);
 }
 
+TEST(RedisUrl, RedissIsTlsWithTheSameParts) {
+  auto ep = parse_redis_url("rediss://app:pw@cache.example:6380/2");
+  ASSERT_TRUE(ep);
+  EXPECT_TRUE(ep->tls);
+  EXPECT_EQ(ep->user, "app");
+  EXPECT_EQ(ep->password, "pw");
+  EXPECT_EQ(ep->host, "cache.example");
+  EXPECT_EQ(ep->port, 6380);
+  EXPECT_EQ(ep->db, 2u);
+  ep = parse_redis_url("redis://h");
+  ASSERT_TRUE(ep);
+  EXPECT_FALSE(ep->tls);
+}
+
 TEST(RedisUrl, Rejects) {
-  for (auto bad :
-       {"", "redis:/h", "http://h", "rediss://h", "redis://", "redis://h:", "redis://h:0",
-        "redis://h:65536", "redis://h:12x", "redis://h/x", "redis://h/-1", "redis://:%zz@h",
-        "redis://[::1", "redis://[::1]x", "redis://h?db=1", "redis://@"})
+  for (auto bad : {"", "redis:/h", "http://h", "redis+tls://h", "REDISS://h", "rediss:/h",
+                   "redis://", "redis://h:", "redis://h:0", "redis://h:65536", "redis://h:12x",
+                   "redis://h/x", "redis://h/-1", "redis://:%zz@h", "redis://[::1",
+                   "redis://[::1]x", "redis://h?db=1", "redis://@"})
     EXPECT_FALSE(parse_redis_url(bad)) << bad;
   // What else a strict parser refuses: a raw '@' in the userinfo, a query or fragment after the
   // database, a database written with escapes or a sign, a host that decodes to a space or a
