@@ -16,6 +16,10 @@
 //   idle    connect in steps (e.g. 1000,10000,...); at each step RSS per connection and
 //           the time for one event to reach everyone (--reps events per step).
 //   replay  a subscriber misses --miss events and reconnects with last_ack_<channel>.
+//   hold    --connections subscribers to one channel, emitted to by someone else (the
+//           multi-gateway scale script, bench/scale.py): writes --ready-file when connected,
+//           records (seq, latency) of every delivery until --stop-file appears, writes them
+//           to --latency-out. Several processes on several gateways make one measurement.
 //   emit    POSTs on --emit-conns keep-alive connections, single or --batch B: closed loop
 //           (saturation), or with --emit-rate R open loop at R events/s; CPU per event of the
 //           server and of its helper (redis-server) from /proc, divided by events acknowledged.
@@ -46,6 +50,7 @@
 #include <deque>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <random>
@@ -115,6 +120,8 @@ struct Options {
   bool pipeline = false;
   int miss = 100;
   int pre = 10;
+  int source_base = 0;  // sources are 127.0.0.(1 + source_base) .. (source_base + sources)
+  std::string ready_file, stop_file, latency_out;  // hold mode
 };
 
 struct Url {
@@ -405,6 +412,7 @@ class LoadGen {
   int run_idle();
   int run_replay();
   int run_emit();
+  int run_hold();
   void write_rep(Json& j, double wall_s, const ProcSample& p0, const ProcSample& p1, double self0,
                  double events = 0);
   void write_common(Json& j);
@@ -432,6 +440,7 @@ class LoadGen {
   std::vector<SseEvent> evbuf_;
   std::mt19937_64 rng_{0x5eed};
   std::string replay_log_;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> hold_lat_;  // (seq, latency us)
 };
 
 void LoadGen::raise_fd_limit() {
@@ -563,6 +572,10 @@ void LoadGen::on_bench_event(Subscriber& s, const SseEvent& e, std::int64_t recv
   ++s.received;
   ++st_.received;
   st_.latency.add(recv_us - t);
+  if (o_.mode == "hold")
+    hold_lat_.emplace_back(static_cast<std::uint32_t>(seq),
+                           static_cast<std::uint32_t>(std::clamp<std::int64_t>(
+                               recv_us - t, 0, std::numeric_limits<std::uint32_t>::max())));
 }
 
 void LoadGen::on_sub_event(Subscriber& s, std::uint32_t events) {
@@ -1036,6 +1049,61 @@ int LoadGen::run_idle() {
   return 0;
 }
 
+// Hold: connect, say so through --ready-file (written whole, then renamed), take whatever
+// the channel gets until --stop-file exists, then write every delivery's (seq, latency).
+int LoadGen::run_hold() {
+  auto write_file = [](const std::string& path, const std::string& text) {
+    if (path.empty()) return;
+    std::string tmp = path + ".tmp";
+    if (FILE* f = std::fopen(tmp.c_str(), "w")) {
+      std::fwrite(text.data(), 1, text.size(), f);
+      std::fclose(f);
+      std::rename(tmp.c_str(), path.c_str());
+    }
+  };
+  auto t0 = mono_us();
+  bool all = connect_until(o_.connections,
+                           mono_us() + static_cast<std::int64_t>(o_.connect_timeout * 1e6));
+  double connect_s = (mono_us() - t0) / 1e6;
+  logf("hold: %lld ready, %lld failed in %.1f s", (long long)ready_count_,
+       (long long)connect_failed_, connect_s);
+  Json j;
+  j.open();
+  write_common(j);
+  j.num("ready", static_cast<double>(ready_count_));
+  j.num("failed", static_cast<double>(connect_failed_));
+  j.boolean("all", all);
+  j.num("connect_seconds", connect_s);
+  write_file(o_.ready_file, j.s + "}\n");
+  hold_lat_.reserve(static_cast<std::size_t>(ready_count_) * 8);
+  std::int64_t next_check = 0;
+  while (!past_deadline()) {
+    poll(20'000);
+    if (mono_us() >= next_check) {
+      next_check = mono_us() + 100'000;
+      if (!o_.stop_file.empty() && access(o_.stop_file.c_str(), F_OK) == 0) break;
+    }
+  }
+  std::int64_t still = 0;
+  for (auto& s : subs_)
+    if (s->c.ready && !s->c.dead) ++still;
+  j.num("still_connected", static_cast<double>(still));
+  j.num("closed_by_server", static_cast<double>(closed_by_server_));
+  j.num("received", static_cast<double>(st_.received));
+  j.num("duplicates", static_cast<double>(st_.duplicates));
+  j.num("other_events", static_cast<double>(st_.other_events));
+  j.boolean("timed_out", past_deadline());
+  j.close();
+  if (!o_.latency_out.empty()) {
+    std::string out;
+    out.reserve(hold_lat_.size() * 12);
+    for (auto [seq, us] : hold_lat_) out += std::to_string(seq) + " " + std::to_string(us) + "\n";
+    write_file(o_.latency_out, out);
+  }
+  std::printf("%s\n", j.s.c_str());
+  return 0;
+}
+
 int LoadGen::run_replay() {
   // Per rep a fresh channel: `pre` events live, disconnect, `miss` events, reconnect with
   // last_ack_<channel>, `pre` more events live; then check what came back.
@@ -1239,10 +1307,11 @@ int LoadGen::run() {
   emit_url_ = parse_url(o_.emit_url);
   raise_fd_limit();
   signal(SIGPIPE, SIG_IGN);
-  for (int i = 0; i < o_.sources && o_.sources > 1; ++i) {
+  for (int i = 0; i < o_.sources && (o_.sources > 1 || o_.source_base > 0); ++i) {
     sockaddr_in a{};
     a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(0x7f000001u + static_cast<std::uint32_t>(i));  // 127.0.0.1 + i
+    a.sin_addr.s_addr =
+        htonl(0x7f000001u + static_cast<std::uint32_t>(o_.source_base + i));  // 127.0.0.1 + i
     sources_.push_back(a);
   }
   if (o_.channel_prefix.empty()) {
@@ -1261,6 +1330,7 @@ int LoadGen::run() {
   if (o_.mode == "idle") return run_idle();
   if (o_.mode == "replay") return run_replay();
   if (o_.mode == "emit") return run_emit();
+  if (o_.mode == "hold") return run_hold();
   logf("unknown mode %s", o_.mode.c_str());
   return 2;
 }
@@ -1268,7 +1338,7 @@ int LoadGen::run() {
 void usage() {
   std::fprintf(
       stderr,
-      "usage: forrealtime-loadgen --mode stream|idle|replay|emit [options]\n"
+      "usage: forrealtime-loadgen --mode stream|idle|replay|emit|hold [options]\n"
       "  --sub-url URL        subscribe URL template, {ch} = channel (default %s)\n"
       "  --emit-url URL       emit URL template, {ch} = channel (default %s)\n"
       "  --emit-format F      json (forrealtime /api/emit body) | raw (data only, nchan/bare)\n"
@@ -1276,6 +1346,8 @@ void usage() {
       "  --order shuffled|sequential   --ready head|event   --sources N (127.0.0.1..N)\n"
       "  --steps a,b,c (idle) --miss M (replay) --batch B --emit-conns C (emit)\n"
       "  --emit-rate R        emit mode: R events/s open loop (0: closed loop, saturation)\n"
+      "  --source-base B      first source address is 127.0.0.(1+B)\n"
+      "  --ready-file F --stop-file F --latency-out F   hold mode (see bench/scale.py)\n"
       "  --pipeline on|off    pipeline emits, one connection per channel shard (keeps order)\n"
       "  --drain S --settle S --gap S --connect-timeout S --connect-concurrency N\n"
       "  --max-time S (hard bound, default 300) --server-pid P[,P] --aux-pid P[,P] --label L "
@@ -1366,6 +1438,14 @@ int main(int argc, char** argv) {
       o.miss = std::stoi(v);
     else if (k == "--pre")
       o.pre = std::stoi(v);
+    else if (k == "--source-base")
+      o.source_base = std::max(0, std::stoi(v));
+    else if (k == "--ready-file")
+      o.ready_file = v;
+    else if (k == "--stop-file")
+      o.stop_file = v;
+    else if (k == "--latency-out")
+      o.latency_out = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       usage();
@@ -1376,5 +1456,6 @@ int main(int argc, char** argv) {
     if (o.steps.empty()) o.steps = {o.connections};
     o.channels = 1;
   }
+  if (o.mode == "hold") o.channels = 1;
   return LoadGen(std::move(o)).run();
 }
