@@ -83,6 +83,24 @@ def tcp_mem_kib() -> int:
     return 0
 
 
+def redis_info(port: int) -> dict[str, str]:
+    """INFO clients + memory of the redis-server, as a dict."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+        c.sendall(b"INFO clients\r\nINFO memory\r\n")
+        data = b""
+        while data.count(b"used_memory:") < 1 or not data.endswith(b"\r\n"):
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    out = {}
+    for ln in data.decode(errors="replace").splitlines():
+        if ":" in ln and not ln.startswith("$"):
+            k, v = ln.split(":", 1)
+            out[k] = v
+    return out
+
+
 def pct(sorted_v: list[int], p: float) -> float:
     if not sorted_v:
         return float("nan")
@@ -197,6 +215,7 @@ class Run:
         gw_stat = [proc_stat(p.pid) for p, _ in gws]
         redis_stat = proc_stat(redis.pid)
         tcp = tcp_mem_kib()
+        info = redis_info(rport)
         out["connect"] = {
             "subscribers": connected, "failed": sum(int(r["failed"]) for r in ready),
             "wall_seconds": connect_wall, "per_loadgen_seconds": [r["connect_seconds"] for r in ready],
@@ -208,10 +227,13 @@ class Run:
             "gateway_kib_per_connection": gw_delta / connected if connected else None,
             "redis_rss_base_kib": base_redis, "redis_rss_kib": redis_stat[1],
             "kernel_tcp_mem_base_kib": base_tcp, "kernel_tcp_mem_kib": tcp,
+            "redis_connected_clients": int(info.get("connected_clients", "-1")),
+            "redis_used_memory": int(info.get("used_memory", "-1")),
         }
         # emits, through gateway 0 only
         cpu0 = [proc_stat(p.pid)[0] for p, _ in gws]
         rcpu0 = proc_stat(redis.pid)[0]
+        lcpu0 = [proc_stat(p.pid)[0] for p in lgs]
         busy0, wall0 = machine_busy(), time.monotonic()
         conn = http.client.HTTPConnection("127.0.0.1", gws[0][1], timeout=30)
         emits = []
@@ -230,6 +252,7 @@ class Run:
         out["memory"]["gateway_rss_after_events_kib"] = [proc_stat(p.pid)[1] for p, _ in gws]
         cpu1 = [proc_stat(p.pid)[0] for p, _ in gws]
         rcpu1 = proc_stat(redis.pid)[0]
+        lcpu1 = [proc_stat(p.pid)[0] for p in lgs]
         busy1, wall1 = machine_busy(), time.monotonic()
         stop_file.touch()
         for p in lgs:
@@ -271,6 +294,8 @@ class Run:
             "gateway_cpu_us_per_delivery": gw_cpu * 1e6 / deliveries if deliveries else None,
             "gateway_cpu_s_per_gateway": [c1 - c0 for c0, c1 in zip(cpu0, cpu1)],
             "redis_cpu_s": rcpu1 - rcpu0,
+            "loadgen_cpu_s": sum(lcpu1) - sum(lcpu0),
+            "loadgen_cpu_us_per_delivery": (sum(lcpu1) - sum(lcpu0)) * 1e6 / deliveries if deliveries else None,
             "machine_busy_pct_during_events": 100 * (busy1 - busy0) / (wall1 - wall0),
             "still_connected": sum(int(r["still_connected"]) for r in results if r),
             "closed_by_server": sum(int(r["closed_by_server"]) for r in results if r),
