@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/system/result.hpp>
 
@@ -40,8 +41,10 @@ struct RedisTlsOptions {
 };
 
 struct RedisOptions {
-  /** `redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS; see
-   *  `parse_redis_url`. */
+  /** `redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS (one Redis; see
+   *  `parse_redis_url`), or `redis-cluster://[user:password@]host[:port][,host[:port]...]`
+   *  (`rediss-cluster://` for TLS: a Redis Cluster through any of its nodes; see
+   *  `parse_redis_cluster_url`). */
   std::string url = "redis://127.0.0.1:6379";
   /** Used by `rediss://` URLs. */
   RedisTlsOptions tls;
@@ -78,6 +81,9 @@ struct RedisOptions {
   std::size_t max_watched_channels = 50000;
   /** `COUNT` of the tail's XREAD: entries read per key per round. */
   std::size_t tail_count = 1000;
+  /** Redis Cluster (`redis-cluster://` URLs): how often the slot map is asked again besides
+   *  when a MOVED, a lost node or a failed read says it changed. */
+  std::chrono::milliseconds cluster_refresh{5000};
   /** Reconnect backoff, doubling from min to max. */
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{5000};
@@ -102,9 +108,18 @@ struct RedisEndpoint {
  *  anything else. */
 boost::system::result<RedisEndpoint> parse_redis_url(std::string_view url);
 
-/** A Redis store; starts connecting at once (in the background). Throws
- *  `std::invalid_argument` when `options.url` does not parse or the TLS files cannot be loaded.
- *  Thread-safe. */
+/** Parses `redis[s]-cluster://[[user]:password@]host[:port][,host[:port]...]`: the seed nodes of a
+ *  Redis Cluster (any of its nodes; the store learns the others), each with the credentials
+ *  given once. No database number (a cluster has only 0). Pure; `errc::invalid_argument` on
+ *  anything else. */
+boost::system::result<std::vector<RedisEndpoint>> parse_redis_cluster_url(std::string_view url);
+
+/** A Redis store (a Redis Cluster store for a `redis-cluster://` URL: slot routing, a command
+ *  link per master and loop, MOVED/ASK, failover, a tail per master woken by keyspace
+ *  notifications, which every master must send: `notify-keyspace-events` with `K` and `t`, set
+ *  by the store with CONFIG SET when allowed); starts connecting at once (in the background).
+ * Throws `std::invalid_argument` when `options.url` does not parse or the TLS files cannot
+ *  be loaded. Thread-safe. */
 std::shared_ptr<Store> make_redis_store(RedisOptions options);
 
 }  // namespace forrealtime

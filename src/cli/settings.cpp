@@ -195,7 +195,8 @@ void add_serve_options(CLI::App& sv, ServeSettings& s) {
   sv.add_option("--config", s.config, "JSON config file (flags and env override it)");
   sv.add_option("--static", s.static_dir, "Serve files from this directory at /");
   sv.add_option("--redis", s.redis,
-                "Redis URL redis://[user:password@]host[:port][/db], rediss:// for TLS "
+                "Redis URL redis://[user:password@]host[:port][/db], rediss:// for TLS, "
+                "redis-cluster://[user:password@]host:port[,host:port...] for a Redis Cluster "
                 "(default: in-memory store)");
   sv.add_option("--key-prefix", s.key_prefix, "Prefix of the Redis stream keys");
   sv.add_option("--redis-tail-wakeup", s.redis_tail_wakeup,
@@ -492,8 +493,10 @@ bool validate(const ServeSettings& s, std::string& error) {
     return false;
   }
   if (!s.redis.empty() && !s.redis.starts_with("redis://") && !s.redis.starts_with("rediss://") &&
-      !s.redis.starts_with("unix://")) {
-    error = "redis must be a redis://, rediss:// or unix:// URL";
+      !s.redis.starts_with("unix://") && !s.redis.starts_with("redis-cluster://") &&
+      !s.redis.starts_with("rediss-cluster://")) {
+    error =
+        "redis must be a redis://, rediss://, unix://, redis-cluster:// or rediss-cluster:// URL";
     return false;
   }
   if (!s.schema.empty()) {

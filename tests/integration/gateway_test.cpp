@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 
+#include "cluster/redis_cluster.hpp"
 #include "forrealtime/stream_id.hpp"
 #include "redis/redis_server.hpp"
 #include "support/net.hpp"
@@ -24,11 +25,17 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// With FORREALTIME_TEST_STORE=redis, every gateway of this run uses one throwaway redis-server.
+// With FORREALTIME_TEST_STORE=redis, every gateway of this run uses one throwaway redis-server;
+// with FORREALTIME_TEST_STORE=redis-cluster, one throwaway Redis Cluster (3 + 3 nodes).
 class RedisEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
     const char* store = std::getenv("FORREALTIME_TEST_STORE");
+    if (store && std::string(store) == "redis-cluster") {
+      cluster_ = std::make_unique<forrealtime::testing::RedisCluster>();
+      setenv("FORREALTIME_TEST_REDIS_URL", cluster_->url().c_str(), 1);
+      return;
+    }
     if (!store || std::string(store) != "redis") return;
     server_ = std::make_unique<forrealtime::testing::RedisServer>();
     setenv("FORREALTIME_TEST_REDIS_URL", server_->url().c_str(), 1);
@@ -36,10 +43,12 @@ class RedisEnvironment : public ::testing::Environment {
   void TearDown() override {
     unsetenv("FORREALTIME_TEST_REDIS_URL");
     server_.reset();
+    cluster_.reset();
   }
 
  private:
   std::unique_ptr<forrealtime::testing::RedisServer> server_;
+  std::unique_ptr<forrealtime::testing::RedisCluster> cluster_;
 };
 const auto* const kRedisEnvironment = ::testing::AddGlobalTestEnvironment(new RedisEnvironment);
 

@@ -78,6 +78,13 @@ void CommandLink::info(std::string key, Store::InfoHandler handler) {
          std::move(handler));
 }
 
+void CommandLink::exec(std::function<void(const std::shared_ptr<Connection>&)> send,
+                       std::function<void(error_code)> fail) {
+  submit([send = std::move(send)](const std::shared_ptr<Connection>& c,
+                                  const std::function<void(error_code)>&) { send(c); },
+         std::move(fail));
+}
+
 // Commands issued during this loop turn leave together: the flush runs after the completions
 // that were already ready when the first command of the turn was issued.
 void CommandLink::flush_soon() {

@@ -63,6 +63,13 @@ class CommandLink : public std::enable_shared_from_this<CommandLink> {
   void range(std::string key, RangeQuery query, Store::RangeHandler handler);
   void latest(std::string key, Store::LatestHandler handler);
   void info(std::string key, Store::InfoHandler handler);
+  /** Redis Cluster routing: runs `send(connection)` as the calls above run theirs (now when
+   *  up, once connected when connecting); else calls `fail` with the state's error. Exactly one
+   *  of the two is called. */
+  void exec(std::function<void(const std::shared_ptr<Connection>&)> send,
+            std::function<void(boost::system::error_code)> fail);
+  /** The append script's SHA1 once loaded on this connection; empty: send it whole. */
+  const std::string& script_sha() const { return script_sha_; }
 
  private:
   enum class State { idle, connecting, up, down, stopped };

@@ -1,6 +1,8 @@
 // Encoding of the store's Redis commands and decoding of their replies (see commands.hpp).
 #include "store/redis/commands.hpp"
 
+#include "store/redis/cluster_topology.hpp"
+
 #include <charconv>
 
 namespace forrealtime::redis {
@@ -159,6 +161,16 @@ bool decode_entries(const redisReply* r, std::vector<StoredEntry>& out, StreamId
 
 boost::system::error_code error_of(const redisReply* r) {
   auto t = text(r);
+  // Redis Cluster: where to go instead (cluster_topology.hpp); the target waits in a
+  // thread-local for the handler this reply completes.
+  if (t.starts_with("MOVED ") || t.starts_with("ASK ")) {
+    auto& last = last_redirect();
+    last = parse_redirect(t, {});
+    if (last) return last->ask ? cluster_errc::ask : cluster_errc::moved;
+    return store_errc::protocol;
+  }
+  if (starts_with_ci(t, "TRYAGAIN")) return cluster_errc::tryagain;
+  if (starts_with_ci(t, "CLUSTERDOWN")) return cluster_errc::clusterdown;
   if (starts_with_ci(t, "LOADING") || starts_with_ci(t, "BUSY") ||
       starts_with_ci(t, "MASTERDOWN") || starts_with_ci(t, "TRYAGAIN") ||
       starts_with_ci(t, "READONLY"))

@@ -29,6 +29,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "forrealtime/redis_store.hpp"
+#include "store/redis/cluster_store.hpp"
 #include "store/redis/command_link.hpp"
 #include "store/redis/commands.hpp"
 #include "store/redis/connection.hpp"
@@ -416,6 +417,12 @@ class RedisStore final : public Store {
 }  // namespace redis
 
 std::shared_ptr<Store> make_redis_store(RedisOptions options) {
+  if (options.url.starts_with("redis-cluster://") || options.url.starts_with("rediss-cluster://")) {
+    auto seeds = parse_redis_cluster_url(options.url);
+    if (!seeds) throw std::invalid_argument("invalid Redis Cluster URL: " + options.url);
+    auto tls = seeds->front().tls ? redis::make_tls_context(options.tls) : nullptr;
+    return redis::make_cluster_store(std::move(options), std::move(*seeds), std::move(tls));
+  }
   auto ep = parse_redis_url(options.url);
   if (!ep) throw std::invalid_argument("invalid Redis URL: " + options.url);
   // A prefix with a lone `{` (or an empty `{}` first) moves the hash tag of our own keys: the

@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "store/redis/cluster_topology.hpp"
 #include "store/redis/commands.hpp"
 
 namespace forrealtime::redis {
@@ -15,8 +16,10 @@ using boost::system::error_code;
 void finish_append(const redisReply* r, error_code ec, const Store::AppendHandler& handler) {
   if (ec) return handler(ec);
   if (is_error(r)) {
-    spdlog::warn("redis: append refused: {}", text(r));
-    return handler(error_of(r));
+    auto code = error_of(r);
+    // Cluster redirections are routed, not failures.
+    if (code.category() != cluster_category()) spdlog::warn("redis: append refused: {}", text(r));
+    return handler(code);
   }
   auto id = decode_id(r);
   if (!id) return handler(error_code(store_errc::protocol));

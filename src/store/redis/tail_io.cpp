@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
+#include "store/redis/cluster_topology.hpp"
 #include "store/redis/commands.hpp"
 
 namespace forrealtime::redis {
@@ -359,6 +360,13 @@ void Tail::fetch_latest(TailWatch& w) {
       return;
     }
     auto latest = decode_latest(r.get());
+    if (!latest && on_moved_ && latest.error().category() == cluster_category()) {
+      // The slot left this node: the store moves the watch (waiters included) once its map
+      // says where to; meanwhile it waits.
+      w->waiters = std::move(waiters);
+      on_moved_();
+      return;
+    }
     if (!latest) {
       if (text(r.get()).starts_with("WRONGTYPE")) {
         spdlog::warn("redis: key {} is not a stream; its channel is not tailed", key);
@@ -371,6 +379,66 @@ void Tail::fetch_latest(TailWatch& w) {
     for (auto& a : waiters) a({});
   });
   rd_->flush();
+}
+
+// --- cluster
+// --------------------------------------------------------------------------------------
+
+void Tail::set_cluster(std::function<void()> on_moved) {
+  on_moved_ = std::move(on_moved);
+  tail_.set_one_slot(true);
+}
+
+std::vector<Tail::Handoff> Tail::release(const std::function<bool(std::string_view)>& leaves) {
+  std::vector<std::string> keys;
+  tail_.for_each([&](TailWatch& w) {
+    if (leaves(w.key)) keys.push_back(w.key);
+  });
+  std::vector<Handoff> out;
+  for (auto& key : keys) {
+    TailWatch* w = tail_.find(key);
+    Handoff h{key, w->count, w->position, std::move(w->waiters)};
+    w->waiters.clear();
+    w->count = 1;
+    std::vector<Store::ArmedHandler> none;
+    std::size_t b = tail_.remove_watcher(key, none);  // queues its UNSUBSCRIBE
+    if (b != TailState::none) mark_dirty(b);
+    out.push_back(std::move(h));
+  }
+  if (!out.empty()) schedule_flush();
+  return out;
+}
+
+void Tail::adopt(Handoff h) {
+  bool is_new = tail_.find(h.key) == nullptr;
+  TailWatch& w = tail_.add_watcher(h.key);
+  w.count += h.count - 1;
+  if (h.position) tail_.place(w, *h.position);
+  for (auto& a : h.waiters) w.waiters.push_back(std::move(a));
+  if (phase_ == Phase::idle) connect();
+  if (!up()) return;
+  if (!is_new && ready(w)) {
+    // Already watched here: read from the older position too (entries above it are
+    // delivered; the position never goes back, so nothing twice).
+    auto waiters = std::move(w.waiters);
+    w.waiters.clear();
+    for (auto& a : waiters) a({});
+    tail_.wake(w.key);
+    return schedule_flush();
+  }
+  begin(w);
+}
+
+void Tail::retry_pending() {
+  if (!up()) return;
+  for (auto& key : stalled_) tail_.wake(key);
+  stalled_.clear();
+  schedule_flush();
+  tail_.for_each([this](TailWatch& w) {
+    if (!w.position && !w.fetching && !w.parked && !w.over_cap && !w.waiters.empty() &&
+        w.sub == TailWatch::Sub::confirmed)
+      fetch_latest(w);
+  });
 }
 
 // --- wake-ups
@@ -442,6 +510,17 @@ void Tail::flush() {
 }
 
 void Tail::on_wake_read(const TailTicket& ticket, const redisReply* r) {
+  if (is_error(r) && on_moved_ &&
+      (text(r).starts_with("MOVED ") || text(r).starts_with("ASK ") ||
+       text(r).starts_with("TRYAGAIN") || text(r).starts_with("CLUSTERDOWN"))) {
+    // The slot is moving or moved, or the cluster is failing over: the store asks for the map,
+    // moves the watches whose slot left this node (the new tail reads from the position), and
+    // `retry_pending` reads again those that stayed.
+    tail_.abandon(ticket);
+    for (auto& [key, gen] : ticket) stalled_.push_back(key);
+    on_moved_();
+    return;
+  }
   if (is_error(r)) {
     tail_.abandon(ticket);
     spdlog::warn("redis: tail read failed: {}", text(r));

@@ -31,6 +31,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,6 +70,30 @@ class Tail {
   /** Sentinel: the master moved. Drops every connection (as if lost) and reconnects to the
    *  new one; watches resume from their positions. */
   void reconnect_now();
+
+  /** Redis Cluster: this tail reads one node; its wake-up reads name keys of one slot each,
+   *  and `on_moved` hears every MOVED/ASK a read or position fetch got (the slot left this
+   *  node: the store refreshes its map and moves the watches with `release`/`adopt`). */
+  void set_cluster(std::function<void()> on_moved);
+  /** A watch leaving this tail for another node's, with its count, its position (the last id
+   *  handed on, when known) and the watchers still waiting for it to be armed. */
+  struct Handoff {
+    std::string key;
+    std::size_t count = 0;
+    std::optional<StreamId> position;
+    std::vector<Store::ArmedHandler> waiters;
+  };
+  /** Removes every watch whose key `leaves` says (UNSUBSCRIBE is sent); a read in flight for
+   *  one of them is ignored when it comes back, so the new tail reads from `position`. */
+  std::vector<Handoff> release(const std::function<bool(std::string_view key)>& leaves);
+  /** Takes a watch over from another tail: read from its position once subscribed here (or
+   *  from the latest id when it had none yet). */
+  void adopt(Handoff h);
+  /** After the store's map changed: fetches again the positions of watches that stayed here
+   *  and were waiting (a fetch that met MOVED before the map said so). */
+  void retry_pending();
+  bool watches(std::string_view key) { return tail_.find(key) != nullptr; }
+  bool started() const { return phase_ != Phase::idle; }
 
   /** True while the tail, once started, has lost Redis (any thread). */
   bool down() const { return down_.load(std::memory_order_relaxed); }
@@ -144,6 +169,9 @@ class Tail {
   std::uint64_t refused_ = 0;
   std::chrono::steady_clock::time_point last_refusal_log_{};
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::function<void()> on_moved_;
+  /** Keys whose read met a cluster redirection or CLUSTERDOWN: read again after the map. */
+  std::vector<std::string> stalled_;
 };
 
 /** What `notify-keyspace-events` must be so that XADD on any key reaches a subscriber of its

@@ -1,6 +1,8 @@
 // The tail's bookkeeping (see tail_state.hpp).
 #include "store/redis/tail_state.hpp"
 
+#include "store/redis/slot.hpp"
+
 #include "store/redis/commands.hpp"
 
 namespace forrealtime::redis {
@@ -240,6 +242,9 @@ bool TailState::encode_wake_read(std::size_t max_keys, std::size_t count, std::s
     auto& [key, gen] = dirty_[taken];
     TailWatch* w = find(key, gen);
     if (!w || !w->dirty) continue;  // removed (or re-created) since it was woken
+    if (one_slot_ && !names.empty() && !w->in_flight && w->position && !w->parked &&
+        key_slot(w->key) != key_slot(names.front()))
+      break;  // the next read starts with it
     w->dirty = false;
     if (w->in_flight || !w->position || w->parked) continue;
     w->in_flight = true;

@@ -153,6 +153,9 @@ class TailState {
   /** Wakes every watch with a position (the sweep, the catch-up after a reconnect). */
   void wake_all();
   std::size_t dirty_count() const { return dirty_.size(); }
+  /** Redis Cluster: a wake-up read names keys of one slot only (a multi-key XREAD across slots
+   *  fails with CROSSSLOT); consecutive dirty keys of one slot still share a read. */
+  void set_one_slot(bool on) { one_slot_ = on; }
   /** `XREAD COUNT c STREAMS <up to max_keys dirty keys> <their positions>`, no BLOCK; the keys
    *  go in flight and into `ticket`. False when nothing is dirty. */
   bool encode_wake_read(std::size_t max_keys, std::size_t count, std::string& out,
@@ -185,6 +188,7 @@ class TailState {
   std::size_t keys_per_batch_;
   std::string channel_prefix_;
   bool batched_ = false;
+  bool one_slot_ = false;
   /** (UN)SUBSCRIBE not written yet, in order: true = subscribe. */
   std::vector<std::pair<bool, std::string>> sub_queue_;
   /** Per channel key: (UN)SUBSCRIBE sent or queued whose reply has not come. */
