@@ -131,6 +131,38 @@ def start_redis(server: Server) -> int:
     raise RuntimeError("redis-server did not start")
 
 
+def start_redis_cluster(server: Server, masters: int = 3) -> list[int]:
+    """A Redis Cluster of `masters` masters (no replicas: the bench measures the data path);
+    returns their ports. Their processes are the server's last `masters` ones."""
+    ports = []
+    for _ in range(masters):
+        port, bus = free_port(), free_port()
+        d = server.tmp / f"redis-{port}"
+        d.mkdir()
+        server.spawn(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                      "--appendonly", "no", "--dir", str(d), "--maxclients", "10000",
+                      "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                      "--cluster-port", str(bus), "--cluster-node-timeout", "2000"],
+                     f"redis-{port}.log")
+        ports.append(port)
+    for port in ports:
+        for _ in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.05)
+    subprocess.run(["redis-cli", "--cluster", "create", *[f"127.0.0.1:{p}" for p in ports],
+                    "--cluster-yes"], check=True, capture_output=True, timeout=60)
+    for _ in range(200):
+        states = [subprocess.run(["redis-cli", "-p", str(p), "cluster", "info"], capture_output=True,
+                                 text=True).stdout for p in ports]
+        if all("cluster_state:ok" in st for st in states):
+            return ports
+        time.sleep(0.05)
+    raise RuntimeError("the Redis Cluster did not reach cluster_state:ok")
+
+
 _ours_copy: Path | None = None
 
 
@@ -168,6 +200,7 @@ class Ours(Server):
     name, title = "ours", "ours (memory)"
     notes = "`forrealtime serve --threads 2`, embedded memory store"
     use_redis = False
+    cluster_masters = 0
     threads = 2
     extra_args: list[str] = []
 
@@ -179,7 +212,12 @@ class Ours(Server):
         args = [str(self.binary()), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--threads",
                 str(self.threads), "--history-max-length", str(HISTORY), *self.extra_args]
         self.redis_pid = None
-        if self.use_redis:
+        self.redis_pids: list[int] = []
+        if self.use_redis and self.cluster_masters:
+            ports = start_redis_cluster(self, self.cluster_masters)
+            self.redis_pids = [p.pid for p in self.procs[-self.cluster_masters:]]
+            args += ["--redis", "redis-cluster://" + ",".join(f"127.0.0.1:{p}" for p in ports)]
+        elif self.use_redis:
             rport = start_redis(self)
             self.redis_pid = self.procs[-1].pid
             args += ["--redis", f"redis://127.0.0.1:{rport}"]
@@ -188,6 +226,8 @@ class Ours(Server):
             raise RuntimeError("our gateway did not answer /healthz; see " + str(self.tmp / "ours.log"))
 
     def aux_pids(self) -> list[int]:
+        if self.redis_pids:
+            return self.redis_pids
         return [self.redis_pid] if self.redis_pid else []
 
 
@@ -195,6 +235,13 @@ class OursRedis(Ours):
     name, title = "ours-redis", "ours (redis)"
     notes = "`forrealtime serve --threads 2 --redis`, CPU and RSS of redis-server reported apart"
     use_redis = True
+
+
+class OursRedisCluster(OursRedis):
+    name, title = "ours-redis-cluster", "ours (redis cluster, 3 masters)"
+    notes = ("`forrealtime serve --threads 2 --redis redis-cluster://...` on a 3-master Redis Cluster "
+             "(no replicas), CPU and RSS of the three redis-servers summed and reported apart")
+    cluster_masters = 3
 
 
 class TsBaseline(Server):
@@ -362,7 +409,7 @@ _variants.append(variant(OursRedis, "-block128", "blocking reads, 128 keys", 2,
 _variants.append(variant(OursRedis, "-block16", "blocking reads, 16 keys", 2,
                          ["--redis-tail-wakeup", "blocking", "--redis-tail-batch", "16"]))
 
-SERVERS = {c.name: c for c in (Ours, OursRedis, OursBase, OursRedisBase, *_variants, TsBaseline, Nchan, NchanRedis,
+SERVERS = {c.name: c for c in (Ours, OursRedis, OursRedisCluster, OursBase, OursRedisBase, *_variants, TsBaseline, Nchan, NchanRedis,
                                   Bare)}
 
 # ------------------------------------------------------------------------------ scenarios
@@ -436,6 +483,17 @@ def scenario_cases(quick: bool, reps: int) -> dict[str, list[dict]]:
             dict(label="tail-private-2000-1000", args=["--mode", "stream", "--connections", 2000,
                                                        "--channels", 2000, "--rate", 1000,
                                                        "--duration", 5 if q else 30, "--order", "shuffled"]),
+        ],
+        # Redis Cluster against one Redis (issue 12), usually run as
+        # `--scenarios cluster --servers ours-redis,ours-redis-cluster`: emit throughput over
+        # 10,000 channels (closed loop, 16 connections), and delivery to 10,000 subscribers each on
+        # its own channel at 1,000 events/s.
+        "cluster": [
+            dict(label="cluster-emit-10000", args=["--mode", "emit", "--emit-conns", 16, "--channels", 10000,
+                                                   "--duration", 3 if q else 10]),
+            dict(label="cluster-private-10000-1000", args=["--mode", "stream", "--connections", 10000,
+                                                           "--channels", 10000, "--rate", 1000,
+                                                           "--duration", 5 if q else 20, "--order", "shuffled"]),
         ],
         "emit": [
             dict(label="emit-single", args=["--mode", "emit", "--emit-conns", 4, "--channels", 100,
@@ -824,6 +882,25 @@ class Report:
 
         if "cost" in cases or "cost-private" in cases or "tail-private" in cases:
             self.cost_section(cases)
+
+        if "cluster" in cases:
+            L += ["## Redis Cluster against one Redis (issue 12)", ""]
+            for c in cases["cluster"]:
+                lab = c["label"]
+                L += [f"### `{lab}`", ""]
+                if "emit" in lab:
+                    g = lambda path, lab=lab: (lambda s: runs_metric(self.res(lab, s), path))
+                    self.table([
+                        ("events/s accepted", g("events_per_s"), lambda v: fmt(v, digits=0)),
+                        ("request latency p50 (ms)", g("emit_latency.p50_ms"), fmt),
+                        ("request latency p99 (ms)", g("emit_latency.p99_ms"), fmt),
+                        ("failed", g("events_failed"), lambda v: fmt(v, digits=0)),
+                        ("server CPU %", g("server_cpu_pct"), lambda v: fmt(v, "%", 0)),
+                        ("+ redis-server(s) CPU %", g("aux_cpu_pct"), lambda v: fmt(v, "%", 0)),
+                        ("others' CPU % (noise)", g("others_cpu_pct"), lambda v: fmt(v, "%", 0)),
+                    ], target_col=False)
+                else:
+                    self.table(self.stream_rows(lab), target_col=False)
 
         L += ["## Raw data", "", "Every run's JSON and the load generator's log are under `bench/results/` "
               "(not committed).", ""]
