@@ -72,7 +72,8 @@ struct AuthDecision {
   /** When the grant ends (JWT exp, forward-auth ttl), in ms since the epoch; 0 for never. A
    *  stream opened on it ends then with the system event `grant_expired`. */
   std::uint64_t grant_expires_ms = 0;
-  /** The credential's subject when a JWT allowed it (its sub), else empty. */
+  /** The credential's subject: a JWT's sub, or the `subject` of the forward-auth answer that
+   *  allowed it; else empty. */
   std::string subject;
 };
 

@@ -120,6 +120,10 @@ struct Limits {
   std::size_t queue_hard_bytes = 4 * 1024 * 1024;
   /** Largest request body accepted by the gateway's emit endpoint (413 beyond). */
   std::size_t max_body_bytes = 1024 * 1024;
+  /** Bytes of events a stream replays when it starts (from its `last_ack_*`), 0 for no cap: at
+   *  the cap the stream ends with `reconnect` after the last whole event, and the client
+   *  resumes from its acks (docs/protocol.md 13.7). At least one event is always sent. */
+  std::size_t max_replay_bytes = 16 * 1024 * 1024;
 };
 
 /** The schema of event names and payloads. This one passes everything through; the typed

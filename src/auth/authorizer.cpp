@@ -150,7 +150,10 @@ struct Auth::Impl {
       using K = auth::ForwardDecision::Kind;
       switch (d.kind) {
         case K::allow:
-          co_return allow(d.ttl_secs ? core::now_ms() + d.ttl_secs * 1000 : 0);
+          if (op == Operation::admin && !d.admin)
+            co_return refuse(403, "the auth service did not grant admin ({\"admin\": true})", op);
+          co_return allow(d.ttl_secs ? core::now_ms() + d.ttl_secs * 1000 : 0,
+                          std::move(d.subject));
         case K::unauthenticated:
           co_return refuse(401, d.reason, op);
         case K::forbidden:

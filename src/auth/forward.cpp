@@ -39,6 +39,25 @@ ForwardDecision interpret_answer(unsigned status, std::string_view body) {
         secs = ttl->get_double();
       if (secs > 0) d.ttl_secs = secs > 86400 ? 86400 : static_cast<std::uint64_t>(secs);
     }
+  if (!ec && v.is_object())
+    if (auto* sub = v.get_object().if_contains("subject"); sub && !sub->is_null()) {
+      // A subject names whose streams an operator may end: one the service got wrong must not
+      // silently become no subject (or a subject that matches another), so it fails closed.
+      auto bad = [](std::string_view s) {
+        if (s.empty() || s.size() > 256) return true;
+        for (unsigned char c : s)
+          if (c < 0x20 || c == 0x7f) return true;
+        return false;
+      };
+      if (!sub->is_string() || bad(sub->get_string()))
+        return {K::unavailable, 0,
+                "the auth service answered a subject that is not a string of 1-256 printable "
+                "bytes"};
+      d.subject = std::string(sub->get_string());
+    }
+  if (!ec && v.is_object())
+    if (auto* admin = v.get_object().if_contains("admin"))
+      d.admin = admin->is_bool() && admin->get_bool();
   return d;
 }
 

@@ -22,13 +22,22 @@ struct ForwardDecision {
   std::uint64_t ttl_secs = 0;
   /** Why, for the log and the error body (never a credential). */
   std::string reason;
+  /** For allow: who the auth service says the client is (`{"subject": "..."}`), or empty. The
+   *  admin API ends the streams of a subject (POST /api/admin/subject/close). */
+  std::string subject;
+  /** For allow: the answer said `{"admin": true}`. An operator request (`"operation":"admin"`)
+   *  is allowed only then: a service written for channels, which answers 200 to an empty
+   *  channel list, must not make every signed-in user an operator. */
+  bool admin = false;
 };
 
 /** `{"operation": "...", "channels": [...]}`. */
 std::string forward_body(Operation op, std::span<const std::string> channels);
 
 /** Reads the upstream's answer: 2xx allows (a JSON body may carry `{"ttl": seconds}`, capped at
- *  a day; anything else in the body is ignored), 401 and 403 are passed on, everything else is
+ *  a day, and `{"subject": "..."}`, 1-256 bytes without control characters: a subject that is
+ *  not a string or not valid makes the answer `unavailable`; anything else in the body is
+ *  ignored), 401 and 403 are passed on, everything else is
  *  `unavailable` (the gateway fails closed with 503). */
 ForwardDecision interpret_answer(unsigned status, std::string_view body);
 

@@ -149,6 +149,7 @@ int serve(CLI::App& app, ServeSettings& s) {
   options.ping_interval = std::chrono::milliseconds(static_cast<long>(s.ping_interval_secs * 1000));
   options.limits.max_channels_per_connection = s.max_channels;
   options.limits.max_body_bytes = s.max_body_bytes;
+  options.limits.max_replay_bytes = s.max_replay_bytes;
   options.allow_origin = s.allow_origin;
   options.cors_origins = s.cors_origins;
 

@@ -93,6 +93,7 @@ const Vocabulary kVocabulary[] = {
     {"emit-rate", Kind::number},
     {"emit-burst", Kind::number},
     {"max-history-bytes", Kind::integer},
+    {"max-replay-bytes", Kind::integer},
     {"log-level", Kind::text, "LOG_LEVEL"},
     {"log-format", Kind::text, "LOG_FORMAT"},
 };
@@ -326,6 +327,10 @@ void add_serve_options(CLI::App& sv, ServeSettings& s) {
   sv.add_option("--max-history-bytes", s.max_history_bytes,
                 "A history answer stops before this many bytes (Forrealtime-Truncated: bytes; 0: "
                 "no cap)")
+      ->capture_default_str();
+  sv.add_option("--max-replay-bytes", s.max_replay_bytes,
+                "A stream's replay from its last_ack stops before this many bytes and the stream "
+                "ends with reconnect; the client resumes from its acks (0: no cap)")
       ->capture_default_str();
   sv.add_option("--log-level", s.log_level, "trace, debug, info, warn or error")
       ->capture_default_str();
@@ -658,6 +663,7 @@ boost::json::object effective_config(const ServeSettings& s) {
   o["emit_rate"] = number(s.emit_rate);
   o["emit_burst"] = number(s.emit_burst);
   o["max_history_bytes"] = s.max_history_bytes;
+  o["max_replay_bytes"] = s.max_replay_bytes;
   o["log_level"] = s.log_level;
   o["log_format"] = s.log_format;
   if (!s.postgres.is_null()) {

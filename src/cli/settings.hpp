@@ -90,6 +90,7 @@ struct ServeSettings {
   double emit_rate = 0;
   double emit_burst = 0;
   std::size_t max_history_bytes = 8 * 1024 * 1024;
+  std::size_t max_replay_bytes = 16 * 1024 * 1024;
 };
 
 /** The three spellings of one option: `--max-duration`, `FORREALTIME_MAX_DURATION`,

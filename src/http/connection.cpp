@@ -91,18 +91,37 @@ void limit_line(GatewayState& state, const std::string& line) {
   state.log().warn("{}", line);
 }
 
-// The key of an emit's rate bucket: its credential when it carries one (Authorization, the
-// `token` query parameter, the cookies), else the client's address. Only a hash is kept.
-std::uint64_t emit_key(const HttpRequest& req, const std::string& address) {
+// The keys of an emit's rate buckets (EmitLimiter): its credential when it carries one
+// (Authorization, the `token` query parameter, the cookies), and the client's address, an IPv6
+// address by its /64 (one host commonly has a whole /64 to pick from). Only hashes are kept;
+// the low bits tag the kind, so that no key is 0 (the limiter's overflow bucket).
+std::optional<std::uint64_t> credential_key(const HttpRequest& req) {
   std::hash<std::string_view> h;
+  auto tag = [](std::uint64_t v, std::uint64_t t) { return (v & ~std::uint64_t{7}) | t; };
   auto auth = req[bhttp::field::authorization];
-  if (!auth.empty()) return h(std::string_view(auth.data(), auth.size())) ^ 0x1;
+  if (!auth.empty()) return tag(h(std::string_view(auth.data(), auth.size())), 1);
   if (auto form = core::parse_form(core::query_of(std::string_view(req.target()))))
     for (auto& [k, v] : *form)
-      if (k == "token" && !v.empty()) return h(v) ^ 0x2;
+      if (k == "token" && !v.empty()) return tag(h(v), 2);
   auto cookie = req[bhttp::field::cookie];
-  if (!cookie.empty()) return h(std::string_view(cookie.data(), cookie.size())) ^ 0x3;
-  return h(address) ^ 0x4;
+  if (!cookie.empty()) return tag(h(std::string_view(cookie.data(), cookie.size())), 3);
+  return std::nullopt;
+}
+
+std::uint64_t address_key(const std::string& address) {
+  std::string_view a = address;
+  if (a.find(':') != std::string_view::npos) {
+    // The first four groups of an IPv6 address, as written by Asio (compressed, no brackets).
+    boost::system::error_code ec;
+    auto v6 = asio::ip::make_address_v6(address, ec);
+    if (!ec && !v6.is_v4_mapped()) {
+      auto bytes = v6.to_bytes();
+      for (std::size_t i = 8; i < bytes.size(); ++i) bytes[i] = 0;
+      auto prefix = asio::ip::address_v6(bytes).to_string();
+      return (std::hash<std::string_view>{}(prefix) & ~std::uint64_t{7}) | 4;
+    }
+  }
+  return (std::hash<std::string_view>{}(a) & ~std::uint64_t{7}) | 4;
 }
 
 // 429 for an emit over the rate (not logged per request: limit_line is).
@@ -234,7 +253,7 @@ asio::awaitable<void> serve_requests(GatewayState& state, Stream& stream, Listen
     std::optional<Reply> limited;
     if (opts.emit_rate > 0 && listener == Listener::main && req.method() == bhttp::verb::post &&
         route_label(path) == RouteLabel::emit)
-      if (auto wait = state.emit_limits.take(emit_key(req, address))) {
+      if (auto wait = state.emit_limits.take(credential_key(req), address_key(address))) {
         state.core.hub->metrics().hit(metrics::Limit::emit_rate);
         limit_line(state, "emit from " + address +
                               " refused: over emit_rate for its credential "
@@ -251,6 +270,9 @@ asio::awaitable<void> serve_requests(GatewayState& state, Stream& stream, Listen
       reply = co_await std::move(route_op);
     }
     state.ops.count(route_label(path), status_of(reply));
+    if (opts.emit_rate > 0 && !limited && listener == Listener::main &&
+        route_label(path) == RouteLabel::emit && status_of(reply) / 100 == 2)
+      if (auto key = credential_key(req)) state.emit_limits.granted(*key);
     bool keep = std::visit([](const auto& r) { return r.keep_alive(); }, reply);
     error_code wec;
     if (auto* res = std::get_if<HttpResponse>(&reply); res && req.method() == bhttp::verb::head) {

@@ -85,9 +85,12 @@ asio::awaitable<void> Handler::operator()(Request req, std::shared_ptr<SseSink> 
   head.headers.emplace_back("X-Accel-Buffering", "no");
   for (auto& h : cors) head.headers.push_back(h);
   auto& shard = core.hub->shard_for(sink->get_executor());
-  detail::StreamSettings settings{core.options.max_duration, core.options.limits.queue_soft_bytes,
-                                  core.options.limits.queue_hard_bytes, grant_expires_ms,
-                                  std::move(subject)};
+  detail::StreamSettings settings{core.options.max_duration,
+                                  core.options.limits.queue_soft_bytes,
+                                  core.options.limits.queue_hard_bytes,
+                                  grant_expires_ms,
+                                  std::move(subject),
+                                  core.options.limits.max_replay_bytes};
   auto session = std::make_shared<detail::SseSession>(*core.hub, shard, std::move(sink),
                                                       std::move(sub), settings);
   asio::dispatch(shard.executor(), [session, head = std::move(head)] { session->start(head); });

@@ -15,6 +15,7 @@
 #include "core/query.hpp"
 #include "http/authorize.hpp"
 #include "http/emit_body.hpp"
+#include "http/log_limit.hpp"
 #include "http/metrics.hpp"
 #include "http/ops.hpp"
 #include "http/state.hpp"
@@ -193,6 +194,12 @@ asio::awaitable<Reply> handle_history(const HttpRequest& req, GatewayState& stat
   if (truncated) {
     core.hub->metrics().hit(metrics::Limit::history_bytes);
     res.set("Forrealtime-Truncated", "bytes");
+    std::uint64_t suppressed = 0;
+    if (state.limit_lines.allow(suppressed)) {
+      if (suppressed) state.log().warn("{} lines about limits reached suppressed", suppressed);
+      state.log().info("history of '{}' cut at {} events, {} bytes (max_history_bytes {})",
+                       log_excerpt(h.channel), parts.size(), total, cap);
+    }
   }
   co_return res;
 }

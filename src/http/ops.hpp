@@ -79,7 +79,8 @@ boost::asio::awaitable<Reply> handle_admin_stats(const HttpRequest& req, Gateway
 boost::asio::awaitable<Reply> handle_admin_channels(const HttpRequest& req, GatewayState& state);
 boost::asio::awaitable<Reply> handle_admin_channel(const HttpRequest& req, GatewayState& state);
 boost::asio::awaitable<Reply> handle_admin_close(const HttpRequest& req, GatewayState& state);
-/** POST /api/admin/subject/close?subject=S: ends the streams a JWT with sub S opened. */
+/** POST /api/admin/subject/close?subject=S: ends the streams opened by subject S (a JWT's sub,
+ *  or the `subject` of a forward-auth answer). */
 boost::asio::awaitable<Reply> handle_admin_close_subject(const HttpRequest& req,
                                                          GatewayState& state);
 

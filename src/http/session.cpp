@@ -29,6 +29,22 @@ std::vector<std::optional<core::Replay>> replays_of(const core::SubscribeRequest
   return out;
 }
 
+// At most five lines a second about replay caps, whatever the number of streams hitting one.
+bool replay_line_allowed(std::uint64_t& suppressed) {
+  static std::atomic<std::uint64_t> second{0};
+  static std::atomic<std::uint32_t> used{0};
+  static std::atomic<std::uint64_t> dropped{0};
+  auto now = core::now_ms() / 1000;
+  auto s = second.load(std::memory_order_relaxed);
+  if (s != now && second.compare_exchange_strong(s, now)) used.store(0);
+  if (used.fetch_add(1) >= 5) {
+    dropped.fetch_add(1);
+    return false;
+  }
+  suppressed = dropped.exchange(0);
+  return true;
+}
+
 core::FramePtr error_frame() {
   return core::make_frame({}, core::sse_frame(core::error_json("the store is unavailable")));
 }
@@ -104,10 +120,11 @@ void SseSession::perform(Start::Actions actions) {
         enqueue_text(core::history_lost_json(channel, a.id, a.oldest));
         break;
       case Kind::deliver:
-        if (a.live)
-          push(a.live->frame);
-        else if (auto h = make_hub_entry(channel, *a.stored))
-          push(h->frame);
+        if (a.live) {
+          if (!deliver_start(a.live->frame)) return;
+        } else if (auto h = make_hub_entry(channel, *a.stored)) {
+          if (!deliver_start(h->frame)) return;
+        }
         break;
       case Kind::live:
         state_ = State::live;
@@ -129,6 +146,30 @@ void SseSession::perform(Start::Actions actions) {
     }
   }
   write_some();
+}
+
+bool SseSession::deliver_start(const core::FramePtr& frame) {
+  auto cap = settings_.max_replay_bytes;
+  auto size = frame->bytes.size();
+  if (cap && replayed_events_ && replayed_bytes_ + size > cap) {
+    // The client acked every event it got, per channel in order: it comes back from there, so
+    // a long backlog arrives in pieces of at most `cap` bytes and nothing is lost.
+    hub_.metrics().hit(metrics::Limit::replay_bytes);
+    std::uint64_t suppressed = 0;
+    if (replay_line_allowed(suppressed)) {
+      if (suppressed) hub_.logger().warn("{} lines about replay caps suppressed", suppressed);
+      hub_.logger().info(
+          "stream replay cut after {} events, {} bytes (max_replay_bytes {}); it gets "
+          "reconnect and resumes from its acks",
+          replayed_events_, replayed_bytes_, cap);
+    }
+    end_with(core::make_frame({}, core::sse_frame(core::reconnect_json(core::now_ms()))));
+    return false;
+  }
+  replayed_bytes_ += size;
+  ++replayed_events_;
+  push(frame);
+  return true;
 }
 
 void SseSession::read_page(std::uint32_t i, const RangeQuery& range) {

@@ -34,8 +34,11 @@ struct StreamSettings {
   /** When the subscriber's grant ends (ms since the epoch; 0: never): the stream then ends with
    *  `grant_expired` instead of `reconnect`. */
   std::uint64_t grant_expires_ms = 0;
-  /** The authenticated subject that opened the stream (a JWT's sub), or empty. */
+  /** The authenticated subject that opened the stream (a JWT's sub, a forward-auth answer's
+   *  subject), or empty. */
   std::string subject;
+  /** Bytes of events replayed at the start before the stream ends with `reconnect` (0: none). */
+  std::size_t max_replay_bytes = 0;
 };
 
 class SseSession final : public std::enable_shared_from_this<SseSession>,
@@ -81,6 +84,9 @@ class SseSession final : public std::enable_shared_from_this<SseSession>,
   /** Puts `retry:` in front of the stream's first frame. */
   void with_retry(core::FramePtr& frame);
   void finish();
+  /** Delivers one event of the start (a replayed or a held-back live one), unless it would take
+   *  the start past max_replay_bytes: then the stream ends with `reconnect` and false. */
+  bool deliver_start(const core::FramePtr& frame);
 
   std::shared_ptr<std::atomic<std::size_t>> streams_;
   Hub& hub_;
@@ -107,6 +113,8 @@ class SseSession final : public std::enable_shared_from_this<SseSession>,
   std::uint64_t deadline_ms_ = 0;      // max duration; 0 none
   std::uint64_t end_deadline_ms_ = 0;  // close by then even if the peer reads nothing
   std::size_t watched_ = 0;            // channels added to the hub
+  std::size_t replayed_bytes_ = 0;     // event bytes delivered while starting
+  std::size_t replayed_events_ = 0;
 };
 
 }  // namespace forrealtime::detail

@@ -47,7 +47,7 @@ struct GatewayState {
    *  Set by Gateway::start before any connection. */
   std::shared_ptr<TlsConfig> tls;
   /** GatewayOptions::emit_rate; unused when the rate is 0. */
-  RateLimiter emit_limits;
+  EmitLimiter emit_limits;
 
   spdlog::logger& log() const;
   /** The Access-Control-Allow-Origin every response carries; empty for none. */

@@ -24,11 +24,12 @@ enum class Limit : std::uint8_t {
   emit_rate,            // an emit over emit_rate per credential or address (429)
   header_timeout,       // a request head not read within header_timeout (closed)
   history_bytes,        // a history answer cut at max_history_bytes
+  replay_bytes,         // a stream's start cut at max_replay_bytes (reconnect)
   count_
 };
 inline constexpr std::array<std::string_view, static_cast<std::size_t>(Limit::count_)> limit_names{
-    "body_size",          "header_size", "channels_per_stream", "stream_queue", "connections",
-    "connections_per_ip", "emit_rate",   "header_timeout",      "history_bytes"};
+    "body_size",          "header_size", "channels_per_stream", "stream_queue",  "connections",
+    "connections_per_ip", "emit_rate",   "header_timeout",      "history_bytes", "replay_bytes"};
 
 /** The store operations timed (the `op` label of the store latency histogram). */
 enum class StoreOp : std::uint8_t { append, range, info, count_ };

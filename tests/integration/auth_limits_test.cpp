@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "support/jwt_mint.hpp"
 #include "support/net.hpp"
@@ -224,6 +225,85 @@ TEST(AuthLimits, HistoryAnswersStopAtTheByteCapAndPagingGetsEverything) {
   EXPECT_EQ(small.json().as_array().size(), 3u);
   EXPECT_EQ(small.headers.count("forrealtime-truncated"), 0u);
   EXPECT_GE(limit_hits(gw.port(), "history_bytes"), 1u);
+  EXPECT_NE(gw.log().find("cut at"), std::string::npos) << gw.log();
+  EXPECT_NE(gw.log().find("max_history_bytes 2000"), std::string::npos) << gw.log();
+}
+
+// A stream's replay is cut at --max-replay-bytes: the stream ends with `reconnect` after the
+// last whole event under the cap, the client comes back from its acks (as every client does after
+// `reconnect`), and the next replay goes on from there: every event once, in order, then live.
+TEST(AuthLimits, ReplayStopsAtTheByteCapAndTheClientResumesFromItsAck) {
+  GatewayProcess gw({"--max-replay-bytes", "2000"});
+  std::string pad(150, 'x');
+  auto first = emit(gw.port(), "big", "t.e", R"({"i":-1})");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i)
+    ids.push_back(
+        emit(gw.port(), "big", "t.e", R"({"i":)" + std::to_string(i) + R"(,"p":")" + pad + "\"}"));
+  std::vector<std::string> got;
+  std::string ack = first;
+  int connections = 0, cut = 0;
+  for (; connections < 30 && got.size() < ids.size(); ++connections) {
+    SseClient c(gw.port(), "/api/realtime?channel=big&last_ack_big=" + ack);
+    ASSERT_EQ(c.status(), 200);
+    std::size_t bytes = 0, events = 0;
+    bool reconnect = false;
+    while (auto e = c.next(2s)) {
+      auto& o = e->as_object();
+      if (o.contains("type")) {
+        if (o.at("type").as_string() == "reconnect") reconnect = true;
+        continue;
+      }
+      got.emplace_back(o.at("id").as_string());
+      ack = got.back();
+      bytes += boost::json::serialize(*e).size();
+      ++events;
+      if (got.size() == ids.size()) break;  // the last replay is under the cap: it stays open
+    }
+    EXPECT_GE(events, 1u) << "every connection makes progress";
+    EXPECT_LE(bytes, 2000u);
+    if (reconnect) {
+      ++cut;
+      EXPECT_TRUE(c.closed());
+    }
+  }
+  EXPECT_EQ(got, ids);
+  EXPECT_GE(cut, 2) << "20 events of ~200 bytes need several replays under a 2000-byte cap";
+  EXPECT_GE(limit_hits(gw.port(), "replay_bytes"), 2u);
+  EXPECT_NE(gw.log().find("max_replay_bytes"), std::string::npos) << gw.log();
+
+  // Under the cap: the replay is whole, the stream stays open and goes live.
+  SseClient small(gw.port(), "/api/realtime?channel=big&last_ack_big=" + ids[16]);
+  ASSERT_EQ(small.status(), 200);
+  std::vector<std::string> tail;
+  for (int i = 0; i < 3; ++i) {
+    auto e = small.next_user();
+    ASSERT_TRUE(e);
+    tail.emplace_back(e->at("id").as_string());
+  }
+  EXPECT_EQ(tail, std::vector<std::string>(ids.begin() + 17, ids.end()));
+  auto live = emit(gw.port(), "big", "t.e", R"({"live":true})");
+  auto e = small.next_user();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(std::string(e->at("id").as_string()), live);
+  EXPECT_FALSE(small.closed());
+}
+
+TEST(AuthLimits, NoReplayCapWhenZero) {
+  GatewayProcess gw({"--max-replay-bytes", "0"});
+  std::string pad(150, 'x');
+  auto first = emit(gw.port(), "big", "t.e", R"({"i":-1})");
+  for (int i = 0; i < 20; ++i) emit(gw.port(), "big", "t.e", R"({"p":")" + pad + "\"}");
+  SseClient c(gw.port(), "/api/realtime?channel=big&last_ack_big=" + first);
+  int n = 0;
+  while (n < 20)
+    if (auto e = c.next_user(2s))
+      ++n;
+    else
+      break;
+  EXPECT_EQ(n, 20);
+  EXPECT_FALSE(c.next(300ms)) << "no reconnect";
+  EXPECT_FALSE(c.closed());
 }
 
 TEST(AuthLimits, NoCapByDefault) {
@@ -259,6 +339,75 @@ std::string token(const std::string& realtime) {
 }
 
 }  // namespace
+
+// POST /api/emit from a chosen loopback address (127.0.0.x); the status.
+int emit_from(std::uint16_t port, const char* from, const std::string& headers) {
+  std::string body = R"({"channel":"rate","event":"t.e","data":{"n":2}})";
+  RawConn c(port, from);
+  c.send(
+      "POST /api/emit HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\nConnection: close\r\n" + headers + "\r\n" + body);
+  auto got = c.read("\r\n\r\n");
+  if (got.size() < 12 || got.compare(0, 9, "HTTP/1.1 ") != 0) return 0;
+  return std::stoi(got.substr(9, 3));
+}
+
+// An attacker who makes up a credential per request (to get a fresh bucket each time) is charged
+// to its address: 401s while the address has tokens, then 429, and the flood stores nothing and
+// costs no verification once limited. A client granted before keeps its own bucket on the same
+// address, and a client on another address is not concerned.
+TEST(AuthLimits, MadeUpCredentialsAreChargedToTheAddress) {
+  SecretFile secret;
+  GatewayProcess gw({"--jwt-secret-file", secret.path.string(), "--emit-rate", "0.2",
+                     "--emit-burst", "3", "--admin-token", "adm1n-t0ken-adm1n"});
+  auto good = "Authorization: Bearer " + token(R"({"emit":["rate"]})") + "\r\n";
+  EXPECT_EQ(emit_status(gw.port(), good), 200);  // costs its address one token
+  std::vector<int> statuses;
+  for (int i = 0; i < 8; ++i)
+    statuses.push_back(
+        emit_status(gw.port(), "Authorization: Bearer made-up-" + std::to_string(i) + "\r\n"));
+  EXPECT_EQ(statuses, (std::vector<int>{401, 401, 429, 429, 429, 429, 429, 429}));
+  // Valid tokens made afresh per request, or a valid one with junk added, are new credentials
+  // too: charged to the address, which is empty.
+  EXPECT_EQ(emit_status(gw.port(),
+                        "Authorization: Bearer " + token(R"({"emit":["rate"],"n":1})") + "\r\n"),
+            429);
+  EXPECT_EQ(emit_status(gw.port(), "Cookie: forrealtime_token=" + token(R"({"emit":["rate"]})") +
+                                       "; junk=1\r\n"),
+            429);
+  EXPECT_EQ(emit_status(gw.port(), ""), 429) << "no credential: the address";
+  // The granted client still works: its own bucket (two of three tokens left).
+  EXPECT_EQ(emit_status(gw.port(), good), 200);
+  EXPECT_EQ(emit_status(gw.port(), good), 200);
+  EXPECT_EQ(emit_status(gw.port(), good), 429);
+  // Another address, with a token never seen: its own address bucket.
+  auto other = "Authorization: Bearer " + token(R"({"emit":["rate"],"n":2})") + "\r\n";
+  EXPECT_EQ(emit_from(gw.port(), "127.0.0.2", other), 200);
+  EXPECT_EQ(emit_from(gw.port(), "127.0.0.2", other), 200);
+  // Only the granted emits were stored.
+  auto reader = "Authorization: Bearer " + token(R"({"subscribe":["rate"]})") + "\r\n";
+  EXPECT_EQ(http(gw.port(), "GET", "/api/history?channel=rate&limit=100", "", reader)
+                .json()
+                .as_array()
+                .size(),
+            5u);
+  EXPECT_GE(limit_hits(gw.port(), "emit_rate", "Authorization: Bearer adm1n-t0ken-adm1n\r\n"), 9u);
+  EXPECT_EQ(gw.log().find("made-up-"), std::string::npos);
+}
+
+// Without authorization every credential is "valid": inventing one per request still gets only
+// the address's burst.
+TEST(AuthLimits, WithoutAuthInventedCredentialsShareTheAddressRate) {
+  GatewayProcess gw({"--emit-rate", "0.2", "--emit-burst", "3"});
+  std::vector<int> statuses;
+  for (int i = 0; i < 6; ++i)
+    statuses.push_back(
+        emit_status(gw.port(), "Authorization: Bearer any-" + std::to_string(i) + "\r\n"));
+  EXPECT_EQ(statuses, (std::vector<int>{200, 200, 200, 429, 429, 429}));
+  // The first three are known now: each has its own bucket.
+  EXPECT_EQ(emit_status(gw.port(), "Authorization: Bearer any-0\r\n"), 200);
+  EXPECT_EQ(emit_from(gw.port(), "127.0.0.3", "Authorization: Bearer any-9\r\n"), 200);
+}
 
 TEST(AuthAdmin, MetricsAndAdminApiNeedTheAdminGrantOrTokenOnceAuthIsOn) {
   SecretFile secret;

@@ -593,3 +593,64 @@ TEST(AuthForward, StreamEndsWhenTheTtlRunsOut) {
   EXPECT_TRUE(expired);
   EXPECT_TRUE(c.closed());
 }
+
+// Issue 14's "end the streams of a token's subject" for forward auth: the auth service names the
+// subject in its answer, and the admin API ends that subject's streams and no one else's.
+TEST(AuthForward, SubjectOfTheAnswerLetsTheAdminEndItsStreams) {
+  AuthService svc;
+  const std::string admin = "Authorization: Bearer admin-secret-admin-secret\r\n";
+  GatewayProcess gw({"--auth-url", svc.url(), "--admin-token", "admin-secret-admin-secret"});
+  svc.answer(200, R"({"ttl":60,"subject":"ada"})");
+  SseClient ada(gw.port(), "/api/realtime?channel=room:1", 0, "HTTP/1.1", "Cookie: s=ada\r\n");
+  expect_stream(ada, {"room:1"});
+  svc.answer(200, R"({"subject":"bob"})");
+  SseClient bob(gw.port(), "/api/realtime?channel=room:1", 0, "HTTP/1.1", "Cookie: s=bob\r\n");
+  expect_stream(bob, {"room:1"});
+  svc.answer(200);
+  SseClient anon(gw.port(), "/api/realtime?channel=room:1", 0, "HTTP/1.1", "Cookie: s=x\r\n");
+  expect_stream(anon, {"room:1"});
+  // Ada's second stream: the decision comes from the cache, with its subject.
+  int calls = svc.calls();
+  SseClient ada2(gw.port(), "/api/realtime?channel=room:1", 0, "HTTP/1.1", "Cookie: s=ada\r\n");
+  expect_stream(ada2, {"room:1"});
+  EXPECT_EQ(svc.calls(), calls);
+
+  // Without the admin credential (a session cookie the service allows channels for is not one),
+  // nothing ends.
+  // The auth service allows channels for this cookie, but did not say admin: 403.
+  EXPECT_EQ(http(gw.port(), "POST", "/api/admin/subject/close?subject=ada", "", "Cookie: s=ada\r\n")
+                .status,
+            403);
+  EXPECT_NE(svc.last_request().find(R"({"operation":"admin","channels":[]})"), std::string::npos)
+      << svc.last_request();
+  auto r = http(gw.port(), "POST", "/api/admin/subject/close?subject=ada", "", admin);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("\"closed\":2"), std::string::npos) << r.body;
+  for (auto* c : {&ada, &ada2}) {
+    bool reconnect = false;
+    while (auto e = c->next(2s))
+      if (e->as_object().contains("type") && str(*e, "type") == "reconnect") reconnect = true;
+    EXPECT_TRUE(reconnect);
+    EXPECT_TRUE(c->closed());
+  }
+  // Bob's and the anonymous stream go on: an event still reaches them.
+  ASSERT_EQ(http(gw.port(), "POST", "/api/emit", R"({"channel":"room:1","event":"a.b","data":7})",
+                 "Cookie: s=x\r\n")
+                .status,
+            200);
+  for (auto* c : {&bob, &anon}) {
+    auto e = c->next(2s);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(str(*e, "event"), "a.b");
+  }
+}
+
+TEST(AuthForward, ABadSubjectInTheAnswerFailsClosed) {
+  AuthService svc;
+  GatewayProcess gw({"--auth-url", svc.url()});
+  svc.answer(200, R"({"subject":42})");
+  expect_refused(gw.port(), "/api/realtime?channel=room:1", 503, "Cookie: s=1\r\n");
+  svc.answer(200, R"({"subject":"ok"})");
+  SseClient c(gw.port(), "/api/realtime?channel=room:1", 0, "HTTP/1.1", "Cookie: s=1\r\n");
+  expect_stream(c, {"room:1"});
+}

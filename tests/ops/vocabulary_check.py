@@ -78,6 +78,7 @@ VALUES = {
     "emit-rate": ("2.5", 2.5, 2.5),
     "emit-burst": ("5", 5, 5),
     "max-history-bytes": ("4096", 4096, 4096),
+    "max-replay-bytes": ("65536", 65536, 65536),
     "log-level": ("debug", "debug", "debug"),
     "log-format": ("json", "json", "json"),
 }

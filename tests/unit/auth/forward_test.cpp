@@ -27,6 +27,34 @@ TEST(AuthForward, Answers) {
     EXPECT_EQ(interpret_answer(s, "").kind, K::unavailable) << s;
 }
 
+TEST(AuthForward, SubjectOfTheAnswer) {
+  auto d = interpret_answer(200, R"({"ttl":5,"subject":"ada"})");
+  EXPECT_EQ(d.kind, K::allow);
+  EXPECT_EQ(d.subject, "ada");
+  EXPECT_EQ(d.ttl_secs, 5u);
+  EXPECT_EQ(interpret_answer(200, R"({"ttl":5})").subject, "");
+  EXPECT_EQ(interpret_answer(200, R"({"subject":null})").kind, K::allow);
+  EXPECT_EQ(interpret_answer(200, R"({"subject":null})").subject, "");
+  EXPECT_EQ(interpret_answer(401, R"({"subject":"ada"})").subject, "");
+  // A subject the service got wrong fails closed rather than becoming none.
+  for (auto body : {R"({"subject":42})", R"({"subject":""})", R"({"subject":"a\nb"})",
+                    R"({"subject":"a\u0000b"})", R"({"subject":["ada"]})"})
+    EXPECT_EQ(interpret_answer(200, body).kind, K::unavailable) << body;
+  EXPECT_EQ(interpret_answer(200, "{\"subject\":\"" + std::string(257, 'x') + "\"}").kind,
+            K::unavailable);
+  EXPECT_EQ(interpret_answer(200, "{\"subject\":\"" + std::string(256, 'x') + "\"}").kind,
+            K::allow);
+}
+
+TEST(AuthForward, AdminOnlyWhenTheAnswerSaysSo) {
+  EXPECT_FALSE(interpret_answer(200, "").admin);
+  EXPECT_FALSE(interpret_answer(200, R"({"ttl":5})").admin);
+  EXPECT_FALSE(interpret_answer(200, R"({"admin":"true"})").admin);
+  EXPECT_FALSE(interpret_answer(200, R"({"admin":1})").admin);
+  EXPECT_FALSE(interpret_answer(403, R"({"admin":true})").admin);
+  EXPECT_TRUE(interpret_answer(200, R"({"admin":true})").admin);
+}
+
 TEST(AuthForward, CacheKeysDoNotCollide) {
   std::vector<std::string> ab{"a", "b"}, a_b{"a|1:b"};
   EXPECT_NE(cache_key(Operation::subscribe, ab, std::nullopt, std::nullopt),

@@ -65,3 +65,61 @@ TEST(RateLimiter, ManyOneOffKeysAreForgotten) {
   EXPECT_FALSE(r.take(1u << 30, t + 200s));
   EXPECT_TRUE(r.take(1u << 30, t + 200s));
 }
+
+TEST(RateLimiter, TheTableIsBoundedAndNewKeysOverItShareOneBucket) {
+  RateLimiter r(1, 2, 100);
+  auto t = RateLimiter::Clock::time_point{} + 1h;
+  // 100 keys in use (each took a token at the same instant: none can be pruned).
+  for (std::uint64_t k = 1; k <= 100; ++k) EXPECT_FALSE(r.take(k, t));
+  EXPECT_EQ(r.size(), 100u);
+  // Every new key now shares the overflow bucket: two go, the rest wait.
+  EXPECT_FALSE(r.take(1000, t));
+  EXPECT_FALSE(r.take(1001, t));
+  EXPECT_TRUE(r.take(1002, t));
+  EXPECT_TRUE(r.take(1003, t));
+  EXPECT_LE(r.size(), 101u);
+  // A known key keeps its own bucket.
+  EXPECT_FALSE(r.take(5, t));
+  EXPECT_TRUE(r.take(5, t));
+  // Once the old keys have refilled, they are dropped and new keys get their own buckets.
+  EXPECT_FALSE(r.take(2000, t + 10s));
+  EXPECT_FALSE(r.take(2000, t + 10s));
+  EXPECT_TRUE(r.take(2000, t + 10s));
+  EXPECT_FALSE(r.take(2001, t + 10s));
+}
+
+TEST(EmitLimiter, UngrantedCredentialsAreChargedToTheAddress) {
+  EmitLimiter l(1, 3);
+  auto t = RateLimiter::Clock::time_point{} + 1h;
+  const std::uint64_t ip = 4, good = 9;
+  // The granted client's first emit costs its address one token.
+  EXPECT_FALSE(l.take(good, ip, t));
+  l.granted(good);
+  // An attacker inventing a credential per request: the address's two tokens left, then 429.
+  EXPECT_FALSE(l.take(101, ip, t));
+  EXPECT_FALSE(l.take(109, ip, t));
+  for (std::uint64_t k = 117; k < 200; k += 8) EXPECT_TRUE(l.take(k, ip, t)) << k;
+  // So is a client without a credential on that address.
+  EXPECT_TRUE(l.take(std::nullopt, ip, t));
+  // The granted credential has its own bucket (its first emit took one of three), whoever else
+  // shares its address.
+  EXPECT_FALSE(l.take(good, ip, t));
+  EXPECT_FALSE(l.take(good, ip, t));
+  EXPECT_TRUE(l.take(good, ip, t));
+  // Another address is not concerned.
+  EXPECT_FALSE(l.take(301, 12, t));
+  // A credential refused before stays limited on its own even from a fresh address.
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(l.take(77, 20 + 8 * i, t)) << i;
+  EXPECT_TRUE(l.take(77, 100, t));
+}
+
+TEST(EmitLimiter, TheGrantedSetIsBounded) {
+  EmitLimiter l(1, 1, 10);
+  auto t = RateLimiter::Clock::time_point{} + 1h;
+  for (std::uint64_t k = 1; k <= 10; ++k) l.granted(k * 8 + 1);
+  EXPECT_FALSE(l.take(9, 4, t));  // granted: its own bucket, the address keeps its token
+  EXPECT_FALSE(l.take(std::nullopt, 4, t));
+  l.granted(1000 * 8 + 1);  // over the bound: the set starts over
+  EXPECT_TRUE(l.take(17, 4, t)) << "no longer known: charged to the (empty) address";
+  EXPECT_FALSE(l.take(1000 * 8 + 1, 12, t));
+}
