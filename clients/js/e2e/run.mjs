@@ -51,7 +51,7 @@ const result = spawnSync(
     "--test-reporter=spec",
     ...(process.env.FORREALTIME_E2E_ONLY
       ? process.env.FORREALTIME_E2E_ONLY.split(",").map((f) => join(here, f))
-      : [join(here, "demo.test.mjs"), join(here, "tabs.test.mjs")]),
+      : [join(here, "demo.test.mjs"), join(here, "tabs.test.mjs"), join(here, "auth.test.mjs")]),
   ],
   { stdio: "inherit", env: { ...process.env, FORREALTIME_BIN: resolve(bin) } },
 );
