@@ -3,15 +3,18 @@
 #   docker build -t forrealtime .
 #   docker run --rm -p 8787:8787 forrealtime                       # memory store
 #   docker run --rm -p 8787:8787 -e FORREALTIME_REDIS=redis://redis:6379 forrealtime
-# Stage 1 builds the Debian package with CPack; stage 2 installs that package on a slim
-# Debian 12 (so the image has exactly the package's dependencies and its system user) and runs
-# as that user. Settings: /etc/forrealtime/config.json, overridden by the environment
-# (FORREALTIME_HOST, FORREALTIME_PORT, FORREALTIME_REDIS, FORREALTIME_EMIT_TOKEN, ...) and by arguments after the image name.
+# Stage 1 builds the Debian package with CPack (the `release` preset, as CI builds it); stage 2
+# installs that package on a slim Debian 12 (so the image has exactly the package's dependencies,
+# its system user and its conffile) and runs as that user. Settings: /etc/forrealtime/config.json,
+# overridden by the environment (FORREALTIME_HOST, FORREALTIME_PORT, FORREALTIME_REDIS,
+# FORREALTIME_EMIT_TOKEN, ...) and by arguments after the image name.
+# tests/ops/image.sh builds this file with podman and runs the image (probes, user, health
+# check, emit and subscribe through the published port, SIGTERM).
 
 FROM debian:12-slim AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      g++ cmake ninja-build pkg-config dpkg-dev file \
+      g++ cmake ninja-build ccache pkg-config dpkg-dev file \
       libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev \
       libspdlog-dev libcli11-dev libhiredis-dev libvalijson-dev libpq-dev \
  && rm -rf /var/lib/apt/lists/*
@@ -23,13 +26,19 @@ COPY src src
 COPY packaging packaging
 COPY examples examples
 COPY web web
-RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      -DFORREALTIME_TESTS=OFF -DFORREALTIME_BENCH=OFF \
- && cmake --build build --target forrealtime-bin \
- && cd build && cpack -G DEB
+# The compiler cache: a BuildKit cache mount keeps it between builds. A build may hand in a
+# cache of its own instead (a volume, and --build-arg CCACHE_DIR=...): tests/ops/image.sh
+# passes the host's, so the objects CI's release build just compiled are reused (same compiler,
+# flags and, with CCACHE_BASEDIR, the same relative paths).
+ARG CCACHE_DIR=/root/.cache/ccache
+ENV CCACHE_BASEDIR=/src CCACHE_NOHASHDIR=1
+RUN --mount=type=cache,target=/root/.cache/ccache \
+    cmake --preset release -DFORREALTIME_TESTS=OFF -DFORREALTIME_BENCH=OFF >/dev/null \
+ && cmake --build --preset release --target forrealtime-bin \
+ && cd build/release && cpack -G DEB
 
 FROM debian:12-slim
-COPY --from=build /src/build/forrealtime_*.deb /tmp/
+COPY --from=build /src/build/release/forrealtime_*.deb /tmp/
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends /tmp/forrealtime_*.deb curl \
  && rm -rf /var/lib/apt/lists/* /tmp/forrealtime_*.deb
@@ -40,5 +49,5 @@ USER forrealtime:forrealtime
 EXPOSE 8787
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
-  CMD curl -fsS "http://127.0.0.1:${FORREALTIME_PORT}/livez" >/dev/null || exit 1
+  CMD curl -fsS --max-time 2 "http://127.0.0.1:${FORREALTIME_PORT}/livez" >/dev/null || exit 1
 ENTRYPOINT ["/usr/bin/forrealtime", "serve", "--config", "/etc/forrealtime/config.json"]

@@ -14,7 +14,8 @@ command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 if [ "$what" = test ]; then
   pkgs+=(redis-server redis-tools postgresql chromium procps psmisc clang libclang-rt-14-dev
         golang-go   # golang-go: the Go snippet in examples/go
-        nginx-light caddy openssl)  # the reverse-proxy recipes' test (tests/ops/proxy.sh)
+        nginx-light caddy openssl   # the reverse-proxy recipes' test (tests/ops/proxy.sh)
+        podman runc netavark iptables mmdebstrap)  # the container image's test (tests/ops/image.sh)
 fi
 
 missing=()

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The Dockerfile's structure, checked without docker (docker cannot run on the test machine):
+"""The Dockerfile's structure, checked without building it (tests/ops/image.sh builds and runs it):
 multi-stage (a named build stage, a Debian 12 slim final stage), the final stage runs as a
 non-root user, has a HEALTHCHECK on /livez, an ENTRYPOINT that serves, and every COPY source
 exists in the repository and is not excluded by .dockerignore; the build stage's CMake
@@ -103,4 +103,4 @@ if errors:
     sys.exit(1)
 print(f"Dockerfile: {len(stages)} stages, final {stages[-1][0]} as USER "
       f"{[r for w, r in stages[-1][2] if w == 'USER'][-1]}, HEALTHCHECK on /livez: ok "
-      "(structure only: docker cannot run here)")
+      "(structure; tests/ops/image.sh builds and runs it)")
