@@ -94,6 +94,7 @@ lane2=$!
 suite "C++ tests (release)" ctest --preset release -j2 --timeout 300 --no-tests=error
 suite "find_package(forrealtime) from an installed copy" tests/package/run.sh
 suite "Debian package: built by CPack, installed with apt, started as its user, purged" tests/ops/deb.sh
+suite "Container image: the Dockerfile built with podman and run (probes, non-root, HEALTHCHECK, emit/subscribe, drain)" tests/ops/image.sh
 if [ -x tests/integration/redis/interop/run.sh ]; then
   suite "Redis interop with TypeScript forrealtime" \
     env FORREALTIME_BIN="$root/build/release/src/cli/forrealtime" tests/integration/redis/interop/run.sh
