@@ -4,6 +4,9 @@
 //   1: pattern \0 channel \0 sub: a pattern without `*` and `{sub}` matches only itself, and a
 //      subject is literal (a `*` inside it never matches more than one channel).
 //   2: a request target: after redact_target, no `token` parameter keeps a value.
+//   3: a forward-auth answer (the next byte picks the status): only a 2xx allows; an allowing
+//      answer's ttl is at most a day and its subject is empty or 1-256 bytes without control
+//      characters; only an allowing answer can carry the admin flag.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -11,6 +14,7 @@
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
 
+#include "auth/forward.hpp"
 #include "auth/jwt.hpp"
 #include "auth/policy.hpp"
 #include "auth/token.hpp"
@@ -75,20 +79,42 @@ void redact(std::string_view in) {
       if (k == "token" && v != "REDACTED") std::abort();
 }
 
+void forward_answer(std::string_view in) {
+  if (in.empty()) return;
+  static constexpr unsigned kStatus[] = {200, 204, 299, 301, 401, 403, 404, 500, 503, 100};
+  unsigned status = kStatus[static_cast<unsigned char>(in[0]) % 10];
+  auto d = fa::interpret_answer(status, in.substr(1));
+  using K = fa::ForwardDecision::Kind;
+  bool ok = status >= 200 && status < 300;
+  if (d.kind == K::allow && !ok) std::abort();
+  if (d.kind != K::allow && d.admin) std::abort();
+  if (d.kind == K::unauthenticated && status != 401) std::abort();
+  if (d.kind == K::forbidden && status != 403) std::abort();
+  if (d.kind == K::allow) {
+    if (d.ttl_secs > 86400) std::abort();
+    if (d.subject.size() > 256) std::abort();
+    for (unsigned char c : d.subject)
+      if (c < 0x20 || c == 0x7f) std::abort();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 3) {
+  switch (data[0] % 4) {
     case 0:
       jwt(in);
       break;
     case 1:
       pattern(in);
       break;
-    default:
+    case 2:
       redact(in);
+      break;
+    default:
+      forward_answer(in);
   }
   return 0;
 }
