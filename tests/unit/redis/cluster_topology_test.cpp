@@ -97,6 +97,10 @@ TEST(ClusterTopology, ClusterUrls) {
     EXPECT_EQ(ep.user, "u");
     EXPECT_EQ(ep.password, "p@ss");
   }
+  auto tls = parse_redis_cluster_url("rediss-cluster://a:7000,b:7001");
+  ASSERT_TRUE(tls);
+  EXPECT_TRUE((*tls)[0].tls && (*tls)[1].tls);
+  EXPECT_FALSE((*one)[0].tls);
   for (std::string_view bad :
        {"redis://a:1", "redis-cluster://", "redis-cluster://a,,b", "redis-cluster://a,",
         "redis-cluster://a/1", "redis-cluster://a:1?x=1", "redis-cluster://a:99999"})
