@@ -73,6 +73,9 @@ collect() {  # collect KEY NAME: waits for a background step and reports it as a
 # The servers the tests start themselves (redis-server on free ports in temp dirs); nothing
 # here may be left running: each test stops what it started.
 export CTEST_OUTPUT_ON_FAILURE=1
+# Paths relative to the checkout in ccache's keys: the container image's build stage
+# (tests/ops/image.sh, the checkout at /src) then hits the objects of the release build here.
+export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 run_asan=1 run_tsan=1 run_js=1
 [ "${FORREALTIME_SKIP_ASAN:-0}" = 1 ] && run_asan=0
 [ "${FORREALTIME_SKIP_TSAN:-0}" = 1 ] && run_tsan=0
