@@ -185,6 +185,18 @@ def base_binary() -> Path | None:
     return Path(b) if b else None
 
 
+_base2_copy: Path | None = None
+
+
+def base2_binary() -> Path | None:
+    """FORREALTIME_BASE2_BIN: a second earlier build (servers `ours-base2`, `ours-redis-base2`),
+    so that a change is compared with two earlier commits in the same rounds."""
+    if _base2_copy is not None:
+        return _base2_copy
+    b = os.environ.get("FORREALTIME_BASE2_BIN")
+    return Path(b) if b else None
+
+
 def ours_supports_redis() -> bool:
     b = ours_binary()
     if not b.exists():
@@ -381,6 +393,22 @@ class OursRedisBase(OursRedis):
         return base_binary()
 
 
+class OursBase2(Ours):
+    name, title = "ours-base2", "ours before #2 (memory)"
+    notes = "the same flags as ours, on the gateway of `FORREALTIME_BASE2_BIN` (another earlier commit)"
+
+    def binary(self) -> Path:
+        return base2_binary()
+
+
+class OursRedisBase2(OursRedis):
+    name, title = "ours-redis-base2", "ours before #2 (redis)"
+    notes = "the same flags as ours (redis), on the gateway of `FORREALTIME_BASE2_BIN`"
+
+    def binary(self) -> Path:
+        return base2_binary()
+
+
 def variant(base: type, suffix: str, title: str, threads: int, extra: list[str] | None = None) -> type:
     """`ours*` with another thread count or flags: `ours-1t`, `ours-redis-ttl-base`, ..."""
     name = base.name + suffix
@@ -409,7 +437,8 @@ _variants.append(variant(OursRedis, "-block128", "blocking reads, 128 keys", 2,
 _variants.append(variant(OursRedis, "-block16", "blocking reads, 16 keys", 2,
                          ["--redis-tail-wakeup", "blocking", "--redis-tail-batch", "16"]))
 
-SERVERS = {c.name: c for c in (Ours, OursRedis, OursRedisCluster, OursBase, OursRedisBase, *_variants, TsBaseline, Nchan, NchanRedis,
+SERVERS = {c.name: c for c in (Ours, OursRedis, OursRedisCluster, OursBase, OursRedisBase, OursBase2, OursRedisBase2,
+                                  *_variants, TsBaseline, Nchan, NchanRedis,
                                   Bare)}
 
 # ------------------------------------------------------------------------------ scenarios
@@ -1011,14 +1040,17 @@ def main() -> int:
     for s in wanted:
         if s not in SERVERS:
             ap.error(f"unknown server {s}; known: {', '.join(SERVERS)}")
-        is_base = s.endswith("-base")
+        is_base = s.endswith("-base") or s.endswith("-base2")
         if s.startswith("ours") and not is_base and not ours_binary().exists():
             skipped[SERVERS[s].title] = f"{ours_binary()} does not exist (set FORREALTIME_BIN)"
             continue
         if s.startswith("ours-redis") and not is_base and not ours_supports_redis():
             skipped[SERVERS[s].title] = "`forrealtime serve --help` does not mention `--redis` yet"
             continue
-        if s.startswith("ours") and is_base and not (base_binary() and base_binary().exists()):
+        if s.endswith("-base2") and not (base2_binary() and base2_binary().exists()):
+            skipped[SERVERS[s].title] = "set FORREALTIME_BASE2_BIN to an earlier build to measure it"
+            continue
+        if s.endswith("-base") and not (base_binary() and base_binary().exists()):
             skipped[SERVERS[s].title] = "set FORREALTIME_BASE_BIN to an earlier build to measure it"
             continue
         servers.append(s)
@@ -1054,6 +1086,12 @@ def main() -> int:
             log(f"the earlier gateway: {os.environ['FORREALTIME_BASE_BIN']}")
             log(f"our gateway: {ours_binary()} (copied from "
                 f"{os.environ.get('FORREALTIME_BIN', ROOT / 'build/release/src/cli/forrealtime')})")
+        global _base2_copy
+        if base2_binary() and base2_binary().exists():
+            copy = Path(tmp) / "forrealtime-base2"
+            shutil.copy2(base2_binary(), copy)
+            _base2_copy = copy
+            log(f"the second earlier gateway: {os.environ['FORREALTIME_BASE2_BIN']}")
         # Rounds outermost: on a shared machine the load of others changes by the minute, so
         # each server gets one run of every case per round, in a rotated order, and the
         # medians are over rounds: noise lands on every column alike.
