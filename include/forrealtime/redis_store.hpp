@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <boost/system/result.hpp>
@@ -84,6 +85,16 @@ struct RedisOptions {
   /** Redis Cluster (`redis-cluster://` URLs): how often the slot map is asked again besides
    *  when a MOVED, a lost node or a failed read says it changed. */
   std::chrono::milliseconds cluster_refresh{5000};
+  /** Sentinel URLs: the sentinels' own credentials (`requirepass` on the sentinels); empty
+   *  password: none. */
+  std::string sentinel_user;
+  std::string sentinel_password;
+  /** After each append, `WAIT wait_replicas wait_timeout`: the append succeeds only once that
+   *  many replicas have it, so that an acknowledged event survives a failover; fewer within
+   *  the timeout completes with `store_errc::timeout` (stored on the master, maybe lost).
+   *  0: no WAIT (the default; what it costs is in bench/RESULTS.md). */
+  unsigned wait_replicas = 0;
+  std::chrono::milliseconds wait_timeout{1000};
   /** Reconnect backoff, doubling from min to max. */
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{5000};
@@ -102,6 +113,21 @@ struct RedisEndpoint {
   /** `rediss://`: TLS (see `RedisTlsOptions`). */
   bool tls = false;
 };
+
+/** What a Sentinel URL names: `redis+sentinel://[user:password@]host[:port][,host[:port]]...
+ *  /master-name[/db]` (`rediss+sentinel://`: TLS to the sentinels and to the nodes). The user
+ *  and password are those of the data nodes (the master); the sentinels' own, when they want
+ *  one, are `RedisOptions::sentinel_user`/`sentinel_password`. A port defaults to 26379. */
+struct RedisSentinelUrl {
+  std::vector<std::pair<std::string, std::uint16_t>> sentinels;
+  std::string master_name;
+  /** Credentials, db and TLS for the master (its host and port come from the sentinels). */
+  RedisEndpoint node;
+};
+
+/** Parses a `redis+sentinel://` or `rediss+sentinel://` URL. Pure; `errc::invalid_argument`
+ *  on anything else. */
+boost::system::result<RedisSentinelUrl> parse_redis_sentinel_url(std::string_view url);
 
 /** Parses `redis[s]://[[user]:password@]host[:port][/db]` (user and password percent-decoded,
  *  IPv6 hosts in brackets; `rediss` is TLS). Pure; fails with `errc::invalid_argument` on

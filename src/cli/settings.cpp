@@ -51,6 +51,9 @@ const Vocabulary kVocabulary[] = {
     {"redis-tls-cert", Kind::text},
     {"redis-tls-key", Kind::text},
     {"redis-tls-insecure-skip-verify", Kind::boolean},
+    {"redis-sentinel-password", Kind::text},
+    {"redis-wait-replicas", Kind::integer},
+    {"redis-wait-timeout", Kind::integer},
     {"memory-max-length", Kind::integer, nullptr, {"memory.max_length"}},
     {"memory-max-channels", Kind::integer, nullptr, {"memory.max_channels"}},
     {"memory-max-bytes", Kind::integer, nullptr, {"memory.max_bytes"}},
@@ -197,8 +200,9 @@ void add_serve_options(CLI::App& sv, ServeSettings& s) {
   sv.add_option("--static", s.static_dir, "Serve files from this directory at /");
   sv.add_option("--redis", s.redis,
                 "Redis URL redis://[user:password@]host[:port][/db], rediss:// for TLS, "
-                "redis-cluster://[user:password@]host:port[,host:port...] for a Redis Cluster "
-                "(default: in-memory store)");
+                "redis+sentinel://[user:password@]host:port,host:port/master-name[/db] for "
+                "Sentinel, redis-cluster://[user:password@]host:port[,host:port...] for a Redis "
+                "Cluster (default: in-memory store)");
   sv.add_option("--key-prefix", s.key_prefix, "Prefix of the Redis stream keys");
   sv.add_option("--redis-tail-wakeup", s.redis_tail_wakeup,
                 "How the Redis tail learns of new entries: auto (keyspace notifications, set "
@@ -218,6 +222,16 @@ void add_serve_options(CLI::App& sv, ServeSettings& s) {
   sv.add_flag("--redis-tls-insecure-skip-verify", s.redis_tls_insecure_skip_verify,
               "rediss://: do not verify the Redis server's certificate (insecure: anyone on the "
               "path can read and change the traffic)");
+  sv.add_option("--redis-sentinel-password", s.redis_sentinel_password,
+                "redis+sentinel://: the password of the sentinels (requirepass on them)");
+  sv.add_option("--redis-wait-replicas", s.redis_wait_replicas,
+                "After each emit, WAIT until this many replicas have it (an acknowledged event "
+                "survives a failover; fewer within --redis-wait-timeout answer 504); 0: no WAIT")
+      ->capture_default_str();
+  sv.add_option("--redis-wait-timeout", s.redis_wait_timeout,
+                "Milliseconds an emit waits for --redis-wait-replicas")
+      ->check(CLI::Range(1, 60000))
+      ->capture_default_str();
   sv.add_option("--memory-max-length", s.memory.max_length,
                 "In-memory store: events kept per channel when --history-max-length is 0 "
                 "(0: all)")
@@ -499,9 +513,11 @@ bool validate(const ServeSettings& s, std::string& error) {
   }
   if (!s.redis.empty() && !s.redis.starts_with("redis://") && !s.redis.starts_with("rediss://") &&
       !s.redis.starts_with("unix://") && !s.redis.starts_with("redis-cluster://") &&
-      !s.redis.starts_with("rediss-cluster://")) {
+      !s.redis.starts_with("rediss-cluster://") && !s.redis.starts_with("redis+sentinel://") &&
+      !s.redis.starts_with("rediss+sentinel://")) {
     error =
-        "redis must be a redis://, rediss://, unix://, redis-cluster:// or rediss-cluster:// URL";
+        "redis must be a redis://, rediss://, unix://, redis+sentinel://, rediss+sentinel://, "
+        "redis-cluster:// or rediss-cluster:// URL";
     return false;
   }
   if (!s.schema.empty()) {
@@ -622,6 +638,9 @@ boost::json::object effective_config(const ServeSettings& s) {
   o["redis_tls_cert"] = s.redis_tls_cert;
   o["redis_tls_key"] = s.redis_tls_key;
   o["redis_tls_insecure_skip_verify"] = s.redis_tls_insecure_skip_verify;
+  o["redis_sentinel_password"] = secret(s.redis_sentinel_password);
+  o["redis_wait_replicas"] = s.redis_wait_replicas;
+  o["redis_wait_timeout"] = s.redis_wait_timeout;
   o["memory_max_length"] = s.memory.max_length;
   o["memory_max_channels"] = s.memory.max_channels;
   o["memory_max_bytes"] = s.memory.max_bytes;

@@ -53,7 +53,7 @@ void CommandLink::append(std::string key, std::string record_key, std::string me
       [this, key = std::move(key), record = std::move(record_key), message = std::move(message),
        options](const std::shared_ptr<Connection>& c, Store::AppendHandler h) mutable {
         send_append(c, script_sha_, std::move(key), std::move(record), std::move(message), options,
-                    std::move(h));
+                    std::move(h), {options_.wait_replicas, options_.wait_timeout});
       },
       std::move(handler));
 }

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 
@@ -32,6 +33,11 @@ void Connection::start(Handler done, Handler on_lost) {
   done_ = std::move(done);
   on_lost_ = std::move(on_lost);
   auto self = shared_from_this();
+  if (config_.endpoint.host.empty()) {
+    // Sentinel, before any sentinel named the master: nowhere to go yet.
+    asio::post(ioc_, [self] { self->fail(store_errc::unavailable); });
+    return;
+  }
   connect_timer_.expires_after(config_.connect_timeout);
   connect_timer_.async_wait([self](error_code ec) {
     if (ec || self->closed_ || self->open_) return;
@@ -183,6 +189,20 @@ void Connection::on_connected() {
 }
 
 void Connection::expect(Callback cb, std::chrono::milliseconds extra) {
+  if (config_.target && config_.target->require_master()) {
+    // Sentinel: a write refused with READONLY means this node was demoted (a failover): the
+    // connection goes (it reconnects to the master the sentinels name) and they are asked.
+    cb = [weak = weak_from_this(), cb = std::move(cb)](Reply r, error_code ec) {
+      if (!ec && r && is_error(r.get()) && text(r.get()).starts_with("READONLY")) {
+        if (auto self = weak.lock()) {
+          spdlog::warn("redis {}:{}: READONLY: the node is no longer the master",
+                       self->config_.endpoint.host, self->config_.endpoint.port);
+          asio::post(self->ioc_, [self] { self->fail(store_errc::unavailable); });
+        }
+      }
+      cb(std::move(r), ec);
+    };
+  }
   pipeline_.expect(std::move(cb), Pipeline::Clock::now() + config_.command_timeout + extra);
 }
 
@@ -258,6 +278,8 @@ void Connection::fail(error_code ec) {
   bool was_open = open_;
   // Queued commands learn that Redis is gone, whatever the cause found here.
   close(store_errc::unavailable);
+  // Sentinel: the master may have moved; the monitor asks (at most every 200 ms).
+  if (config_.target && config_.target->require_master()) config_.target->report_stale();
   if (done)
     done(ec);
   else if (was_open && lost)

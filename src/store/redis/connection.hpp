@@ -8,6 +8,10 @@
 // completes (so commands issued meanwhile leave together), every byte read goes to the
 // pipeline. A clock tick times out late commands and drops a connection that stopped answering.
 //
+// Under Sentinel (the Endpoint requires a master), a failed connection and a READONLY reply (the
+// node was demoted; the connection is then dropped) are reported to the Endpoint, which has the
+// sentinels asked again.
+//
 // Everything runs on the owning io_context's single thread; nothing here is thread-safe.
 #pragma once
 

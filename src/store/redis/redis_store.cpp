@@ -2,7 +2,8 @@
 // connections of its own).
 //
 // Connections go where the store's Endpoint says (endpoint.hpp: the URL's node, over TLS for
-// `rediss://`).
+// `rediss://`; with `redis+sentinel://`, the master the sentinels name, sentinel.hpp: when it
+// moves, `master_moved` re-establishes the command connection, the workers' links and the tail).
 //
 // Appends, ranges, latest ids and infos are the commands of store_ops.hpp (XADD; EXPIRE only
 // after an XADD that succeeded; the append script for idempotency keys). A call made on a
@@ -34,6 +35,7 @@
 #include "store/redis/commands.hpp"
 #include "store/redis/connection.hpp"
 #include "store/redis/endpoint.hpp"
+#include "store/redis/sentinel.hpp"
 #include "store/redis/slot.hpp"
 #include "store/redis/store_ops.hpp"
 #include "store/redis/tail_io.hpp"
@@ -68,8 +70,16 @@ class Impl : public std::enable_shared_from_this<Impl> {
     }
   }
 
+  /** Sentinel: before `start`. */
+  void use_sentinel(RedisSentinelUrl url) {
+    target_->set_require_master(true);
+    sentinel_ =
+        std::make_shared<Sentinel>(ioc_, std::move(url), opt_, target_, [this] { master_moved(); });
+  }
+
   void start() {
     auto self = shared_from_this();
+    if (sentinel_) post([this] { sentinel_->start(); });
     post([this] { connect(); });
     thread_ = std::thread([self] { self->ioc_.run(); });
     thread_id_ = thread_.get_id();
@@ -120,7 +130,7 @@ class Impl : public std::enable_shared_from_this<Impl> {
                  Store::AppendHandler handler) {
     if (!up()) return handler(down_error());
     send_append(cmd_, script_sha_, std::move(key), std::move(record), std::move(message), o,
-                std::move(handler));
+                std::move(handler), {opt_.wait_replicas, opt_.wait_timeout});
     cmd_->flush();
   }
 
@@ -292,8 +302,26 @@ class Impl : public std::enable_shared_from_this<Impl> {
     });
   }
 
+  // Sentinel named another master: every connection goes there now. What was sent to the old
+  // one completes with `timeout` (it may have run), the rest with `unavailable`.
+  void master_moved() {
+    if (phase_ == Phase::stopping) return;
+    healthy_ = false;
+    if (auto c = std::move(cmd_)) c->close(store_errc::unavailable);
+    if (phase_ == Phase::up) lost_ = true;
+    phase_ = Phase::down;
+    retry_timer_.cancel();
+    backoff_ = opt_.reconnect_min;
+    connect();
+    tail_.reconnect_now();
+    std::lock_guard lock(workers_mu_);
+    for (auto& l : links_)
+      if (!l->removed) asio::post(l->context(), [l] { l->reconnect_now(); });
+  }
+
   void do_stop() {
     phase_ = Phase::stopping;
+    if (sentinel_) sentinel_->stop();
     healthy_ = false;
     retry_timer_.cancel();
     close_all(store_errc::stopped);
@@ -322,7 +350,8 @@ class Impl : public std::enable_shared_from_this<Impl> {
   std::string script_sha_;  // of the append script, from SCRIPT LOAD; empty: send it whole
   asio::steady_timer retry_timer_;
   std::chrono::milliseconds backoff_;
-  bool lost_ = false;  // went down after being up: the next up is a reconnect
+  bool lost_ = false;                   // went down after being up: the next up is a reconnect
+  std::shared_ptr<Sentinel> sentinel_;  // redis+sentinel:// only
   Tail tail_;
 
   // the workers' command links (any thread, under workers_mu_; links_gen_ tells threads that
@@ -423,7 +452,16 @@ std::shared_ptr<Store> make_redis_store(RedisOptions options) {
     auto tls = seeds->front().tls ? redis::make_tls_context(options.tls) : nullptr;
     return redis::make_cluster_store(std::move(options), std::move(*seeds), std::move(tls));
   }
-  auto ep = parse_redis_url(options.url);
+  std::optional<RedisSentinelUrl> sentinel;
+  boost::system::result<RedisEndpoint> ep;
+  if (options.url.starts_with("redis+sentinel:") || options.url.starts_with("rediss+sentinel:")) {
+    auto s = parse_redis_sentinel_url(options.url);
+    if (!s) throw std::invalid_argument("invalid Redis Sentinel URL: " + options.url);
+    ep = s->node;
+    sentinel = std::move(*s);
+  } else {
+    ep = parse_redis_url(options.url);
+  }
   if (!ep) throw std::invalid_argument("invalid Redis URL: " + options.url);
   // A prefix with a lone `{` (or an empty `{}` first) moves the hash tag of our own keys: the
   // idempotency record of an append may then sit in another cluster slot than its stream.
@@ -439,6 +477,7 @@ std::shared_ptr<Store> make_redis_store(RedisOptions options) {
   auto tls = ep->tls ? redis::make_tls_context(options.tls) : nullptr;
   auto target = std::make_shared<redis::Endpoint>(std::move(*ep), std::move(tls));
   auto impl = std::make_shared<redis::Impl>(std::move(options), std::move(target));
+  if (sentinel) impl->use_sentinel(std::move(*sentinel));
   impl->start();
   return std::make_shared<redis::RedisStore>(std::move(impl));
 }

@@ -26,11 +26,40 @@ void finish_append(const redisReply* r, error_code ec, const Store::AppendHandle
   handler(*id);
 }
 
+// The append's handler, behind a WAIT for the replicas once the append succeeded.
+Store::AppendHandler after_wait(const std::shared_ptr<Connection>& conn, WaitReplicas wait,
+                                Store::AppendHandler handler) {
+  return [weak = std::weak_ptr<Connection>(conn), wait,
+          handler = std::move(handler)](Store::Result<StreamId> r) mutable {
+    if (!r) return handler(std::move(r));
+    auto c = weak.lock();
+    // Stored on the master, not confirmed on the replicas: the outcome is not known.
+    if (!c || !c->is_open()) return handler(error_code(store_errc::timeout));
+    encode_command(c->out(),
+                   {"WAIT", std::to_string(wait.replicas), std::to_string(wait.timeout.count())});
+    c->expect(
+        [id = *r, wait, handler = std::move(handler)](Reply rep, error_code ec) {
+          long long acked = -1;
+          if (!ec && !is_error(rep.get()) && to_int(rep.get(), acked) &&
+              acked >= static_cast<long long>(wait.replicas))
+            return handler(id);
+          spdlog::warn(
+              "redis: append {} is on the master but {} of {} replicas acknowledged it within "
+              "{} ms; answering timeout",
+              id.to_string(), acked < 0 ? 0 : acked, wait.replicas, wait.timeout.count());
+          handler(error_code(store_errc::timeout));
+        },
+        wait.timeout);
+    c->flush();
+  };
+}
+
 }  // namespace
 
 void send_append(const std::shared_ptr<Connection>& conn, const std::string& script_sha,
                  std::string key, std::string record, std::string message, const AppendOptions& o,
-                 Store::AppendHandler handler) {
+                 Store::AppendHandler handler, WaitReplicas wait) {
+  if (wait.replicas > 0) handler = after_wait(conn, wait, std::move(handler));
   if (record.empty()) {
     append_xadd(conn->out(), key, message, o.max_length);
     if (o.expire_after_secs == 0) {

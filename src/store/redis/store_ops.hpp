@@ -14,6 +14,12 @@
 // written atomically with the XADD, in the stream's cluster slot; NOSCRIPT (script cache
 // flushed) re-sends the script whole, which is safe because it did not run.
 //
+// Waiting for replicas (`RedisOptions::wait_replicas`): once an append succeeded, `WAIT n t` on
+// the same connection (it covers every write the connection made before it); the append
+// completes with its id only when n replicas acknowledged within t, else with `timeout` (the
+// event is on the master but may not survive a failover). One more round trip, plus the
+// replication delay: measured in bench/RESULTS.md.
+//
 // Every function completes its handler exactly once, inside the connection's callbacks (on the
 // connection's thread). The caller checks that the connection is open before calling.
 #pragma once
@@ -26,11 +32,18 @@
 
 namespace forrealtime::redis {
 
+/** WAIT after each append: `replicas` 0 is none. */
+struct WaitReplicas {
+  unsigned replicas = 0;
+  std::chrono::milliseconds timeout{1000};
+};
+
 /** Sends one append. `record_key` empty: no idempotency key. `script_sha` empty: the script is
  *  sent whole when one is needed. */
 void send_append(const std::shared_ptr<Connection>& conn, const std::string& script_sha,
                  std::string key, std::string record_key, std::string message,
-                 const AppendOptions& options, Store::AppendHandler handler);
+                 const AppendOptions& options, Store::AppendHandler handler,
+                 WaitReplicas wait = {});
 void send_range(Connection& conn, std::string_view key, const RangeQuery& query,
                 Store::RangeHandler handler);
 void send_latest(Connection& conn, std::string_view key, Store::LatestHandler handler);

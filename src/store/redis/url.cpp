@@ -2,7 +2,9 @@
 // wrong Redis URL must fail at start rather than connect somewhere unexpected. Boost.URL does
 // the RFC 3986 grammar and the percent-decoding; this file adds what a Redis URL allows on
 // top of it (the scheme, a database number as the whole path, no query or fragment, a port in
-// 1..65535, a host without spaces or control characters).
+// 1..65535, a host without spaces or control characters). parse_redis_sentinel_url:
+// `redis[s]+sentinel://[userinfo@]host[:port],host[:port].../master-name[/db]`, each host checked
+// as a one-host URL.
 #include <charconv>
 
 #include <boost/url/parse.hpp>
@@ -76,6 +78,62 @@ boost::system::result<RedisEndpoint> parse_redis_url(std::string_view url) {
     ep.port = static_cast<std::uint16_t>(p);
   }
   return ep;
+}
+
+boost::system::result<RedisSentinelUrl> parse_redis_sentinel_url(std::string_view url) {
+  // The authority lists several hosts, which RFC 3986 does not allow, so the list is split here
+  // and each host is checked as the authority of a one-host URL (which also percent-decodes the
+  // userinfo once).
+  std::string_view scheme;
+  for (std::string_view s : {"redis+sentinel://", "rediss+sentinel://"})
+    if (url.starts_with(s)) scheme = s;
+  if (scheme.empty()) return invalid();
+  bool tls = scheme.starts_with("rediss");
+  std::string_view rest = url.substr(scheme.size());
+  auto slash = rest.find('/');
+  if (slash == std::string_view::npos) return invalid();  // the master name is required
+  std::string_view authority = rest.substr(0, slash);
+  std::string_view path = rest.substr(slash + 1);
+  std::string_view userinfo;
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) {
+    userinfo = authority.substr(0, at + 1);
+    authority = authority.substr(at + 1);
+  }
+  RedisSentinelUrl out;
+  // /master-name[/db]
+  auto name_end = path.find('/');
+  out.master_name = std::string(path.substr(0, name_end));
+  std::string_view db = name_end == std::string_view::npos ? "" : path.substr(name_end);
+  if (out.master_name.empty()) return invalid();
+  for (char c : out.master_name)
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f || c == '?' || c == '#' || c == '%')
+      return invalid();
+  while (!authority.empty()) {
+    auto comma = authority.find(',');
+    std::string_view host = authority.substr(0, comma);
+    authority = comma == std::string_view::npos ? "" : authority.substr(comma + 1);
+    if (host.empty() || (comma != std::string_view::npos && authority.empty())) return invalid();
+    // A host without a port gets the sentinels' default (a bracketed IPv6 address ends in ']').
+    auto after_bracket = host.starts_with('[') ? host.find(']') : 0;
+    if (after_bracket == std::string_view::npos) return invalid();
+    auto colon = host.find(':', after_bracket);
+    if (colon != std::string_view::npos && host.find(':', colon + 1) != std::string_view::npos)
+      return invalid();
+    std::string with_port(host);
+    if (host.back() == ']' || host.find(':') == std::string_view::npos) with_port += ":26379";
+    auto ep = parse_redis_url(std::string("redis://") + std::string(userinfo) + with_port +
+                              std::string(db));
+    if (!ep) return invalid();
+    out.sentinels.emplace_back(ep->host, ep->port);
+    if (out.sentinels.size() == 1) {
+      out.node = std::move(*ep);
+      out.node.host.clear();
+      out.node.port = 0;
+      out.node.tls = tls;
+    }
+  }
+  if (out.sentinels.empty()) return invalid();
+  return out;
 }
 
 }  // namespace forrealtime

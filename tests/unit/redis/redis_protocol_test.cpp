@@ -80,6 +80,31 @@ TEST(RedisUrl, RedissIsTlsWithTheSameParts) {
   EXPECT_FALSE(ep->tls);
 }
 
+TEST(RedisUrl, SentinelListsTheSentinelsTheMasterNameAndTheNodesCredentials) {
+  auto s =
+      parse_redis_sentinel_url("redis+sentinel://app:p%40w@s1:26380,10.0.0.2,[::1]:7/mymaster/3");
+  ASSERT_TRUE(s);
+  ASSERT_EQ(s->sentinels.size(), 3u);
+  EXPECT_EQ(s->sentinels[0], std::make_pair(std::string("s1"), std::uint16_t(26380)));
+  EXPECT_EQ(s->sentinels[1], std::make_pair(std::string("10.0.0.2"), std::uint16_t(26379)));
+  EXPECT_EQ(s->sentinels[2], std::make_pair(std::string("::1"), std::uint16_t(7)));
+  EXPECT_EQ(s->master_name, "mymaster");
+  EXPECT_EQ(s->node.user, "app");
+  EXPECT_EQ(s->node.password, "p@w");
+  EXPECT_EQ(s->node.db, 3u);
+  EXPECT_FALSE(s->node.tls);
+  EXPECT_TRUE(s->node.host.empty());  // the sentinels name it
+  s = parse_redis_sentinel_url("rediss+sentinel://h/m");
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->node.tls);
+  EXPECT_FALSE(s->node.has_password);
+  for (auto bad : {"redis+sentinel://h", "redis+sentinel://h/", "redis+sentinel:///m",
+                   "redis+sentinel://h,/m", "redis+sentinel://,h/m", "redis+sentinel://h:0/m",
+                   "redis+sentinel://h/m/x", "redis+sentinel://h/m?x=1", "redis://h/m",
+                   "redis+sentinel://h:1:2/m", "redis+sentinel://a@b@h/m"})
+    EXPECT_FALSE(parse_redis_sentinel_url(bad)) << bad;
+}
+
 TEST(RedisUrl, Rejects) {
   for (auto bad : {"", "redis:/h", "http://h", "redis+tls://h", "REDISS://h", "rediss:/h",
                    "redis://", "redis://h:", "redis://h:0", "redis://h:65536", "redis://h:12x",
