@@ -92,12 +92,17 @@ sanitizer_builds() {
 }
 sanitizer_builds &
 lane2=$!
+# Lane 3, in the background too: the container image (tests/ops/image.sh). Mostly downloads and
+# dpkg on a fresh machine (the debian:12-slim base made by mmdebstrap, apt in both stages: 10-15
+# minutes cold), and its build stage's compile is ccache hits from the release build above.
+image_name="Container image: the Dockerfile built with podman and run (probes, non-root, HEALTHCHECK, emit/subscribe, drain)"
+background image nice -n 5 tests/ops/image.sh &
+lane3=$!
 
 # Lane 1: everything that needs only the release build.
 suite "C++ tests (release)" ctest --preset release -j2 --timeout 300 --no-tests=error
 suite "find_package(forrealtime) from an installed copy" tests/package/run.sh
 suite "Debian package: built by CPack, installed with apt, started as its user, purged" tests/ops/deb.sh
-suite "Container image: the Dockerfile built with podman and run (probes, non-root, HEALTHCHECK, emit/subscribe, drain)" tests/ops/image.sh
 if [ -x tests/integration/redis/interop/run.sh ]; then
   suite "Redis interop with TypeScript forrealtime" \
     env FORREALTIME_BIN="$root/build/release/src/cli/forrealtime" tests/integration/redis/interop/run.sh
@@ -155,7 +160,8 @@ if [ $run_tsan = 1 ]; then
   fi
 fi
 collect fuzz "fuzz: libFuzzer on every parser of untrusted bytes and on the whole HTTP path"
-wait "$lane2"
+collect image "$image_name"
+wait "$lane2" "$lane3"
 echo "test.sh took $((SECONDS / 60)) min $((SECONDS % 60)) s"
 
 printf '\n'
