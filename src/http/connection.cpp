@@ -275,6 +275,11 @@ asio::awaitable<void> serve_requests(GatewayState& state, Stream& stream, Listen
       if (auto key = credential_key(req)) state.emit_limits.granted(*key);
     bool keep = std::visit([](const auto& r) { return r.keep_alive(); }, reply);
     error_code wec;
+    // The answer gets the idle timeout, not what is left of the header timeout (10 s from the
+    // request's first byte: a 64 MiB static file to a slow reader was cut there). A file goes
+    // out a piece at a time, each with a fresh deadline: a client that keeps reading is never
+    // cut, one that stops is dropped after the idle timeout.
+    lowest(stream).expires_after(opts.idle_timeout);
     if (auto* res = std::get_if<HttpResponse>(&reply); res && req.method() == bhttp::verb::head) {
       // A response to HEAD has no body (RFC 9110 section 9.3.2), whatever the handler put in
       // it (a 404 or 405 carries its JSON error): written, it would be read as the next
@@ -286,8 +291,15 @@ asio::awaitable<void> serve_requests(GatewayState& state, Stream& stream, Listen
       auto [e, wn] = co_await bhttp::async_write(stream, *res, use_tuple);
       wec = e;
     } else {
-      auto [e, wn] = co_await bhttp::async_write(stream, std::get<FileResponse>(reply), use_tuple);
-      wec = e;
+      bhttp::response_serializer<bhttp::file_body> sr{std::get<FileResponse>(reply)};
+      while (!sr.is_done()) {
+        lowest(stream).expires_after(opts.idle_timeout);
+        auto [e, wn] = co_await bhttp::async_write_some(stream, sr, use_tuple);
+        if (e) {
+          wec = e;
+          break;
+        }
+      }
     }
     if (wec || !keep) {
       error_code ignored;
