@@ -168,7 +168,7 @@ struct Auth::Impl {
     if (!had_credential) {
       auto first = auth::first_denied(policy, nullptr, aop, channels);
       co_return refuse(401,
-                       "a token is required to " + std::string(auth::to_string(aop)) + " '" +
+                       "a token is required for " + std::string(auth::to_string(aop)) + " on '" +
                            first.value_or("") + "'",
                        op);
     }
