@@ -106,6 +106,8 @@ suite "Debian package: built by CPack, installed with apt, started as its user, 
 if [ -x tests/integration/redis/interop/run.sh ]; then
   suite "Redis interop with TypeScript forrealtime" \
     env FORREALTIME_BIN="$root/build/release/src/cli/forrealtime" tests/integration/redis/interop/run.sh
+  suite "Redis Cluster interop with TypeScript forrealtime (ioredis Cluster)" \
+    env FORREALTIME_BIN="$root/build/release/src/cli/forrealtime" tests/integration/redis/interop/run_cluster.sh
 fi
 if [ $run_js = 1 ]; then
   suite "Typed events: TypeScript codegen under tsc, Zod schema file against the gateway" \

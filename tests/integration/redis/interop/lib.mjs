@@ -1,5 +1,7 @@
 // Helpers of the interop tests: the C++ gateway as a child process, a TypeScript forrealtime
 // 0.1.13 server (its `handle()` behind node:http), SSE collectors, and polling.
+// With REDIS_CLUSTER_NODES (host:port,... set by run_cluster.sh) every ioredis client is an
+// ioredis Cluster over those seeds, and REDIS_URL is the gateway's redis-cluster:// URL.
 import { spawn } from "node:child_process";
 import http from "node:http";
 import net from "node:net";
@@ -12,6 +14,16 @@ import { createIORedisAdapter } from "forrealtime/adapters/ioredis";
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 export const FORREALTIME_BIN = process.env.FORREALTIME_BIN;
 export const PREFIX = process.env.INTEROP_KEY_PREFIX ?? "interop:";
+export const CLUSTER_NODES = (process.env.REDIS_CLUSTER_NODES ?? "")
+  .split(",").filter(Boolean).map((n) => {
+    const i = n.lastIndexOf(":");
+    return { host: n.slice(0, i), port: Number(n.slice(i + 1)) };
+  });
+
+/** A new ioredis client: a Cluster client (cluster mode) on a cluster, else a plain one. */
+export function newRedis() {
+  return CLUSTER_NODES.length > 0 ? new Redis.Cluster(CLUSTER_NODES) : new Redis(REDIS_URL);
+}
 
 export const schema = {
   chat: { message: z.object({ text: z.string(), from: z.string() }) },
@@ -88,8 +100,9 @@ export async function startGateway({ port = 0 } = {}) {
 /** A TypeScript forrealtime server on the same Redis: `realtime` to emit and read history, and
  *  its SSE handler at `${url}/api/realtime`. */
 export async function startTsServer() {
-  const client = new Redis(REDIS_URL);
-  const reader = new Redis(REDIS_URL);
+  // The package's ioredis adapter as it is: it takes an ioredis Cluster unchanged.
+  const client = newRedis();
+  const reader = newRedis();
   const realtime = new Realtime({
     schema,
     redis: createIORedisAdapter(client, { prefix: PREFIX, reader }),
@@ -160,5 +173,5 @@ export async function emitViaGateway(gatewayUrl, channel, event, data) {
 }
 
 export function redisClient() {
-  return new Redis(REDIS_URL);
+  return newRedis();
 }
