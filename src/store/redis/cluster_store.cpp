@@ -70,7 +70,8 @@ struct Op {
   std::uint16_t slot = 0;
   /** A read: retried after a timeout too (an append with an unknown outcome is not). */
   bool repeatable = false;
-  std::function<void(CommandLink&, const std::shared_ptr<Connection>&, Handler)> send;
+  /** Writes the call's commands; `asking`: right after an ASKING (an ASK redirection). */
+  std::function<void(CommandLink&, const std::shared_ptr<Connection>&, bool asking, Handler)> send;
   Handler handler;
   int attempts = 0;
   Clock::time_point deadline;
@@ -642,7 +643,7 @@ void run(const std::shared_ptr<Router>& router, const std::shared_ptr<Op<R>>& op
           encode_command(c->out(), {"ASKING"});
           c->expect([](Reply, error_code) {});
         }
-        op->send(*l, c, std::move(*done));
+        op->send(*l, c, asking, std::move(*done));
       },
       [done](error_code ec) { (*done)(R(ec)); });
 }
@@ -670,10 +671,11 @@ class ClusterStore final : public Store {
     if (!options.idempotency_key.empty())
       record = idempotency_record_key(impl_->key_prefix(), channel, options.idempotency_key);
     op->send = [key = op->key, record = std::move(record), message = std::move(message),
-                options = std::move(options)](
-                   CommandLink& link, const std::shared_ptr<Connection>& c, AppendHandler h) {
+                options = std::move(options)](CommandLink& link,
+                                              const std::shared_ptr<Connection>& c, bool asking,
+                                              AppendHandler h) {
       // Copies: a redirected append is sent again.
-      send_append(c, link.script_sha(), key, record, message, options, std::move(h));
+      send_append(c, link.script_sha(), key, record, message, options, std::move(h), {}, asking);
     };
     op->handler = std::move(handler);
     start_op(*impl_, std::move(op));
@@ -683,7 +685,7 @@ class ClusterStore final : public Store {
     auto op = std::make_shared<Op<Result<std::vector<StoredEntry>>>>();
     op->key = impl_->key_of(channel);
     op->repeatable = true;
-    op->send = [key = op->key, query](CommandLink&, const std::shared_ptr<Connection>& c,
+    op->send = [key = op->key, query](CommandLink&, const std::shared_ptr<Connection>& c, bool,
                                       RangeHandler h) { send_range(*c, key, query, std::move(h)); };
     op->handler = std::move(handler);
     start_op(*impl_, std::move(op));
@@ -693,7 +695,7 @@ class ClusterStore final : public Store {
     auto op = std::make_shared<Op<Result<StreamId>>>();
     op->key = impl_->key_of(channel);
     op->repeatable = true;
-    op->send = [key = op->key](CommandLink&, const std::shared_ptr<Connection>& c,
+    op->send = [key = op->key](CommandLink&, const std::shared_ptr<Connection>& c, bool,
                                LatestHandler h) { send_latest(*c, key, std::move(h)); };
     op->handler = std::move(handler);
     start_op(*impl_, std::move(op));
@@ -703,9 +705,8 @@ class ClusterStore final : public Store {
     auto op = std::make_shared<Op<Result<StreamInfo>>>();
     op->key = impl_->key_of(channel);
     op->repeatable = true;
-    op->send = [key = op->key](CommandLink&, const std::shared_ptr<Connection>& c, InfoHandler h) {
-      send_info(*c, key, std::move(h));
-    };
+    op->send = [key = op->key](CommandLink&, const std::shared_ptr<Connection>& c, bool,
+                               InfoHandler h) { send_info(*c, key, std::move(h)); };
     op->handler = std::move(handler);
     start_op(*impl_, std::move(op));
   }

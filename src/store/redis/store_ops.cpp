@@ -54,11 +54,18 @@ Store::AppendHandler after_wait(const std::shared_ptr<Connection>& conn, WaitRep
   };
 }
 
+// ASKING before a command that follows an ASK-redirected one (see store_ops.hpp).
+void send_asking(Connection& conn, bool asking) {
+  if (!asking) return;
+  encode_command(conn.out(), {"ASKING"});
+  conn.expect([](Reply, error_code) {});
+}
+
 }  // namespace
 
 void send_append(const std::shared_ptr<Connection>& conn, const std::string& script_sha,
                  std::string key, std::string record, std::string message, const AppendOptions& o,
-                 Store::AppendHandler handler, WaitReplicas wait) {
+                 Store::AppendHandler handler, WaitReplicas wait, bool asking) {
   if (wait.replicas > 0) handler = after_wait(conn, wait, std::move(handler));
   if (record.empty()) {
     append_xadd(conn->out(), key, message, o.max_length);
@@ -74,13 +81,14 @@ void send_append(const std::shared_ptr<Connection>& conn, const std::string& scr
     // connection's next write (the read loop flushes after handing out replies), so the
     // EXPIREs of the appends answered by one read share one write.
     conn->expect([weak = std::weak_ptr<Connection>(conn), key = std::move(key),
-                  secs = o.expire_after_secs,
+                  secs = o.expire_after_secs, asking,
                   handler = std::move(handler)](Reply r, error_code ec) mutable {
       auto c = weak.lock();
       if (ec || !r || is_error(r.get()) || !c || !c->is_open())
         return finish_append(r.get(), ec, handler);
       auto id = decode_id(r.get());
       if (!id) return handler(error_code(store_errc::protocol));
+      send_asking(*c, asking);
       append_expire(c->out(), key, secs);
       c->expect(
           [key = std::move(key), id = *id, handler = std::move(handler)](Reply r, error_code ec) {
@@ -100,13 +108,14 @@ void send_append(const std::shared_ptr<Connection>& conn, const std::string& scr
                   window);
   conn->expect([weak = std::weak_ptr<Connection>(conn), key = std::move(key),
                 record = std::move(record), message = std::move(message), max_length = o.max_length,
-                secs = o.expire_after_secs, window,
+                secs = o.expire_after_secs, window, asking,
                 handler = std::move(handler)](Reply r, error_code ec) mutable {
     if (!ec && is_error(r.get()) && text(r.get()).starts_with("NOSCRIPT")) {
       // Redis lost its script cache (SCRIPT FLUSH, a restart, a failover): the script did not
       // run, so sending it whole (which caches it again) is safe.
       auto c = weak.lock();
       if (!c || !c->is_open()) return handler(error_code(store_errc::unavailable));
+      send_asking(*c, asking);
       append_scripted(c->out(), {}, key, record, message, max_length, secs, window);
       c->expect([handler = std::move(handler)](Reply r, error_code ec) {
         finish_append(r.get(), ec, handler);

@@ -20,6 +20,11 @@
 // event is on the master but may not survive a failover). One more round trip, plus the
 // replication delay: measured in bench/RESULTS.md.
 //
+// On a cluster, an append sent after `ASKING` (its slot is being migrated and the key is on the
+// importing node already: `asking`) sends `ASKING` again before each command that follows on its
+// own (the EXPIRE, the script re-sent after NOSCRIPT): the importing node serves a command of a
+// migrating slot only right after an ASKING, and answers MOVED back to the source otherwise.
+//
 // Every function completes its handler exactly once, inside the connection's callbacks (on the
 // connection's thread). The caller checks that the connection is open before calling.
 #pragma once
@@ -39,11 +44,12 @@ struct WaitReplicas {
 };
 
 /** Sends one append. `record_key` empty: no idempotency key. `script_sha` empty: the script is
- *  sent whole when one is needed. */
+ *  sent whole when one is needed. `asking`: the caller sent ASKING right before (a cluster's
+ *  ASK redirection), and every later command of this append is preceded by ASKING too. */
 void send_append(const std::shared_ptr<Connection>& conn, const std::string& script_sha,
                  std::string key, std::string record_key, std::string message,
-                 const AppendOptions& options, Store::AppendHandler handler,
-                 WaitReplicas wait = {});
+                 const AppendOptions& options, Store::AppendHandler handler, WaitReplicas wait = {},
+                 bool asking = false);
 void send_range(Connection& conn, std::string_view key, const RangeQuery& query,
                 Store::RangeHandler handler);
 void send_latest(Connection& conn, std::string_view key, Store::LatestHandler handler);

@@ -305,6 +305,15 @@ TEST(ClusterStore, SlotMigrationWhileEmitting) {
     if (m != src) dst = m;
   auto src_id = cluster.node_at(src).id, dst_id = cluster.node_at(dst).id;
 
+  // An idempotency record in the moving slot, migrated with its stream below.
+  AppendOptions idem;
+  idem.idempotency_key = "mig-1";
+  auto recorded = append(*store, "{mig}a", message("{mig}a", -2), idem);
+  ASSERT_TRUE(recorded) << recorded.error().message();
+  const std::string record_key = "forrealtime-idem:{mig}6:{mig}a:mig-1";  // slot.hpp
+  ClusterClient check(cluster.nodes()[0].port);
+  ASSERT_EQ(check.cmd({"EXISTS", record_key})->integer, 1);
+
   Emitter emitter{*store, channels};
   emitter.start();
   std::this_thread::sleep_for(300ms);
@@ -315,10 +324,33 @@ TEST(ClusterStore, SlotMigrationWhileEmitting) {
   ASSERT_EQ(reply_text(s.cmd({"CLUSTER", "SETSLOT", s_slot, "MIGRATING", dst_id}).r), "OK");
   // One key first: appends to it now get ASK (the slot is still the source's), the others are
   // still served by the source.
-  auto one =
-      s.cmd({"MIGRATE", "127.0.0.1", std::to_string(dst), "", "0", "5000", "KEYS", "{mig}a"});
+  auto one = s.cmd(
+      {"MIGRATE", "127.0.0.1", std::to_string(dst), "", "0", "5000", "KEYS", "{mig}a", record_key});
   ASSERT_EQ(reply_text(one.r), "OK");
-  std::this_thread::sleep_for(500ms);
+  std::this_thread::sleep_for(200ms);
+
+  // The commands that follow an ASK-redirected one on its own go after ASKING too: the EXPIRE
+  // of an append with an expiry (the key had no TTL; without ASKING the importing node answers
+  // MOVED and the TTL is never set), and the append script re-sent whole after NOSCRIPT (the
+  // importing node's script cache flushed; without ASKING: MOVED, ASK, NOSCRIPT, ... until the
+  // append gives up).
+  auto ttl = [&] {  // asked of the importing node, which answers after ASKING only
+    d.cmd({"ASKING"});
+    auto r = d.cmd({"TTL", "{mig}a"});
+    EXPECT_EQ(r->type, REDIS_REPLY_INTEGER) << reply_text(r.r);
+    return r->integer;
+  };
+  EXPECT_EQ(ttl(), -1);
+  AppendOptions expiring;
+  expiring.expire_after_secs = 600;
+  auto expired = append(*store, "{mig}a", message("{mig}a", -3), expiring);
+  ASSERT_TRUE(expired) << expired.error().message();
+  EXPECT_GT(ttl(), 500) << "the EXPIRE after an ASK-redirected XADD did not reach the key";
+  ASSERT_EQ(reply_text(d.cmd({"SCRIPT", "FLUSH"}).r), "OK");
+  auto repeated = append(*store, "{mig}a", message("{mig}a", -4), idem);
+  ASSERT_TRUE(repeated) << repeated.error().message();
+  EXPECT_EQ(*repeated, *recorded) << "the repeat stored a second event";
+  std::this_thread::sleep_for(300ms);
   std::vector<std::string> rest = {"MIGRATE", "127.0.0.1", std::to_string(dst), "", "0",
                                    "5000",    "KEYS"};
   rest.insert(rest.end(), moving.begin() + 1, moving.end());
