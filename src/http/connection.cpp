@@ -1,12 +1,15 @@
 // The accept loop and the connection session; see connection.hpp.
 #include "http/connection.hpp"
 
+#include <array>
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
@@ -20,6 +23,7 @@
 #include "forrealtime/socket_sink.hpp"
 #include "http/log_limit.hpp"
 #include "http/request_checks.hpp"
+#include "http/response_text.hpp"
 #include "http/router.hpp"
 #include "http/state.hpp"
 #include "http/tls.hpp"
@@ -178,6 +182,7 @@ asio::awaitable<void> serve_requests(GatewayState& state, Stream& stream, Listen
                                      std::shared_ptr<Slot> slot) {
   auto& opts = state.options;
   boost::beast::flat_buffer buffer;
+  std::string out;  // the answers' bytes, its capacity kept from one request to the next
   for (;;) {
     RequestParser parser;
     apply_limits(parser, state);
@@ -280,7 +285,19 @@ asio::awaitable<void> serve_requests(GatewayState& state, Stream& stream, Listen
     // out a piece at a time, each with a fresh deadline: a client that keeps reading is never
     // cut, one that stops is dropped after the idle timeout.
     lowest(stream).expires_after(opts.idle_timeout);
-    if (auto* res = std::get_if<HttpResponse>(&reply); res && req.method() == bhttp::verb::head) {
+    if (auto* res = std::get_if<HttpResponse>(&reply); res && plain_response(*res)) {
+      // One buffer, reused by the connection's requests: one write, no serializer. A response
+      // to HEAD has no body (RFC 9110 section 9.3.2), whatever the handler put in it (a 404 or
+      // 405 carries its JSON error): written, it would be read as the next response on a
+      // keep-alive connection. Found by fuzz_http.
+      out.clear();
+      append_head(*res, out);
+      std::array<asio::const_buffer, 2> bufs{asio::buffer(out), asio::const_buffer()};
+      if (req.method() != bhttp::verb::head) bufs[1] = asio::buffer(res->body());
+      auto [e, wn] = co_await asio::async_write(stream, bufs, use_tuple);
+      wec = e;
+    } else if (auto* res = std::get_if<HttpResponse>(&reply);
+               res && req.method() == bhttp::verb::head) {
       // A response to HEAD has no body (RFC 9110 section 9.3.2), whatever the handler put in
       // it (a 404 or 405 carries its JSON error): written, it would be read as the next
       // response on a keep-alive connection. Found by fuzz_http.
