@@ -128,6 +128,7 @@ int serve(CLI::App& app, ServeSettings& s) {
     ro.tls.cert_file = s.redis_tls_cert;
     ro.tls.key_file = s.redis_tls_key;
     ro.tls.insecure_skip_verify = s.redis_tls_insecure_skip_verify;
+    ro.sentinel_user = s.redis_sentinel_user;
     ro.sentinel_password = s.redis_sentinel_password;
     ro.wait_replicas = s.redis_wait_replicas;
     ro.wait_timeout = std::chrono::milliseconds(s.redis_wait_timeout);

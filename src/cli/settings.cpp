@@ -51,6 +51,7 @@ const Vocabulary kVocabulary[] = {
     {"redis-tls-cert", Kind::text},
     {"redis-tls-key", Kind::text},
     {"redis-tls-insecure-skip-verify", Kind::boolean},
+    {"redis-sentinel-user", Kind::text},
     {"redis-sentinel-password", Kind::text},
     {"redis-wait-replicas", Kind::integer},
     {"redis-wait-timeout", Kind::integer},
@@ -222,8 +223,11 @@ void add_serve_options(CLI::App& sv, ServeSettings& s) {
   sv.add_flag("--redis-tls-insecure-skip-verify", s.redis_tls_insecure_skip_verify,
               "rediss://: do not verify the Redis server's certificate (insecure: anyone on the "
               "path can read and change the traffic)");
+  sv.add_option("--redis-sentinel-user", s.redis_sentinel_user,
+                "redis+sentinel://: the sentinels' own ACL user (with --redis-sentinel-password)");
   sv.add_option("--redis-sentinel-password", s.redis_sentinel_password,
-                "redis+sentinel://: the password of the sentinels (requirepass on them)");
+                "redis+sentinel://: the password of the sentinels (requirepass on them, or of "
+                "--redis-sentinel-user)");
   sv.add_option("--redis-wait-replicas", s.redis_wait_replicas,
                 "After each emit, WAIT until this many replicas have it (an acknowledged event "
                 "survives a failover; fewer within --redis-wait-timeout answer 504); 0: no WAIT")
@@ -638,6 +642,7 @@ boost::json::object effective_config(const ServeSettings& s) {
   o["redis_tls_cert"] = s.redis_tls_cert;
   o["redis_tls_key"] = s.redis_tls_key;
   o["redis_tls_insecure_skip_verify"] = s.redis_tls_insecure_skip_verify;
+  o["redis_sentinel_user"] = s.redis_sentinel_user;
   o["redis_sentinel_password"] = secret(s.redis_sentinel_password);
   o["redis_wait_replicas"] = s.redis_wait_replicas;
   o["redis_wait_timeout"] = s.redis_wait_timeout;

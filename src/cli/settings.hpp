@@ -50,6 +50,7 @@ struct ServeSettings {
   std::string redis_tls_key;
   bool redis_tls_insecure_skip_verify = false;
   // redis+sentinel://: the sentinels' password; and WAIT for replicas after each emit.
+  std::string redis_sentinel_user;
   std::string redis_sentinel_password;
   unsigned redis_wait_replicas = 0;
   unsigned redis_wait_timeout = 1000;

@@ -4,7 +4,9 @@
 //
 // The gateway runs with `--redis redis+sentinel://.../mymaster --redis-wait-replicas 1`; an
 // emitter posts events and a subscriber follows the channel, resuming with its last ack each
-// time its stream ends. Midway, `SENTINEL failover mymaster` promotes the replica. Then:
+// time its stream ends. Midway the replica is promoted: by `SENTINEL failover mymaster`, or
+// (sentinels with their own ACL user and password, `--redis-sentinel-user/-password`) by the
+// sentinels themselves once the master was killed (SIGKILL) and they agreed it is down. Then:
 //  - every emit was answered 200, 503 or 504 (never anything else: no silent loss);
 //  - every emit answered 200 is in the new master's stream (WAIT: acknowledged means
 //    replicated), and emits answered 200 after the switch show the gateway followed it;
@@ -47,9 +49,14 @@ bool eventually(Pred pred, std::chrono::milliseconds limit = 15s) {
   return false;
 }
 
+/** The sentinels' own ACL user (`user default off`: nothing without it). */
+constexpr const char* sentinel_user = "gw-sentinel";
+constexpr const char* sentinel_password = "s3ntinel-secret";
+
 class SentinelSetup {
  public:
-  SentinelSetup() {
+  /** `auth`: the sentinels accept only `sentinel_user` (and authenticate to each other so). */
+  explicit SentinelSetup(bool auth = false) : auth_(auth) {
     master_ = RedisServer::free_port();
     replica_ = RedisServer::free_port();
     start_node(master_, {});
@@ -64,6 +71,11 @@ class SentinelSetup {
                           << " 2\nsentinel down-after-milliseconds mymaster 1000"
                           << "\nsentinel failover-timeout mymaster 4000"
                           << "\nsentinel parallel-syncs mymaster 1\n";
+      if (auth_)
+        std::ofstream(conf, std::ios::app)
+            << "user default off\nuser " << sentinel_user << " on >" << sentinel_password
+            << " ~* &* +@all\nsentinel sentinel-user " << sentinel_user
+            << "\nsentinel sentinel-pass " << sentinel_password << "\n";
       procs_.push_back(std::make_unique<ChildProcess>(
           std::vector<std::string>{"redis-server", conf, "--sentinel"}));
     }
@@ -74,6 +86,7 @@ class SentinelSetup {
         return false;
       for (auto s : sentinels_) {
         RedisClient c(s);
+        login(c);
         if (c.cmd({"SENTINEL", "replicas", "mymaster"})->elements != 1) return false;
         if (c.cmd({"SENTINEL", "sentinels", "mymaster"})->elements != 2) return false;
       }
@@ -93,6 +106,7 @@ class SentinelSetup {
     for (auto s : sentinels_) {
       try {
         RedisClient c(s);
+        login(c);
         auto r = c.cmd({"SENTINEL", "get-master-addr-by-name", "mymaster"});
         if (r->elements == 2) return static_cast<std::uint16_t>(std::stoi(r->element[1]->str));
       } catch (const std::exception&) {
@@ -103,6 +117,14 @@ class SentinelSetup {
   std::uint16_t master() const { return master_; }
   std::uint16_t replica() const { return replica_; }
   std::uint16_t sentinel(std::size_t i) const { return sentinels_[i]; }
+  /** The master's process dies (SIGKILL): the sentinels must notice and elect the replica. */
+  void kill_master() { procs_.at(0)->stop(SIGKILL); }
+  /** The killed master's node comes back, empty, on its port: the sentinels make it a replica
+   *  of the new master (so that WAIT 1 can be satisfied again). */
+  void restart_old_master() { start_node(master_, {}); }
+  void login(RedisClient& c) const {
+    if (auth_) c.cmd({"AUTH", sentinel_user, sentinel_password});
+  }
 
  private:
   void start_node(std::uint16_t port, std::vector<std::string> extra) {
@@ -117,6 +139,7 @@ class SentinelSetup {
       throw std::runtime_error("redis-server on " + std::to_string(port) + " did not start");
   }
 
+  bool auth_ = false;
   TempDir dir_{"forrealtime-sentinel"};
   std::uint16_t master_ = 0, replica_ = 0;
   std::vector<std::uint16_t> sentinels_;
@@ -128,10 +151,21 @@ std::string type_of(const boost::json::value& v) {
   return t && t->is_string() ? std::string(t->as_string()) : std::string();
 }
 
-TEST(Sentinel, FailoverDuringEmitsAndASubscriptionLosesNothingRedisKeptAndRepeatsNothing) {
-  SentinelSetup setup;
-  fr_test::GatewayProcess gw({"--redis", setup.url(), "--key-prefix", "s:", "--redis-wait-replicas",
-                              "1", "--redis-wait-timeout", "500", "--threads", "2"});
+enum class Failover { manual, master_killed };
+
+void failover_during_emits(SentinelSetup& setup, Failover how, std::vector<std::string> extra) {
+  std::vector<std::string> args{"--redis",
+                                setup.url(),
+                                "--key-prefix",
+                                "s:",
+                                "--redis-wait-replicas",
+                                "1",
+                                "--redis-wait-timeout",
+                                "500",
+                                "--threads",
+                                "2"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  fr_test::GatewayProcess gw(args);
   ASSERT_TRUE(eventually([&] { return fr_test::http(gw.port(), "GET", "/healthz").status == 200; }))
       << gw.log();
 
@@ -170,12 +204,16 @@ TEST(Sentinel, FailoverDuringEmitsAndASubscriptionLosesNothingRedisKeptAndRepeat
     std::chrono::steady_clock::time_point at;
   };
   std::vector<Emit> emits;
+  std::atomic<int> acknowledged{0};
   std::thread emitter([&] {
     for (int i = 0; !stop_emits; ++i) {
       auto r = fr_test::http(gw.port(), "POST", "/api/emit",
                              R"({"channel":"ch","event":"t.n","data":)" + std::to_string(i) + "}");
       std::string id;
-      if (r.status == 200) id = std::string(r.json().at("id").as_string());
+      if (r.status == 200) {
+        id = std::string(r.json().at("id").as_string());
+        ++acknowledged;
+      }
       emits.push_back({r.status, id, std::chrono::steady_clock::now()});
       std::this_thread::sleep_for(10ms);
     }
@@ -183,16 +221,17 @@ TEST(Sentinel, FailoverDuringEmitsAndASubscriptionLosesNothingRedisKeptAndRepeat
 
   std::this_thread::sleep_for(1500ms);
   auto switch_at = std::chrono::steady_clock::now();
-  auto answer =
-      shell("redis-cli -p " + std::to_string(setup.sentinel(0)) + " SENTINEL failover mymaster");
-  bool switched = eventually([&] { return setup.master_now() == setup.replica(); });
+  std::string answer = "OK";
+  if (how == Failover::manual)
+    answer =
+        shell("redis-cli -p " + std::to_string(setup.sentinel(0)) + " SENTINEL failover mymaster");
+  else
+    setup.kill_master();
+  bool switched = eventually([&] { return setup.master_now() == setup.replica(); }, 30s);
+  int acknowledged_at_switch = acknowledged;
+  if (how == Failover::master_killed && switched) setup.restart_old_master();
   // Run on after the switch until emits succeed again, then a little longer.
-  eventually(
-      [&] {
-        auto r = fr_test::http(gw.port(), "GET", "/healthz");
-        return r.status == 200;
-      },
-      10s);
+  eventually([&] { return acknowledged > acknowledged_at_switch + 3; }, 30s);
   std::this_thread::sleep_for(1500ms);
   stop_emits = true;
   emitter.join();
@@ -232,7 +271,8 @@ TEST(Sentinel, FailoverDuringEmitsAndASubscriptionLosesNothingRedisKeptAndRepeat
   stop_sub = true;
   subscriber.join();
 
-  std::cout << "emits: " << emits.size() << " (200: " << ok << ", 503: " << unavailable
+  std::cout << (how == Failover::manual ? "SENTINEL failover" : "master killed")
+            << ": emits: " << emits.size() << " (200: " << ok << ", 503: " << unavailable
             << ", 504: " << unknown << ", other: " << other
             << "), 200 after the switch: " << ok_after << "; kept: " << kept.size()
             << "; received: " << received.size() << "; the subscriber's streams: " << resumes
@@ -258,6 +298,30 @@ TEST(Sentinel, FailoverDuringEmitsAndASubscriptionLosesNothingRedisKeptAndRepeat
       EXPECT_FALSE(status_of.count(id)) << "delivered an acknowledged event Redis did not keep";
   }
   EXPECT_EQ(received_kept, kept) << "the subscriber did not get every kept event once, in order";
+  if (how == Failover::master_killed)
+    EXPECT_GT(unavailable, 0) << "no emit answered 503 while the master was gone";
+}
+
+TEST(Sentinel, FailoverDuringEmitsAndASubscriptionLosesNothingRedisKeptAndRepeatsNothing) {
+  SentinelSetup setup;
+  failover_during_emits(setup, Failover::manual, {});
+}
+
+// The sentinels have their own ACL user (`user default off`): without credentials, or with
+// wrong ones, the gateway never learns the master; with --redis-sentinel-user/-password it does,
+// and follows an automatic failover (the master killed, the sentinels elect the replica).
+TEST(Sentinel, SentinelsWithTheirOwnCredentialsAndAnAutomaticFailover) {
+  SentinelSetup setup(true);
+  {
+    fr_test::GatewayProcess wrong({"--redis", setup.url(), "--redis-sentinel-user", sentinel_user,
+                                   "--redis-sentinel-password", "wrong"});
+    std::this_thread::sleep_for(2s);
+    EXPECT_NE(fr_test::http(wrong.port(), "GET", "/healthz").status, 200) << wrong.log();
+    EXPECT_NE(wrong.log().find("WRONGPASS"), std::string::npos) << wrong.log();
+  }
+  failover_during_emits(
+      setup, Failover::master_killed,
+      {"--redis-sentinel-user", sentinel_user, "--redis-sentinel-password", sentinel_password});
 }
 
 }  // namespace

@@ -35,6 +35,7 @@ VALUES = {
     "redis-tls-cert": ("/etc/rc.pem", "/etc/rc.pem", "/etc/rc.pem"),
     "redis-tls-key": ("/etc/rk.key", "/etc/rk.key", "/etc/rk.key"),
     "redis-tls-insecure-skip-verify": ("true", True, True),
+    "redis-sentinel-user": ("sentinel-gw", "sentinel-gw", "sentinel-gw"),
     "redis-sentinel-password": ("sentinel-secret", "sentinel-secret", "***"),
     "redis-wait-replicas": ("2", 2, 2),
     "redis-wait-timeout": ("250", 250, 250),
