@@ -393,6 +393,14 @@ class OursRedisBase(OursRedis):
         return base_binary()
 
 
+class OursRedisClusterBase(OursRedisCluster):
+    name, title = "ours-redis-cluster-base", "ours before (redis cluster, 3 masters)"
+    notes = "the same flags as ours (redis cluster), on the gateway of `FORREALTIME_BASE_BIN`"
+
+    def binary(self) -> Path:
+        return base_binary()
+
+
 class OursBase2(Ours):
     name, title = "ours-base2", "ours before #2 (memory)"
     notes = "the same flags as ours, on the gateway of `FORREALTIME_BASE2_BIN` (another earlier commit)"
@@ -437,7 +445,8 @@ _variants.append(variant(OursRedis, "-block128", "blocking reads, 128 keys", 2,
 _variants.append(variant(OursRedis, "-block16", "blocking reads, 16 keys", 2,
                          ["--redis-tail-wakeup", "blocking", "--redis-tail-batch", "16"]))
 
-SERVERS = {c.name: c for c in (Ours, OursRedis, OursRedisCluster, OursBase, OursRedisBase, OursBase2, OursRedisBase2,
+SERVERS = {c.name: c for c in (Ours, OursRedis, OursRedisCluster, OursBase, OursRedisBase,
+                               OursRedisClusterBase, OursBase2, OursRedisBase2,
                                   *_variants, TsBaseline, Nchan, NchanRedis,
                                   Bare)}
 

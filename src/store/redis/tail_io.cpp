@@ -203,6 +203,7 @@ void Tail::on_up() {
     // Every key again; each is read from its position once Redis confirms its SUBSCRIBE.
     tail_.subscribe_all();
     schedule_flush();
+    sweep_tick_ = 1;  // the first PING a whole tail_block from now
     sweep_loop();
     return;
   }
@@ -564,22 +565,28 @@ void Tail::check_types(std::vector<std::pair<std::string, std::uint64_t>> keys,
 }
 
 void Tail::sweep_loop() {
-  sweep_timer_.expires_after(opt_.tail_block);
+  sweep_timer_.expires_after(std::max<std::chrono::milliseconds>(opt_.tail_block / sweep_parts,
+                                                                 std::chrono::milliseconds(1)));
   sweep_timer_.async_wait([this, conn = rd_](error_code ec) {
     if (ec || rd_ != conn || !up() || mode_ != Mode::wakeups) return;
-    if (ping_outstanding_) {
-      spdlog::warn("redis {}:{}: the tail's subscriber did not answer PING", ep_.host, ep_.port);
-      return go_down(store_errc::timeout);
+    std::size_t part = sweep_tick_++ % sweep_parts;
+    if (part == 0) {
+      // Once per tail_block: the subscriber must have answered the last PING.
+      if (ping_outstanding_) {
+        spdlog::warn("redis {}:{}: the tail's subscriber did not answer PING", ep_.host, ep_.port);
+        return go_down(store_errc::timeout);
+      }
+      if (sub_ && sub_->is_open()) {
+        encode_command(sub_->out(), {"PING"});
+        ping_outstanding_ = true;
+        sub_->flush();
+      }
+      if (config_readable_) check_config();
     }
-    if (sub_ && sub_->is_open()) {
-      encode_command(sub_->out(), {"PING"});
-      ping_outstanding_ = true;
-      sub_->flush();
-    }
-    // The sweep: whatever a lost notification (or notifications switched off) left behind.
-    tail_.wake_all();
+    // The sweep, a share of the keys per tick: whatever a lost notification (or notifications
+    // switched off) left behind.
+    tail_.wake_share(part, sweep_parts);
     schedule_flush();
-    if (config_readable_) check_config();
     sweep_loop();
   });
 }

@@ -12,8 +12,12 @@
 //    no command spans slots (what Redis Cluster needs). Every `tail_block` the reader reads
 //    every key from its position (the sweep) and the subscriber answers a PING: a lost
 //    notification, notifications switched off on the server, or a silent subscriber cost at
-//    most that much latency, never an entry. On connect, `notify-keyspace-events` is read and,
-//    when it lacks `K` and `t`, they are added with CONFIG SET (logged).
+//    most that much latency, never an entry. The sweep reads a sixteenth of the keys every
+//    sixteenth of `tail_block`, not all at once: wake-up reads queue behind it on the reader,
+//    and on a cluster (one XREAD per key, keys of different slots) reading 10,000 keys at once
+//    held the events of that moment for 300-500 ms (bench/RESULTS.md section 9). On connect,
+//    `notify-keyspace-events` is read and, when it lacks `K` and `t`, they are added with CONFIG
+//    SET (logged).
 //  - Blocking batches (the fallback, or `blocking`): when CONFIG is refused (managed Redis) or
 //    the subscription is refused (ACL channel rules), logged at start: keys in batches of
 //    `tail_keys_per_connection`, one `XREAD BLOCK` per batch on its own connection, re-issued
@@ -161,6 +165,10 @@ class Tail {
   bool error_reported_ = false;
   bool flush_posted_ = false;
   bool ping_outstanding_ = false;
+  /** The sweep's ticks since the tail came up: a share of the keys each, PING and the config
+   *  check every `sweep_parts`. */
+  std::size_t sweep_tick_ = 0;
+  static constexpr std::size_t sweep_parts = 16;
   /** CONFIG GET answered at connect: the sweep checks the flags again. */
   bool config_readable_ = false;
   /** The server refused what wake-ups need (CONFIG SET, SUBSCRIBE): batches from now on. */

@@ -232,6 +232,11 @@ void TailState::wake_all() {
     if (w.sub == TailWatch::Sub::confirmed) wake(key);
 }
 
+void TailState::wake_share(std::size_t part, std::size_t parts) {
+  for (auto& [key, w] : watches_)
+    if (w.sub == TailWatch::Sub::confirmed && w.gen % parts == part) wake(key);
+}
+
 bool TailState::encode_wake_read(std::size_t max_keys, std::size_t count, std::string& out,
                                  TailTicket& ticket) {
   ticket.clear();

@@ -150,8 +150,11 @@ class TailState {
   /** A notification (or a sweep) for `key`: it will be read from its position. Ignored for a
    *  key not watched, without a position yet, parked, or not subscribed. */
   void wake(std::string_view key);
-  /** Wakes every watch with a position (the sweep, the catch-up after a reconnect). */
+  /** Wakes every watch with a position (the catch-up after a reconnect). */
   void wake_all();
+  /** Wakes the watches whose share (their creation number modulo `parts`) is `part`: the
+   *  sweep, one share per tick, so that it never reads every key at once. */
+  void wake_share(std::size_t part, std::size_t parts);
   std::size_t dirty_count() const { return dirty_.size(); }
   /** Redis Cluster: a wake-up read names keys of one slot only (a multi-key XREAD across slots
    *  fails with CROSSSLOT); consecutive dirty keys of one slot still share a read. */
