@@ -1,6 +1,7 @@
 // RESP replies from Redis (or from anything listening where Redis should be): arbitrary bytes
 // fed, in arbitrary pieces, to the reply reader, the command pipeline and the tail's bookkeeping
-// and reply decoders. Invariants: no crash, no exception, no leak; the pipeline completes every
+// and reply decoders, the cluster's slot map and redirections, and the sentinels' answers.
+// Invariants: no crash, no exception, no leak; the pipeline completes every
 // command exactly once (by a reply, a timeout or fail_all) and never has more sent commands than
 // pending ones; the tail hands on, per key, only ids above its position, each above the one
 // before, and positions never go back.
@@ -13,8 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "store/redis/cluster_topology.hpp"
 #include "store/redis/commands.hpp"
 #include "store/redis/pipeline.hpp"
+#include "store/redis/sentinel_reply.hpp"
 #include "store/redis/tail_state.hpp"
 
 using namespace forrealtime;
@@ -36,6 +39,18 @@ void decode_all(const redisReply* r) {
   (void)decode_id(r);
   (void)error_of(r);
   (void)decode_xread(r, [](std::string_view, std::vector<StoredEntry>&, StreamId) {});
+  // Cluster topology and redirections: a map names only masters it holds, with a host and a
+  // port; a redirection names a slot in range and a node with a host and a port.
+  if (auto map = parse_cluster_slots(r, "asked")) {
+    for (auto o : map->owner) check(o < static_cast<long>(map->masters.size()));
+    for (const auto& m : map->masters) check(!m.host.empty() && m.port != 0);
+    check(map->covered() <= slot_count);
+  }
+  if (auto to = parse_redirect(text(r), "asked"))
+    check(to->slot < slot_count && !to->node.host.empty() && to->node.port != 0);
+  // Sentinels: an address always has a host and a port.
+  for (auto a : {parse_master_addr(r), parse_switch_master(r, "mymaster")})
+    if (a) check(!a->host.empty() && a->port != 0);
 }
 
 }  // namespace

@@ -8,9 +8,16 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${FUZZ_SECONDS:-20}
 build=build/fuzz
-CXX=clang++ cmake -S tests/fuzz -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-  -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
-cmake --build "$build" -j2 >/dev/null
+# The build's output is shown only when it fails (a fuzzer that does not link is a failure too).
+blog=$(mktemp)
+if ! { CXX=clang++ cmake -S tests/fuzz -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+  -DCMAKE_CXX_COMPILER_LAUNCHER=ccache && cmake --build "$build" -j2; } >"$blog" 2>&1; then
+  tail -n 80 "$blog"
+  echo "the fuzzers did not build"
+  rm -f "$blog"
+  exit 1
+fi
+rm -f "$blog"
 for name in query json static_path jwt resp pg_change params http; do
   work=$(mktemp -d)
   log=$(mktemp)

@@ -1,11 +1,10 @@
 // The Sentinel monitor (see sentinel.hpp).
 #include "store/redis/sentinel.hpp"
 
-#include <charconv>
-
 #include <spdlog/spdlog.h>
 
 #include "store/redis/commands.hpp"
+#include "store/redis/sentinel_reply.hpp"
 
 namespace forrealtime::redis {
 
@@ -105,16 +104,14 @@ void Sentinel::ask(std::size_t index, std::size_t tries) {
           if (self->query_ != conn || self->stopped_) return;
           self->query_.reset();
           conn->close(store_errc::stopped);
-          std::uint16_t port = 0;
-          auto p = size(r.get()) == 2 ? text(at(r.get(), 1)) : std::string_view{};
-          if (ec || !is_array(r.get()) || size(r.get()) != 2 ||
-              std::from_chars(p.data(), p.data() + p.size(), port).ec != std::errc{}) {
+          auto master = ec ? std::nullopt : parse_master_addr(r.get());
+          if (!master) {
             spdlog::warn("redis sentinel {}:{}: does not know the master '{}' ({})",
                          conn->node().host, conn->node().port, self->url_.master_name,
                          ec ? ec.message() : std::string(text(r.get())));
             return next();
           }
-          self->adopt(std::string(text(at(r.get(), 0))), port, "named by a sentinel");
+          self->adopt(master->host, master->port, "named by a sentinel");
           self->asking_ = false;
           if (std::exchange(self->ask_again_, false)) self->rediscover();
         });
@@ -151,23 +148,9 @@ void Sentinel::subscribe(std::size_t index) {
       [again](error_code) { again(); });
 }
 
-// `message +switch-master "<name> <old-ip> <old-port> <new-ip> <new-port>"`
 void Sentinel::on_push(const redisReply* r) {
-  if (!is_array(r) || size(r) != 3 || text(at(r, 0)) != "message" ||
-      text(at(r, 1)) != "+switch-master")
-    return;
-  std::string_view payload = text(at(r, 2));
-  std::vector<std::string_view> words;
-  while (!payload.empty()) {
-    auto sp = payload.find(' ');
-    words.push_back(payload.substr(0, sp));
-    payload = sp == std::string_view::npos ? "" : payload.substr(sp + 1);
-  }
-  if (words.size() != 5 || words[0] != url_.master_name) return;
-  std::uint16_t port = 0;
-  if (std::from_chars(words[4].data(), words[4].data() + words[4].size(), port).ec != std::errc{})
-    return;
-  adopt(std::string(words[3]), port, "+switch-master");
+  if (auto master = parse_switch_master(r, url_.master_name))
+    adopt(master->host, master->port, "+switch-master");
 }
 
 void Sentinel::adopt(const std::string& host, std::uint16_t port, std::string_view why) {

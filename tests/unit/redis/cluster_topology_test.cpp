@@ -6,6 +6,7 @@
 #include "forrealtime/redis_store.hpp"
 #include "store/redis/cluster_topology.hpp"
 #include "store/redis/commands.hpp"
+#include "store/redis/sentinel_reply.hpp"
 #include "store/redis/tail_state.hpp"
 
 namespace forrealtime::redis {
@@ -125,6 +126,36 @@ TEST(ClusterTopology, WakeReadsNameOneSlot) {
     for (auto& [k, gen] : ticket) EXPECT_EQ(key_slot(k), slot) << k;
   }
   EXPECT_EQ(sizes, (std::vector<std::size_t>{2, 1, 1}));
+}
+
+TEST(SentinelReply, MasterAddressAndSwitchMaster) {
+  auto addr = parse("*2\r\n$9\r\n127.0.0.1\r\n$4\r\n6380\r\n");
+  auto a = parse_master_addr(addr.get());
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->name(), "127.0.0.1:6380");
+  // A sentinel that does not know the master answers nil; anything else is not an address.
+  for (std::string_view bad :
+       {"*-1\r\n", "*2\r\n$0\r\n\r\n$4\r\n6380\r\n", "*2\r\n$1\r\nh\r\n$5\r\n65536\r\n",
+        "*2\r\n$1\r\nh\r\n$1\r\n0\r\n", "*2\r\n$1\r\nh\r\n$3\r\n80x\r\n",
+        "*3\r\n$1\r\nh\r\n$2\r\n80\r\n$1\r\nx\r\n", "-ERR no\r\n"}) {
+    auto r = parse(bad);
+    EXPECT_FALSE(parse_master_addr(r.get())) << bad;
+  }
+
+  auto msg = [](std::string_view payload) {
+    return "*3\r\n$7\r\nmessage\r\n$14\r\n+switch-master\r\n$" + std::to_string(payload.size()) +
+           "\r\n" + std::string(payload) + "\r\n";
+  };
+  auto sw = parse(msg("mymaster 127.0.0.1 6379 127.0.0.2 6381"));
+  auto to = parse_switch_master(sw.get(), "mymaster");
+  ASSERT_TRUE(to);
+  EXPECT_EQ(to->name(), "127.0.0.2:6381");
+  EXPECT_FALSE(parse_switch_master(sw.get(), "other"));  // another master's failover
+  for (std::string_view bad : {"mymaster 127.0.0.1 6379 127.0.0.2", "mymaster a 1 b 2 c",
+                               "mymaster a 1 b 0", "mymaster a 1  2"}) {
+    auto r = parse(msg(bad));
+    EXPECT_FALSE(parse_switch_master(r.get(), "mymaster")) << bad;
+  }
 }
 
 }  // namespace
