@@ -66,6 +66,17 @@ struct GatewayOptions {
   std::size_t max_connections = 0;
   /** The same per client address. 0: no cap. */
   std::size_t max_connections_per_ip = 0;
+  /** Reverse proxies whose word on the client's address is believed: IPv4/IPv6 networks
+   *  (`10.0.0.0/8`, `::1`, ...) and the keywords `loopback` and `private`. When the TCP peer is
+   *  in one, the client is the right-most address of `client_address_header` that is not itself
+   *  a trusted proxy; it is the address the per-address limits count, log lines name, and forward
+   *  auth's X-Forwarded-For ends with (the chain with the peer appended). From any other peer
+   *  those headers are ignored. Empty (the default): the peer is the client. A bad entry makes
+   *  the Gateway constructor throw std::invalid_argument. */
+  std::vector<std::string> trusted_proxies;
+  /** `x-forwarded-for` (the default) or `forwarded` (RFC 7239 `for=`): the one header the
+   *  trusted proxies write; the other is not read (a proxy passes on what it does not write). */
+  std::string client_address_header = "x-forwarded-for";
   /** Emit requests (a batch is one) per second per credential (the `Authorization` header or
    *  the `token` query parameter), or per client address without one; beyond, 429 with
    *  `Retry-After`. 0: no limit. */

@@ -184,6 +184,8 @@ int serve(CLI::App& app, ServeSettings& s) {
   go.header_timeout = std::chrono::seconds(s.header_timeout_secs);
   go.max_connections = s.max_connections;
   go.max_connections_per_ip = s.max_connections_per_ip;
+  go.trusted_proxies = s.trusted_proxies;
+  go.client_address_header = s.client_address_header;
   go.emit_rate = s.emit_rate;
   go.emit_burst = s.emit_burst;
   go.max_history_bytes = s.max_history_bytes;

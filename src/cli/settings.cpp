@@ -15,6 +15,7 @@
 
 #include "forrealtime/auth.hpp"
 #include "forrealtime/schema.hpp"
+#include "http/client_address.hpp"
 #ifdef FORREALTIME_HAVE_POSTGRES
 #include "forrealtime/postgres_sync.hpp"
 #endif
@@ -94,6 +95,8 @@ const Vocabulary kVocabulary[] = {
     {"header-timeout", Kind::integer},
     {"max-connections", Kind::integer},
     {"max-connections-per-ip", Kind::integer},
+    {"trusted-proxies", Kind::list},
+    {"client-address-header", Kind::text},
     {"emit-rate", Kind::number},
     {"emit-burst", Kind::number},
     {"max-history-bytes", Kind::integer},
@@ -334,6 +337,14 @@ void add_serve_options(CLI::App& sv, ServeSettings& s) {
   sv.add_option("--max-connections-per-ip", s.max_connections_per_ip,
                 "Open connections at once per client address; one more gets 503 (0: no cap)")
       ->capture_default_str();
+  sv.add_option("--trusted-proxies", s.trusted_proxies,
+                "Reverse proxies (CIDR, address, 'loopback' or 'private'; comma-separated) whose "
+                "--client-address-header names the client for limits, logs and forward auth; "
+                "from other peers that header is ignored")
+      ->delimiter(',');
+  sv.add_option("--client-address-header", s.client_address_header,
+                "The header --trusted-proxies write: x-forwarded-for or forwarded (RFC 7239)")
+      ->capture_default_str();
   sv.add_option("--emit-rate", s.emit_rate,
                 "Emit requests per second per credential, or per address without one; beyond, "
                 "429 with Retry-After (0: no limit)")
@@ -556,6 +567,18 @@ bool validate(const ServeSettings& s, std::string& error) {
       error = "cors_origins: '" + o + "' is not an origin (scheme://host[:port]) or *";
       return false;
     }
+  {
+    std::string why;
+    if (!forrealtime::gateway::TrustedProxies::parse(s.trusted_proxies, why)) {
+      error = why;
+      return false;
+    }
+    if (!forrealtime::gateway::parse_forwarded_header(s.client_address_header)) {
+      error = "client_address_header: '" + s.client_address_header +
+              "' is neither x-forwarded-for nor forwarded";
+      return false;
+    }
+  }
   if (!s.postgres.is_null()) {
 #ifdef FORREALTIME_HAVE_POSTGRES
     try {
@@ -684,6 +707,8 @@ boost::json::object effective_config(const ServeSettings& s) {
   o["header_timeout"] = s.header_timeout_secs;
   o["max_connections"] = s.max_connections;
   o["max_connections_per_ip"] = s.max_connections_per_ip;
+  o["trusted_proxies"] = strings(s.trusted_proxies);
+  o["client_address_header"] = s.client_address_header;
   o["emit_rate"] = number(s.emit_rate);
   o["emit_burst"] = number(s.emit_burst);
   o["max_history_bytes"] = s.max_history_bytes;

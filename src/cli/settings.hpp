@@ -92,6 +92,9 @@ struct ServeSettings {
   std::uint64_t header_timeout_secs = 10;
   std::size_t max_connections = 0;
   std::size_t max_connections_per_ip = 0;
+  // Reverse proxies whose header names the client (GatewayOptions::trusted_proxies).
+  std::vector<std::string> trusted_proxies;
+  std::string client_address_header = "x-forwarded-for";
   double emit_rate = 0;
   double emit_burst = 0;
   std::size_t max_history_bytes = 8 * 1024 * 1024;

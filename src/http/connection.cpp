@@ -21,6 +21,7 @@
 #include "core/query.hpp"
 #include "forrealtime/beast.hpp"
 #include "forrealtime/socket_sink.hpp"
+#include "http/forwarded.hpp"
 #include "http/log_limit.hpp"
 #include "http/request_checks.hpp"
 #include "http/response_text.hpp"
@@ -46,27 +47,24 @@ boost::beast::tcp_stream& lowest(TlsStream& s) {
   return s.next_layer();
 }
 
-std::string peer(boost::beast::tcp_stream& s) {
+std::string peer_endpoint(boost::beast::tcp_stream& s) {
   error_code ec;
   auto ep = s.socket().remote_endpoint(ec);
   return ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
-std::string address_of(const tcp::socket& s) {
-  error_code ec;
-  auto ep = s.remote_endpoint(ec);
-  return ec ? std::string("?") : ep.address().to_string();
-}
-
 // A connection's place in the ConnectionLimiter, given back when the connection ends.
+// (A trusted proxy's connection holds a slot in the total, and each request it forwards one of
+// its client's address.)
 struct Slot {
   ConnectionLimiter* limiter = nullptr;
   std::string address;
+  ConnectionLimiter::Count count = ConnectionLimiter::Count::both;
   Slot() = default;
   Slot(const Slot&) = delete;
   Slot& operator=(const Slot&) = delete;
   ~Slot() {
-    if (limiter) limiter->release(address);
+    if (limiter) limiter->release(address, count);
   }
 };
 
@@ -178,8 +176,9 @@ std::string describe(std::exception_ptr e) {
 // The requests of one connection, plain or TLS, until it closes or becomes a stream.
 template <class Stream>
 asio::awaitable<void> serve_requests(GatewayState& state, Stream& stream, Listener listener,
-                                     const std::string& address, TlsContextPtr tls,
+                                     const Peer& peer, TlsContextPtr tls,
                                      std::shared_ptr<Slot> slot) {
+  const std::string& address = peer.address;
   auto& opts = state.options;
   boost::beast::flat_buffer buffer;
   std::string out;  // the answers' bytes, its capacity kept from one request to the next
@@ -227,7 +226,7 @@ asio::awaitable<void> serve_requests(GatewayState& state, Stream& stream, Listen
       std::uint64_t suppressed = 0;
       if (state.client_errors.allow(suppressed)) {
         if (suppressed) state.log().info("{} lines about refused requests suppressed", suppressed);
-        state.log().info("bad request from {}: {}", peer(lowest(stream)),
+        state.log().info("bad request from {}: {}", peer_endpoint(lowest(stream)),
                          log_excerpt(refusal->why, 400));
       }
       auto res = refusal_response(*refusal);
@@ -239,6 +238,35 @@ asio::awaitable<void> serve_requests(GatewayState& state, Stream& stream, Listen
     state.metrics.http_requests++;
     auto req = parser.release();
     auto path = core::path_of(std::string_view(req.target()));
+    // Behind a trusted proxy the client is named by the request (forwarded.hpp); its address
+    // takes a per-address slot for as long as the request (or the stream) lasts.
+    auto client = request_client(state, peer, req);
+    std::shared_ptr<Slot> client_slot;
+    if (peer.trusted && listener == Listener::main && opts.max_connections_per_ip) {
+      if (state.connection_limits.acquire(client.address, ConnectionLimiter::Count::per_ip) !=
+          ConnectionLimiter::Verdict::ok) {
+        state.core.hub->metrics().hit(metrics::Limit::connections_per_ip);
+        std::string why = "this address has " + std::to_string(opts.max_connections_per_ip) +
+                          " connections open (max_connections_per_ip)";
+        limit_line(state, "request from " + describe_client(client, peer) + " refused: " + why);
+        state.ops.count(route_label(path), 503);
+        auto res = make_response(state, req, bhttp::status::service_unavailable,
+                                 core::error_body("too many connections: " + why));
+        res.set(bhttp::field::retry_after, "1");
+        lowest(stream).expires_after(opts.idle_timeout);
+        auto [e, wn] = co_await bhttp::async_write(stream, res, use_tuple);
+        if (e || !res.keep_alive()) {
+          error_code ignored;
+          lowest(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
+          co_return;
+        }
+        continue;
+      }
+      client_slot = std::make_shared<Slot>();
+      client_slot->limiter = &state.connection_limits;
+      client_slot->address = client.address;
+      client_slot->count = ConnectionLimiter::Count::per_ip;
+    }
     if (opens_stream(req) && served_on(listener, path, state)) {
       state.metrics.subscribes++;
       state.ops.count(RouteLabel::subscribe, 200);
@@ -251,6 +279,7 @@ asio::awaitable<void> serve_requests(GatewayState& state, Stream& stream, Listen
         sink = make_tls_sink(std::move(tls), std::move(stream), version);
       // The stream outlives this coroutine: its connection slot goes with the sink.
       if (slot) sink = std::make_shared<SlotSink>(std::move(sink), std::move(slot));
+      if (client_slot) sink = std::make_shared<SlotSink>(std::move(sink), std::move(client_slot));
       auto serve_op = state.subscribe(beast::request_view(req), std::move(sink));
       co_await std::move(serve_op);
       co_return;
@@ -258,9 +287,9 @@ asio::awaitable<void> serve_requests(GatewayState& state, Stream& stream, Listen
     std::optional<Reply> limited;
     if (opts.emit_rate > 0 && listener == Listener::main && req.method() == bhttp::verb::post &&
         route_label(path) == RouteLabel::emit)
-      if (auto wait = state.emit_limits.take(credential_key(req), address_key(address))) {
+      if (auto wait = state.emit_limits.take(credential_key(req), address_key(client.address))) {
         state.core.hub->metrics().hit(metrics::Limit::emit_rate);
-        limit_line(state, "emit from " + address +
+        limit_line(state, "emit from " + describe_client(client, peer) +
                               " refused: over emit_rate for its credential "
                               "or address (429, retry after " +
                               std::to_string(*wait) + " s)");
@@ -335,12 +364,15 @@ asio::awaitable<void> run_connection(GatewayState& state, tcp::socket socket, Li
     }
     ~Open() { n.fetch_sub(1, std::memory_order_relaxed); }
   } open(state.ops.connections);
-  auto address = address_of(socket);
+  auto peer = peer_of(state, socket);
+  const std::string& address = peer.address;
   boost::beast::tcp_stream stream(std::move(socket));
   std::shared_ptr<Slot> slot;
   auto& opts = state.options;
   if (listener == Listener::main && (opts.max_connections || opts.max_connections_per_ip)) {
-    auto verdict = state.connection_limits.acquire(address);
+    // A trusted proxy's connection counts in the total; its requests count per client.
+    auto count = peer.trusted ? ConnectionLimiter::Count::total : ConnectionLimiter::Count::both;
+    auto verdict = state.connection_limits.acquire(address, count);
     if (verdict != ConnectionLimiter::Verdict::ok) {
       bool total = verdict == ConnectionLimiter::Verdict::total;
       auto& dp = state.core.hub->metrics();
@@ -360,6 +392,7 @@ asio::awaitable<void> run_connection(GatewayState& state, tcp::socket socket, Li
     slot = std::make_shared<Slot>();
     slot->limiter = &state.connection_limits;
     slot->address = address;
+    slot->count = count;
   }
   if (listener == Listener::main && state.tls) {
     // TLS: the handshake shares the header timeout (a client that never finishes it holds
@@ -377,11 +410,11 @@ asio::awaitable<void> run_connection(GatewayState& state, tcp::socket socket, Li
       }
       co_return;
     }
-    auto serve_op = serve_requests(state, tls_stream, listener, address, ctx, slot);
+    auto serve_op = serve_requests(state, tls_stream, listener, peer, ctx, slot);
     co_await std::move(serve_op);
     co_return;
   }
-  auto serve_op = serve_requests(state, stream, listener, address, nullptr, slot);
+  auto serve_op = serve_requests(state, stream, listener, peer, nullptr, slot);
   co_await std::move(serve_op);
 }
 

@@ -6,22 +6,23 @@
 
 namespace forrealtime::gateway {
 
-ConnectionLimiter::Verdict ConnectionLimiter::acquire(const std::string& address) {
+ConnectionLimiter::Verdict ConnectionLimiter::acquire(const std::string& address, Count count) {
   std::lock_guard lock(mu_);
-  if (max_total_ && total_ >= max_total_) return Verdict::total;
-  if (max_per_ip_) {
+  bool total = count != Count::per_ip, per_ip = count != Count::total;
+  if (total && max_total_ && total_ >= max_total_) return Verdict::total;
+  if (per_ip && max_per_ip_) {
     auto& n = per_ip_[address];
     if (n >= max_per_ip_) return Verdict::per_ip;
     ++n;
   }
-  ++total_;
+  if (total) ++total_;
   return Verdict::ok;
 }
 
-void ConnectionLimiter::release(const std::string& address) {
+void ConnectionLimiter::release(const std::string& address, Count count) {
   std::lock_guard lock(mu_);
-  if (total_) --total_;
-  if (!max_per_ip_) return;
+  if (count != Count::per_ip && total_) --total_;
+  if (count == Count::total || !max_per_ip_) return;
   auto it = per_ip_.find(address);
   if (it == per_ip_.end()) return;
   if (--it->second == 0) per_ip_.erase(it);

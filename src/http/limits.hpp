@@ -25,13 +25,16 @@ namespace forrealtime::gateway {
 class ConnectionLimiter {
  public:
   enum class Verdict { ok, total, per_ip };
+  /** What a slot counts: a connection from a client both; a connection from a trusted proxy
+   *  only the total, and each request it forwards only its client's address (trusted_proxies). */
+  enum class Count { both, total, per_ip };
 
   ConnectionLimiter(std::size_t max_total, std::size_t max_per_ip)
       : max_total_(max_total), max_per_ip_(max_per_ip) {}
 
   /** Takes a slot for `address` unless a cap is reached; a taken slot must be released. */
-  Verdict acquire(const std::string& address);
-  void release(const std::string& address);
+  Verdict acquire(const std::string& address, Count count = Count::both);
+  void release(const std::string& address, Count count = Count::both);
   std::size_t open() const;
 
  private:

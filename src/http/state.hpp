@@ -8,6 +8,7 @@
 
 #include "forrealtime/gateway.hpp"
 #include "forrealtime/handler.hpp"
+#include "http/client_address.hpp"
 #include "http/limits.hpp"
 #include "http/log_limit.hpp"
 #include "http/metrics.hpp"
@@ -48,6 +49,9 @@ struct GatewayState {
   std::shared_ptr<TlsConfig> tls;
   /** GatewayOptions::emit_rate; unused when the rate is 0. */
   EmitLimiter emit_limits;
+  /** GatewayOptions::trusted_proxies and client_address_header, parsed. */
+  TrustedProxies trusted_proxies;
+  ForwardedHeader client_address_header = ForwardedHeader::x_forwarded_for;
 
   spdlog::logger& log() const;
   /** The Access-Control-Allow-Origin every response carries; empty for none. */

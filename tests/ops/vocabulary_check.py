@@ -79,6 +79,8 @@ VALUES = {
     "header-timeout": ("20", 20, 20),
     "max-connections": ("500", 500, 500),
     "max-connections-per-ip": ("50", 50, 50),
+    "trusted-proxies": ("10.0.0.0/8,loopback", ["10.0.0.0/8", "loopback"], ["10.0.0.0/8", "loopback"]),
+    "client-address-header": ("forwarded", "forwarded", "forwarded"),
     "emit-rate": ("2.5", 2.5, 2.5),
     "emit-burst": ("5", 5, 5),
     "max-history-bytes": ("4096", 4096, 4096),

@@ -22,6 +22,27 @@ TEST(ConnectionLimiter, CapsPerAddressAndInAllAndReleases) {
   EXPECT_EQ(l.acquire("a"), V::ok);
 }
 
+TEST(ConnectionLimiter, AProxysConnectionsCountInAllItsRequestsPerClient) {
+  ConnectionLimiter l(2, 1);
+  using V = ConnectionLimiter::Verdict;
+  using C = ConnectionLimiter::Count;
+  // Two connections of one trusted proxy: the total, not the proxy's address.
+  EXPECT_EQ(l.acquire("proxy", C::total), V::ok);
+  EXPECT_EQ(l.acquire("proxy", C::total), V::ok);
+  EXPECT_EQ(l.acquire("proxy", C::total), V::total);
+  // The clients it forwards: their addresses, not the total.
+  EXPECT_EQ(l.acquire("a", C::per_ip), V::ok);
+  EXPECT_EQ(l.acquire("a", C::per_ip), V::per_ip);
+  EXPECT_EQ(l.acquire("b", C::per_ip), V::ok);
+  EXPECT_EQ(l.open(), 2u);
+  l.release("a", C::per_ip);
+  EXPECT_EQ(l.open(), 2u);
+  EXPECT_EQ(l.acquire("a", C::per_ip), V::ok);
+  l.release("proxy", C::total);
+  EXPECT_EQ(l.open(), 1u);
+  EXPECT_EQ(l.acquire("proxy", C::total), V::ok);
+}
+
 TEST(ConnectionLimiter, ZeroMeansNoCap) {
   ConnectionLimiter l(0, 0);
   for (int i = 0; i < 1000; ++i) EXPECT_EQ(l.acquire("a"), ConnectionLimiter::Verdict::ok);
