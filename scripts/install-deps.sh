@@ -13,7 +13,8 @@ pkgs=(g++ cmake ninja-build ccache pkg-config git curl ca-certificates
 command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 if [ "$what" = test ]; then
   pkgs+=(redis-server redis-tools postgresql chromium procps psmisc clang libclang-rt-14-dev
-        golang-go   # golang-go: the Go snippet in examples/go
+        golang-go   # golang-go: the Go snippet in examples/go, README's Go snippets
+        python3-jwt python3-flask   # README's Python snippets (tests/docs/readme_auth.py)
         nginx-light caddy openssl   # the reverse-proxy recipes' test (tests/ops/proxy.sh)
         podman runc netavark iptables mmdebstrap)  # the container image's test (tests/ops/image.sh)
 fi

@@ -102,6 +102,8 @@ lane3=$!
 # Lane 1: everything that needs only the release build.
 suite "C++ tests (release)" ctest --preset release -j2 --timeout 300 --no-tests=error
 suite "find_package(forrealtime) from an installed copy" tests/package/run.sh
+suite "README: the Securing the gateway snippets (Node, Python, Go) against the gateway" \
+  env FORREALTIME_BIN="$root/build/release/src/cli/forrealtime" tests/docs/readme_auth.py
 suite "Debian package: built by CPack, installed with apt, started as its user, purged" tests/ops/deb.sh
 if [ -x tests/integration/redis/interop/run.sh ]; then
   suite "Redis interop with TypeScript forrealtime" \
