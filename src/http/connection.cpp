@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -22,6 +23,7 @@
 #include "forrealtime/beast.hpp"
 #include "forrealtime/socket_sink.hpp"
 #include "http/forwarded.hpp"
+#include "http/handlers.hpp"
 #include "http/log_limit.hpp"
 #include "http/request_checks.hpp"
 #include "http/response_text.hpp"
@@ -161,6 +163,54 @@ asio::awaitable<void> refuse_connection(boost::beast::tcp_stream& stream, std::s
   }
 }
 
+// What bhttp::async_read_header (`header_only`) and bhttp::async_read do (Beast's read_op over
+// read_some_op), in two halves: this one parses what the buffer already holds, with no I/O and
+// without their trip through the scheduler (each posts its completion when no read was needed,
+// and a request usually arrives whole with its first read). True when the read is over: done,
+// or failed (`ec`); false when it needs more bytes (read_more).
+bool read_buffered(RequestParser& parser, boost::beast::flat_buffer& buffer, bool header_only,
+                   error_code& ec) {
+  ec = {};
+  for (;;) {
+    if (header_only ? parser.is_header_done() : parser.is_done()) return true;
+    if (buffer.size() == 0) return false;
+    auto used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == bhttp::error::need_more) {
+      ec = {};
+      return false;
+    }
+    if (ec) return true;
+  }
+}
+
+// The other half: read (at most 64 KiB at a time, as Beast does) and parse until the read is
+// over; end of stream as Beast reports it (put_eof when the parser had begun a message).
+template <class Stream>
+asio::awaitable<error_code> read_more(Stream& stream, boost::beast::flat_buffer& buffer,
+                                      RequestParser& parser, bool header_only) {
+  for (;;) {
+    auto size = boost::beast::read_size(buffer, 65536);
+    if (size == 0) co_return bhttp::error::buffer_overflow;
+    asio::mutable_buffer mb;
+    try {
+      mb = buffer.prepare(size);
+    } catch (const std::length_error&) {
+      co_return bhttp::error::buffer_overflow;
+    }
+    auto [ec, n] = co_await stream.async_read_some(mb, use_tuple);
+    buffer.commit(n);
+    if (ec == asio::error::eof) {
+      if (!parser.got_some()) co_return bhttp::error::end_of_stream;
+      error_code eec;
+      parser.put_eof(eec);
+      co_return eec;
+    }
+    if (ec) co_return ec;
+    if (read_buffered(parser, buffer, header_only, ec)) co_return ec;
+  }
+}
+
 }  // namespace
 
 std::string describe(std::exception_ptr e) {
@@ -196,7 +246,11 @@ asio::awaitable<void> serve_requests(GatewayState& state, Stream& stream, Listen
     if (opts.header_timeout.count() > 0) lowest(stream).expires_after(opts.header_timeout);
     // The head first: it is checked before any byte of the body is read as a body (or, worse,
     // as the next request).
-    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+    error_code ec;
+    if (!read_buffered(parser, buffer, true, ec)) {
+      auto read_op = read_more(stream, buffer, parser, true);
+      ec = co_await std::move(read_op);
+    }
     if (ec == boost::beast::error::timeout && opts.header_timeout.count() > 0) {
       // The stream closed the socket: there is no answering it.
       state.core.hub->metrics().hit(metrics::Limit::header_timeout);
@@ -208,8 +262,10 @@ asio::awaitable<void> serve_requests(GatewayState& state, Stream& stream, Listen
     if (!ec) refusal = check_head(parser);
     if (!ec && !refusal && !parser.is_done()) {
       lowest(stream).expires_after(opts.idle_timeout);
-      auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
-      ec = bec;
+      if (!read_buffered(parser, buffer, false, ec)) {
+        auto read_op = read_more(stream, buffer, parser, false);
+        ec = co_await std::move(read_op);
+      }
     }
     if (!refusal &&
         (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
@@ -299,6 +355,11 @@ asio::awaitable<void> serve_requests(GatewayState& state, Stream& stream, Listen
     Reply reply;
     if (limited) {
       reply = std::move(*limited);
+    } else if (req.method() == bhttp::verb::post && route_label(path) == RouteLabel::emit &&
+               served_on(listener, path, state)) {
+      // What route() would call, without its coroutine frame: the emit path is the hot one.
+      auto emit_op = handle_emit(req, state);
+      reply = co_await std::move(emit_op);
     } else {
       auto route_op = route(req, state, listener);
       reply = co_await std::move(route_op);

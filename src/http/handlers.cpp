@@ -30,10 +30,10 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Realtime::async_emit_batch as an awaitable that resumes on the handler's executor.
-asio::awaitable<EmitBatchResult> emit_batch(Realtime& rt, std::vector<EmitItem> items) {
-  // Named, not a temporary of the co_await expression: GCC 12 destroys such temporaries twice.
-  auto op = asio::async_initiate<decltype(asio::use_awaitable), void(EmitBatchResult)>(
+// Realtime::async_emit_batch as an awaitable that resumes on the handler's executor; co_awaited
+// where it is made (no coroutine frame of its own per emit).
+auto emit_batch(Realtime& rt, std::vector<EmitItem> items) {
+  return asio::async_initiate<decltype(asio::use_awaitable), void(EmitBatchResult)>(
       [&rt, items = std::move(items)](auto handler) mutable {
         using H = decltype(handler);
         auto ex = asio::get_associated_executor(handler);
@@ -44,7 +44,6 @@ asio::awaitable<EmitBatchResult> emit_batch(Realtime& rt, std::vector<EmitItem> 
         });
       },
       asio::use_awaitable);
-  co_return co_await std::move(op);
 }
 
 }  // namespace
