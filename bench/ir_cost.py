@@ -12,7 +12,8 @@ The gateway runs with `--threads N --history-max-length 1000` (and its own redis
 running process for the phase only. The count is divided by the events the load generator saw
 acknowledged (emit) or delivered (fanout, private). Cases:
 
-  emit     closed loop, 16 keep-alive connections, 100 channels, single emits, no subscribers
+  emit     closed loop (or --emit-rate), 16 keep-alive connections, 100 channels, single emits,
+           no subscribers
   batch    the same with batches of 10
   fanout   200 subscribers on one channel, 20 events/s (per delivered event)
   private  500 subscribers each on its own channel, 200 events/s shuffled (per event: emit and
@@ -56,12 +57,12 @@ def wait_http(url: str, timeout: float = 120) -> bool:
     return False
 
 
-def loadgen_args(case: str, port: int, duration: float) -> list[str]:
+def loadgen_args(case: str, port: int, duration: float, rate: int = 0) -> list[str]:
     emit = ["--emit-url", f"http://127.0.0.1:{port}/api/emit"]
     sub = ["--sub-url", f"http://127.0.0.1:{port}/api/realtime?channel={{ch}}"]
     d = ["--duration", str(duration), "--reps", "1"]
     if case in ("emit", "batch"):
-        return ["--mode", "emit", *emit, "--emit-conns", "16", "--channels", "100", "--emit-rate", "0",
+        return ["--mode", "emit", *emit, "--emit-conns", "16", "--channels", "100", "--emit-rate", str(rate),
                 "--batch", "10" if case == "batch" else "1", *d]
     if case == "fanout":
         return ["--mode", "stream", *emit, *sub, "--connections", "200", "--channels", "1", "--rate", "20", *d]
@@ -88,6 +89,8 @@ def main() -> int:
     ap.add_argument("--case", choices=["emit", "batch", "fanout", "private"], default="emit")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--redis", action="store_true")
+    ap.add_argument("--emit-rate", type=int, default=0,
+                    help="emit, batch: open loop at this many events/s (default 0: closed loop)")
     ap.add_argument("--duration", type=float, default=0)
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (callgrind output)")
     a = ap.parse_args()
@@ -118,7 +121,7 @@ def main() -> int:
             tracer = subprocess.Popen(["strace", "-c", "-f", "-p", str(srv.pid), "-o", str(tmp / "strace.txt")],
                                       stderr=subprocess.DEVNULL)
             time.sleep(1)
-        lg = subprocess.run([a.loadgen, *loadgen_args(a.case, port, duration), "--max-time", "600"],
+        lg = subprocess.run([a.loadgen, *loadgen_args(a.case, port, duration, a.emit_rate), "--max-time", "600"],
                             capture_output=True, text=True)
         if a.tool == "callgrind":
             subprocess.run(["callgrind_control", "-i", "off", str(srv.pid)], check=True, stdout=subprocess.DEVNULL)

@@ -184,6 +184,39 @@ bool read_buffered(RequestParser& parser, boost::beast::flat_buffer& buffer, boo
   }
 }
 
+// A plain connection's answer usually fits in the socket's send buffer: written at once with a
+// non-blocking send, it needs no write operation, no timer and no trip through the scheduler.
+// True when that wrote everything or failed (`ec`); otherwise `bufs` is left holding what is
+// still to write, for the asynchronous write (with its timeout). Over TLS: false, untouched.
+template <class Stream>
+bool write_now(Stream& stream, std::array<asio::const_buffer, 2>& bufs, error_code& ec) {
+  if constexpr (std::is_same_v<Stream, boost::beast::tcp_stream>) {
+    auto& socket = stream.socket();
+    if (!socket.non_blocking()) {
+      socket.non_blocking(true, ec);
+      if (ec) {
+        ec = {};
+        return false;
+      }
+    }
+    std::size_t sent = socket.write_some(bufs, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      ec = {};
+      sent = 0;
+    } else if (ec) {
+      return true;
+    }
+    for (auto& b : bufs) {
+      auto n = std::min(sent, b.size());
+      b += n;
+      sent -= n;
+    }
+    return bufs[0].size() + bufs[1].size() == 0;
+  } else {
+    return false;
+  }
+}
+
 // The other half: read (at most 64 KiB at a time, as Beast does) and parse until the read is
 // over; end of stream as Beast reports it (put_eof when the parser had begun a message).
 template <class Stream>
@@ -384,8 +417,10 @@ asio::awaitable<void> serve_requests(GatewayState& state, Stream& stream, Listen
       append_head(*res, out);
       std::array<asio::const_buffer, 2> bufs{asio::buffer(out), asio::const_buffer()};
       if (req.method() != bhttp::verb::head) bufs[1] = asio::buffer(res->body());
-      auto [e, wn] = co_await asio::async_write(stream, bufs, use_tuple);
-      wec = e;
+      if (!write_now(stream, bufs, wec)) {
+        auto [e, wn] = co_await asio::async_write(stream, bufs, use_tuple);
+        wec = e;
+      }
     } else if (auto* res = std::get_if<HttpResponse>(&reply);
                res && req.method() == bhttp::verb::head) {
       // A response to HEAD has no body (RFC 9110 section 9.3.2), whatever the handler put in
