@@ -670,12 +670,13 @@ class ClusterStore final : public Store {
     std::string record;
     if (!options.idempotency_key.empty())
       record = idempotency_record_key(impl_->key_prefix(), channel, options.idempotency_key);
+    WaitReplicas wait{impl_->options().wait_replicas, impl_->options().wait_timeout};
     op->send = [key = op->key, record = std::move(record), message = std::move(message),
-                options = std::move(options)](CommandLink& link,
-                                              const std::shared_ptr<Connection>& c, bool asking,
-                                              AppendHandler h) {
-      // Copies: a redirected append is sent again.
-      send_append(c, link.script_sha(), key, record, message, options, std::move(h), {}, asking);
+                options = std::move(options),
+                wait](CommandLink& link, const std::shared_ptr<Connection>& c, bool asking,
+                      AppendHandler h) {
+      // Copies: a redirected append is sent again. WAIT goes to the master that took it.
+      send_append(c, link.script_sha(), key, record, message, options, std::move(h), wait, asking);
     };
     op->handler = std::move(handler);
     start_op(*impl_, std::move(op));

@@ -276,6 +276,27 @@ TEST(ClusterStore, EmitsAndSubscriptionsAcrossSlots) {
   expect_exactly_once(*store, sub, client, channels, false);
   EXPECT_EQ(sub.errors(), 0);
 
+  // wait_replicas on a cluster: WAIT on the master that took the append. With that master's
+  // replica stopped (SIGSTOP), the event is on the master but not confirmed: `timeout`.
+  {
+    auto o = options_for(cluster);
+    o.wait_replicas = 1;
+    o.wait_timeout = 300ms;
+    auto waiting = make_redis_store(o);
+    StopsFirst stops_waiting{*waiting};
+    ASSERT_TRUE(eventually([&] { return waiting->healthy(); }));
+    auto confirmed = append(*waiting, "room:7", message("room:7", 500));
+    ASSERT_TRUE(confirmed) << confirmed.error().message();
+    auto slot = static_cast<std::uint16_t>(client.cmd({"CLUSTER", "KEYSLOT", "room:7"})->integer);
+    auto& replica = cluster.replica_of(cluster.master_of(slot));
+    ASSERT_EQ(::kill(replica.server->pid(), SIGSTOP), 0);
+    auto unconfirmed = append(*waiting, "room:7", message("room:7", 501));
+    ::kill(replica.server->pid(), SIGCONT);
+    ASSERT_FALSE(unconfirmed) << "WAIT was not sent: acknowledged without the replica";
+    EXPECT_EQ(unconfirmed.error(), make_error_code(store_errc::timeout))
+        << unconfirmed.error().message();
+  }
+
   store->remove_worker(worker);
   guard.reset();
   worker.stop();

@@ -124,6 +124,7 @@ class RedisServer {
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
   const std::string& dir() const { return dir_; }
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
 
   /** Starts (or restarts) the server and waits until it answers PING. */
   void start() {
