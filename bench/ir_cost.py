@@ -77,8 +77,8 @@ def events_of(case: str, result: dict) -> int:
     if case in ("emit", "batch"):
         return int(run["events_ok"])
     if case == "fanout":
-        return int(run.get("delivered", 0)) or int(run["events_sent"]) * 200
-    return int(run.get("events_sent", 0))
+        return int(run.get("delivered", 0)) or int(run.get("events_emitted", 0)) * 200
+    return int(run.get("events_emitted", 0))
 
 
 def main() -> int:
