@@ -12,9 +12,23 @@
 //                              .on_data = [](const forrealtime::Event& e) { ... }});
 //   sub.unsubscribe();
 //
+// Asynchronous forms take any Asio completion token and complete on the caller's executor (the
+// handler's associated executor, else `get_executor()`, Realtime's internal loop), never
+// inside the call (see async.hpp):
+//
+//   StreamId id = co_await room.async_emit("chat.message", data, asio::use_awaitable);  // throws
+//   auto [ec, events] = co_await room.async_history({.last = 20}, as_tuple(use_awaitable));
+//   room.async_emit("chat.message", data, [](boost::system::error_code ec, StreamId id) {});
+//   std::future<StreamId> f = room.async_emit("chat.message", data, asio::use_future);
+//   rt.async_emit_batch(items, asio::bind_executor(strand, [](EmitBatchResult r) {}));
+//
+// A callable taking `Result<T>` (or a plain one taking `EmitBatchResult`) is the callback form
+// of earlier versions: it runs on a store thread, possibly before the call returns.
+//
 // Thread safety: every member function may be called from any thread. The blocking forms
-// (`emit`, `history`) wait for the store: do not call them from a store's own thread (with the
-// Redis store, from inside a store callback); use `async_emit` / `async_history` there.
+// (`emit`, `history`, `emit_batch`) wait for the store: do not call them from a thread the
+// store needs to answer (with the Redis store, inside a store callback); use the asynchronous
+// forms there.
 #pragma once
 
 #include <chrono>
@@ -27,6 +41,8 @@
 #include <typeindex>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/system_executor.hpp>
 #include <boost/assert/source_location.hpp>
 #include <boost/json/value.hpp>
 #include <boost/system/result.hpp>
@@ -173,10 +189,25 @@ struct Options {
 /** What a plugin gets: emit on any channel, the logger, the store. */
 class PluginContext {
  public:
+  using executor_type = boost::asio::any_io_executor;
   virtual ~PluginContext() = default;
-  /** Emits a JSON payload (checked against the schema) on `channel`. */
+  /** Emits a JSON payload (checked against the schema) on `channel`; the callback form. */
   virtual void async_emit(std::string_view channel, std::string_view event, boost::json::value data,
                           std::function<void(Result<StreamId>)> handler) = 0;
+  /** The token form: completes with `(error_code, StreamId)` on the handler's executor, else
+   *  `get_executor()`. */
+  template <class Token>
+  requires(!detail::callback_form<Token, Result<StreamId>>) auto async_emit(
+      std::string_view channel, std::string_view event, boost::json::value data, Token&& token) {
+    return detail::initiate<Result<StreamId>>(
+        std::forward<Token>(token), get_executor(),
+        [this, ch = std::string(channel), ev = std::string(event),
+         d = std::move(data)](std::function<void(Result<StreamId>)> h) mutable {
+          async_emit(ch, ev, std::move(d), std::move(h));
+        });
+  }
+  /** Where token forms complete by default (the Realtime's internal loop). */
+  virtual executor_type get_executor() { return boost::asio::system_executor(); }
   virtual spdlog::logger& logger() = 0;
 };
 
@@ -235,9 +266,24 @@ class Realtime;
 /** One channel of a Realtime. Cheap to copy; valid while its Realtime lives. */
 class Channel {
  public:
+  using executor_type = boost::asio::any_io_executor;
   const std::string& name() const { return name_; }
+  /** Where token forms complete when the handler has no executor: the internal loop. */
+  executor_type get_executor() const;
 
-  /** Emits `event` with `data`; completes with the stored id. */
+  /** Emits `event` with `data`; completes with `(error_code, StreamId)`, the stored id. */
+  template <class Token>
+  requires(!detail::callback_form<Token, Result<StreamId>>) auto async_emit(std::string_view event,
+                                                                            boost::json::value data,
+                                                                            Token&& token) const {
+    return detail::initiate<Result<StreamId>>(
+        std::forward<Token>(token), get_executor(),
+        [self = *this, ev = std::string(event),
+         d = std::move(data)](std::function<void(Result<StreamId>)> h) mutable {
+          self.async_emit(ev, std::move(d), std::move(h));
+        });
+  }
+  /** The callback form: `handler` runs on a store thread, possibly before this returns. */
   void async_emit(std::string_view event, boost::json::value data,
                   std::function<void(Result<StreamId>)> handler) const;
   /** Emits and waits for the store. */
@@ -245,8 +291,21 @@ class Channel {
   /** Emits an already-encoded JSON payload text (validated and re-encoded). */
   Result<StreamId> emit_json(std::string_view event, std::string_view json) const;
 
+  /** Reads history; completes with `(error_code, std::vector<Event>)`, oldest first. */
+  template <class Token>
+  requires(!detail::callback_form<Token, Result<std::vector<Event>>>) auto async_history(
+      HistoryQuery query, Token&& token) const {
+    return detail::initiate<Result<std::vector<Event>>>(
+        std::forward<Token>(token), get_executor(),
+        [self = *this,
+         q = std::move(query)](std::function<void(Result<std::vector<Event>>)> h) mutable {
+          self.async_history(std::move(q), std::move(h));
+        });
+  }
+  /** The callback form: `handler` runs on a store thread, possibly before this returns. */
   void async_history(HistoryQuery query,
                      std::function<void(Result<std::vector<Event>>)> handler) const;
+  /** Reads history and waits for the store. */
   Result<std::vector<Event>> history(HistoryQuery query = {}) const;
 
   /** Calls `on_data` for new events on this channel until the subscription ends. */
@@ -262,6 +321,7 @@ class Channel {
 
 class Realtime {
  public:
+  using executor_type = boost::asio::any_io_executor;
   explicit Realtime(Options options = {});
   ~Realtime();
   Realtime(const Realtime&) = delete;
@@ -273,11 +333,28 @@ class Realtime {
     return channel("default").emit(event, std::move(data));
   }
 
+  /** The internal loop (`Options::internal_threads` threads): where token forms complete
+   *  when the handler has no executor of its own. Valid while the Realtime lives. */
+  executor_type get_executor() const;
+
   /** Emits a batch, each item on its own channel and with its own idempotency key: every item
    *  is checked (channel, event name, schema, key) before any is stored, then all are appended
-   *  together (pipelined on a store that can). `handler` is called once, on a store thread,
-   *  with every id in item order or the error (see `EmitError`). An empty batch completes
-   *  with no ids. The HTTP emit endpoint is this call. */
+   *  together (pipelined on a store that can). Completes once with `(EmitBatchResult)`: every
+   *  id in item order, or the error (see `EmitError`, which says which item and why; so no
+   *  `error_code` first, and `co_await` returns the result rather than throwing). An empty
+   *  batch completes with no ids. The HTTP emit endpoint is this call, in the callback form
+   *  below. This token form completes on the handler's executor, else `get_executor()`. */
+  template <class Token>
+  requires(!detail::callback_form<Token, EmitBatchResult>) auto async_emit_batch(
+      std::vector<EmitItem> items, Token&& token) const {
+    return detail::initiate<EmitBatchResult>(
+        std::forward<Token>(token), get_executor(),
+        [this, i = std::move(items)](std::function<void(EmitBatchResult)> h) mutable {
+          async_emit_batch(std::move(i), std::move(h));
+        });
+  }
+  /** The callback form: a plain callable taking `EmitBatchResult` is called once, on a store
+   *  thread, possibly before this returns. */
   void async_emit_batch(std::vector<EmitItem> items,
                         std::function<void(EmitBatchResult)> handler) const;
   /** The blocking form of `async_emit_batch` (not from a store thread). */

@@ -4,6 +4,20 @@
 // forrealtime ships two: the embedded memory store (`make_memory_store()`, the zero-setup
 // default) and Redis (`make_redis_store()`). Implement `Store` to bring your own engine.
 //
+// Calling: each operation has a token form (async.hpp) that takes any Asio completion token
+// and completes with `(error_code, T)` on the caller's executor (the handler's associated
+// executor, else `get_executor()`), never inside the call:
+//
+//   store.async_latest("room:1", [](boost::system::error_code ec, StreamId id) { ... });
+//   StreamId id = co_await store.async_latest("room:1", boost::asio::use_awaitable);  // throws
+//   auto [ec, id] = co_await store.async_latest("room:1", as_tuple(use_awaitable));
+//   std::future<StreamId> f = store.async_latest("room:1", boost::asio::use_future);
+//
+// and the callback form below, which is what a store implements (a callable taking
+// `result<T>`, run on any thread). A class of your own that overrides `async_append` hides
+// the token forms of that name when called through it: add `using Store::async_append;` (and
+// the others), or call through `Store&`.
+//
 // Contract for implementers:
 //  - Every `async_*` call completes exactly once, on any thread, possibly before it returns.
 //    Completion handlers must not be invoked while the store holds a lock that another call
@@ -38,9 +52,12 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/system_executor.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 
+#include "forrealtime/async.hpp"
 #include "forrealtime/stream_id.hpp"
 
 namespace boost::asio {
@@ -112,8 +129,54 @@ class Store {
   using LatestHandler = std::function<void(Result<StreamId>)>;
   using InfoHandler = std::function<void(Result<StreamInfo>)>;
   using ArmedHandler = std::function<void(boost::system::error_code)>;
+  using executor_type = boost::asio::any_io_executor;
 
   virtual ~Store() = default;
+
+  // --- The token forms (async.hpp): complete with `(error_code, T)` on the caller's executor.
+
+  /** `async_append` completing with `(error_code, StreamId)`. */
+  template <class Token>
+  requires(!detail::callback_form<Token, Result<StreamId>>) auto async_append(
+      std::string_view channel, std::string message, AppendOptions options, Token&& token) {
+    return detail::initiate<Result<StreamId>>(
+        std::forward<Token>(token), get_executor(),
+        [this, ch = std::string(channel), m = std::move(message),
+         o = std::move(options)](AppendHandler h) mutable {
+          async_append(ch, std::move(m), std::move(o), std::move(h));
+        });
+  }
+  /** `async_range` completing with `(error_code, std::vector<StoredEntry>)`. */
+  template <class Token>
+  requires(!detail::callback_form<Token, Result<std::vector<StoredEntry>>>) auto async_range(
+      std::string_view channel, RangeQuery query, Token&& token) {
+    return detail::initiate<Result<std::vector<StoredEntry>>>(
+        std::forward<Token>(token), get_executor(),
+        [this, ch = std::string(channel), query](RangeHandler h) {
+          async_range(ch, query, std::move(h));
+        });
+  }
+  /** `async_latest` completing with `(error_code, StreamId)`. */
+  template <class Token>
+  requires(!detail::callback_form<Token, Result<StreamId>>) auto async_latest(
+      std::string_view channel, Token&& token) {
+    return detail::initiate<Result<StreamId>>(
+        std::forward<Token>(token), get_executor(),
+        [this, ch = std::string(channel)](LatestHandler h) { async_latest(ch, std::move(h)); });
+  }
+  /** `async_info` completing with `(error_code, StreamInfo)`. */
+  template <class Token>
+  requires(!detail::callback_form<Token, Result<StreamInfo>>) auto async_info(
+      std::string_view channel, Token&& token) {
+    return detail::initiate<Result<StreamInfo>>(
+        std::forward<Token>(token), get_executor(),
+        [this, ch = std::string(channel)](InfoHandler h) { async_info(ch, std::move(h)); });
+  }
+  /** Where a token form completes when its handler has no executor of its own: by default
+   *  `boost::asio::system_executor` (Asio's system thread pool). */
+  virtual executor_type get_executor() const { return boost::asio::system_executor(); }
+
+  // --- The callback forms: what a store implements (see the contract above).
 
   /** Appends `message` (already-encoded JSON) to `channel`'s stream. */
   virtual void async_append(std::string_view channel, std::string message, AppendOptions options,

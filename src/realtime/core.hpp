@@ -38,6 +38,8 @@ class RealtimeCore final : public PluginContext {
   void async_history(std::string_view channel, HistoryQuery query,
                      std::function<void(Result<std::vector<Event>>)> handler);
   spdlog::logger& logger() override { return *log; }
+  /** The internal loop's executor (kept after close(), when its loop is gone). */
+  executor_type get_executor() override { return executor_; }
 
   Options options;
   std::shared_ptr<Store> store;
@@ -57,6 +59,7 @@ class RealtimeCore final : public PluginContext {
 
  private:
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  executor_type executor_;
   std::vector<std::thread> threads_;
 };
 

@@ -24,7 +24,8 @@ namespace detail {
 RealtimeCore::RealtimeCore(Options opts)
     : options(std::move(opts)),
       internal(std::make_unique<boost::asio::io_context>(1)),
-      work_(boost::asio::make_work_guard(*internal)) {
+      work_(boost::asio::make_work_guard(*internal)),
+      executor_(internal->get_executor()) {
   store = options.store ? options.store : make_memory_store();
   log = options.logger ? options.logger : spdlog::default_logger();
   if (options.verbosity)
@@ -55,13 +56,16 @@ void RealtimeCore::close() {
     else
       t.join();
   }
-  // Order matters: timers before their io_context, the io_context (and the handlers it still
-  // holds, which may hold sessions and subscribers) before the hub they point to, the store
-  // after everything that can still call it.
+  // Order matters: timers before their io_context; the store stopped before the io_context
+  // goes, since an operation still pending in the store may complete onto that loop (a token
+  // form whose handler has no executor of its own): its completion is then queued there and
+  // destroyed with it, unrun; the io_context (and the handlers it still holds, which may hold
+  // sessions and subscribers) before the hub they point to. Calls made on the store after its
+  // stop fail with `stopped`.
   hub->release_shards();
   if (threads_.size() == 1) hub->unregister_worker(*internal);
-  internal.reset();
   store->stop();
+  internal.reset();
 }
 
 boost::system::error_code RealtimeCore::check_emit(std::string_view channel, std::string_view event,
@@ -253,6 +257,10 @@ void Channel::async_emit(std::string_view event, boost::json::value data,
   core_->async_emit(name_, event, std::move(data), std::move(handler));
 }
 
+Channel::executor_type Channel::get_executor() const {
+  return core_->get_executor();
+}
+
 Result<StreamId> Channel::emit(std::string_view event, boost::json::value data) const {
   return wait_for<StreamId>(
       [&](auto cb) { core_->async_emit(name_, event, std::move(data), std::move(cb)); });
@@ -290,6 +298,10 @@ Realtime::~Realtime() {
 void Realtime::async_emit_batch(std::vector<EmitItem> items,
                                 std::function<void(EmitBatchResult)> handler) const {
   core_->async_emit_batch(std::move(items), std::move(handler));
+}
+
+Realtime::executor_type Realtime::get_executor() const {
+  return core_->get_executor();
 }
 
 EmitBatchResult Realtime::emit_batch(std::vector<EmitItem> items) const {
