@@ -296,6 +296,29 @@ TEST_P(AsyncApi, AnImmediateCompletionIsNeverRunInsideTheCall) {
   EXPECT_EQ(ran, 0);
   ioc.run_for(5s);
   EXPECT_EQ(ran, 3);
+
+  // From inside the caller's loop, where a dispatch would run the handler at once: an
+  // immediate completion is still posted, so the handler runs after the call returned.
+  bool returned = false;
+  int inner = 0;
+  asio::post(ioc, [&] {
+    rt_->channel("bad\nchannel")
+        .async_emit("test.n", 1, asio::bind_executor(ioc, [&](error_code ec, StreamId) {
+                      EXPECT_EQ(ec, errc::invalid_channel);
+                      EXPECT_TRUE(returned);
+                      ++inner;
+                    }));
+    store_->async_append("im", "{}", AppendOptions{},
+                         asio::bind_executor(ioc, [&](error_code ec, StreamId) {
+                           EXPECT_FALSE(ec);
+                           EXPECT_TRUE(returned);
+                           ++inner;
+                         }));
+    returned = true;
+  });
+  ioc.restart();
+  for (int i = 0; i < 100 && inner < 2; ++i) ioc.run_for(50ms);
+  EXPECT_EQ(inner, 2);
   if (GetParam() == "memory") {
     // The memory store answers inside do_append; the front-end still posts.
     int stored = 0;
