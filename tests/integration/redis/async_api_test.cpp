@@ -23,6 +23,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "../cluster/redis_cluster.hpp"
 #include "forrealtime/memory_store.hpp"
 #include "forrealtime/realtime.hpp"
 #include "forrealtime/redis_store.hpp"
@@ -470,6 +471,37 @@ TEST(AsyncApiRedis, CancellingOrDestroyingWhilePendingIsSafe) {
     ioc.reset();         // destroyed unrun
     EXPECT_FALSE(resumed);
   }
+}
+
+TEST(AsyncApiCluster, TokenFormsOnARedisCluster) {
+  testing::RedisCluster cluster;
+  RedisOptions o;
+  o.url = cluster.url();
+  o.command_timeout = 4000ms;
+  o.reconnect_min = 50ms;
+  auto store = make_redis_store(o);
+  for (int i = 0; i < 500 && !store->healthy(); ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(store->healthy());
+  {
+    Realtime rt(Options{.store = store});
+    asio::io_context ioc;
+    run_coroutine(ioc, [&]() -> asio::awaitable<void> {
+      // Channels on different slots (masters): each emit and read resumes on our loop.
+      for (std::string ch : {"room:1", "room:2", "room:3", "room:4"}) {
+        auto emit_op = rt.channel(ch).async_emit("test.n", 1, asio::use_awaitable);
+        StreamId id = co_await std::move(emit_op);
+        EXPECT_TRUE(ioc.get_executor().running_in_this_thread());
+        auto latest_op = store->async_latest(ch, asio::use_awaitable);
+        EXPECT_EQ(co_await std::move(latest_op), id);
+        auto read_op = rt.channel(ch).async_history({}, asio::as_tuple(asio::use_awaitable));
+        auto [ec, events] = co_await std::move(read_op);
+        EXPECT_FALSE(ec);
+        EXPECT_EQ(events.size(), 1u);
+        EXPECT_TRUE(ioc.get_executor().running_in_this_thread());
+      }
+    });
+  }
+  store->stop();
 }
 
 /** A store written against the callback interface only (as before the token forms): it
