@@ -89,15 +89,24 @@ struct Initiation {
       Work work;
     };
     auto st = std::make_shared<State>(std::forward<Handler>(handler), Work(ex));
+    // The handler and the work guard move into the call that runs on the handler's executor
+    // and end there, after the handler: the completing thread (a store's) touches nothing of
+    // that executor once it has handed the call over, since the handler may let its owner
+    // destroy the io_context at once (a work guard released from the store's thread after
+    // that was a use-after-free: a crash, or a hang in the next run of the loop).
     std::function<void(R)> callback = [st](R r) {
+      const bool inside = current_initiation == st.get();
       auto ex = st->work.get_executor();
-      auto call = [st, r = std::move(r)]() mutable { complete(st->handler, std::move(r)); };
+      auto call = [h = std::move(st->handler), w = std::move(st->work),
+                   r = std::move(r)]() mutable {
+        complete(h, std::move(r));
+        w.reset();
+      };
       // Inside the initiating call (on its thread, before it returned): post, never run here.
-      if (current_initiation == st.get())
+      if (inside)
         boost::asio::post(ex, std::move(call));
       else
         boost::asio::dispatch(ex, std::move(call));
-      st->work.reset();  // the queued call is work of its own
     };
     struct Restore {
       const void* outer;

@@ -532,6 +532,21 @@ class TypedChannel : public Channel {
       return make_error_code(errc::unknown_event);
   }
 
+  /** The completion-token form: `co_await room.async_emit<"chat.message">({...},
+   *  asio::use_awaitable)`, `asio::use_future`, or a handler `(error_code, StreamId)` bound to
+   *  an executor; completes on that executor (Channel::async_emit), never inside the call. */
+  template <fixed_string Name, class P = payload_t<S, Name>, class Token>
+  requires(!detail::callback_form<Token, Result<StreamId>>) auto async_emit(const P& payload,
+                                                                            Token&& token) const {
+    detail::check_emit_types<S, Name, P>();
+    if constexpr (detail::emit_ok<S, Name, P>)
+      return Channel::async_emit(Name.view(),
+                                 to_json(detail::as_payload<payload_t<S, Name>>(payload)),
+                                 std::forward<Token>(token));
+    else  // not reached: check_emit_types has already stopped the build with its message
+      return Channel::async_emit(Name.view(), boost::json::value{}, std::forward<Token>(token));
+  }
+  /** The callback form: `handler` runs on a store thread, possibly before this returns. */
   template <fixed_string Name, class P = payload_t<S, Name>>
   void async_emit(const P& payload, std::function<void(Result<StreamId>)> handler) const {
     detail::check_emit_types<S, Name, P>();

@@ -5,7 +5,10 @@
 #include <set>
 
 #include <gtest/gtest.h>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -165,6 +168,37 @@ TEST(TypedRealtime, TypedEmitStoresTheJsonAndTypedSubscribeGetsTheStruct) {
   EXPECT_EQ(event_names(rt), (std::vector<std::string>{"chat.message", "chat.typing",
                                                        "notification.alert", "notification.text"}));
   end(sub, rt);
+}
+
+TEST(TypedRealtime, TypedAsyncEmitTakesCompletionTokens) {
+  forrealtime::TypedRealtime<Events> rt;
+  auto room = rt.channel("room");
+  // A future, and a handler bound to a loop of the caller's: it runs there, not on a store
+  // thread, and not inside the call.
+  std::future<forrealtime::StreamId> f =
+      room.async_emit<"chat.message">({.text = "by future"}, boost::asio::use_future);
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  auto first = f.get();
+  boost::asio::io_context mine;
+  bool ran = false;
+  forrealtime::StreamId second{};
+  room.async_emit<"chat.message">(
+      {.text = "by handler"},
+      boost::asio::bind_executor(mine, [&](boost::system::error_code ec, forrealtime::StreamId id) {
+        EXPECT_FALSE(ec) << ec.message();
+        EXPECT_TRUE(mine.get_executor().running_in_this_thread());
+        second = id;
+        ran = true;
+      }));
+  EXPECT_FALSE(ran);
+  mine.run_for(std::chrono::seconds(5));
+  ASSERT_TRUE(ran);
+  EXPECT_LT(first, second);
+  auto h = room.history();
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->size(), 2u);
+  EXPECT_EQ((*h)[0].data.as_object().at("text"), "by future");
+  EXPECT_EQ((*h)[1].data.as_object().at("text"), "by handler");
 }
 
 TEST(TypedRealtime, SubscribeOnTheDefaultChannelWithHistory) {
