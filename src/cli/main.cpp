@@ -19,6 +19,7 @@
 
 #include "cli/admin.hpp"
 #include "cli/client.hpp"
+#include "cli/healthcheck.hpp"
 #include "cli/log.hpp"
 #include "cli/settings.hpp"
 #include "forrealtime/auth.hpp"
@@ -380,6 +381,17 @@ int main(int argc, char** argv) {
       "print-config", "Print the effective settings as a JSON config file, secrets masked");
   forrealtime::cli::add_serve_options(*pc, print_settings);
 
+  // healthcheck takes serve's flags too, so that it probes where serve listens.
+  ServeSettings health_settings;
+  forrealtime::cli::HealthcheckOptions ho;
+  auto* hc = app.add_subcommand(
+      "healthcheck",
+      "Probe /livez (or /readyz) of a running gateway where its settings (serve's flags, "
+      "environment and config file, or those of a running serve with --process) say it "
+      "listens: exit 0 on 200, 1 otherwise (the container image's HEALTHCHECK)");
+  forrealtime::cli::add_healthcheck_options(*hc, ho);
+  forrealtime::cli::add_serve_options(*hc, health_settings);
+
   forrealtime::cli::ClientOptions co;
   auto add_url = [&](CLI::App* sub) {
     sub->add_option("--url", co.url, "The gateway")
@@ -452,6 +464,7 @@ int main(int argc, char** argv) {
   if (cg_ts->parsed()) return run_codegen_ts(schema_file, out_file);
   if (sv->parsed()) return serve(*sv, s);
   if (ad->parsed()) return forrealtime::cli::run_admin(ao, admin_what, admin_channel);
+  if (hc->parsed()) return forrealtime::cli::run_healthcheck(*hc, health_settings, ho);
   auto print_warnings = [](const char* command) {
     for (auto& w : forrealtime::cli::take_deprecation_warnings())
       std::cerr << "forrealtime " << command << ": warning: " << w << "\n";

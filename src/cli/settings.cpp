@@ -188,6 +188,15 @@ std::vector<std::string> take_deprecation_warnings() {
   return out;
 }
 
+std::vector<std::string> environment_names() {
+  std::vector<std::string> out;
+  for (auto& o : kVocabulary) {
+    out.push_back(env_name(o.name));
+    if (o.old_env) out.emplace_back(o.old_env);
+  }
+  return out;
+}
+
 std::vector<OptionName> option_names() {
   std::vector<OptionName> out;
   for (auto& o : kVocabulary)

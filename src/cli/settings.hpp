@@ -108,6 +108,9 @@ struct OptionName {
 };
 std::vector<OptionName> option_names();
 
+/** Every environment name serve reads: the FORREALTIME_ names and the older ones. */
+std::vector<std::string> environment_names();
+
 /** Before parsing: each older environment name (HOST, PORT, REDIS_URL, DATABASE_URL,
  *  LOG_LEVEL, LOG_FORMAT) that is set fills its FORREALTIME_ name when that is not set, and
  *  leaves a deprecation warning. */

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The Dockerfile's structure, checked without building it (tests/ops/image.sh builds and runs it):
 multi-stage (a named build stage, a Debian 12 slim final stage), the final stage runs as a
-non-root user, has a HEALTHCHECK on /livez, an ENTRYPOINT that serves, and every COPY source
+non-root user, has a HEALTHCHECK that runs `forrealtime healthcheck --process 1` (the probe of /livez
+where the running gateway's own settings say it listens), an ENTRYPOINT that serves, and every COPY source
 exists in the repository and is not excluded by .dockerignore; the build stage's CMake
 invocation builds the program and the package. Exits non-zero with the reasons."""
 import os
@@ -60,9 +61,18 @@ else:
         errors.append("the final stage has no USER: it would run as root")
     elif users[-1].split(":")[0] in ("root", "0"):
         errors.append("the final stage runs as root")
+    # The probe must follow the running gateway's effective settings (flags after the image
+    # name, environment, a mounted config file): `forrealtime healthcheck --process 1`, not a
+    # fixed port or one environment variable.
     hc = [r for w, r in final if w == "HEALTHCHECK"]
-    if not hc or "/livez" not in hc[-1]:
-        errors.append("no HEALTHCHECK on /livez in the final stage")
+    if not hc:
+        errors.append("no HEALTHCHECK in the final stage")
+    elif not re.search(r'"?forrealtime"?,?\s*"?healthcheck"?,?\s*"?--process"?,?\s*"?1"?', hc[-1]):
+        errors.append(f"the HEALTHCHECK does not run `forrealtime healthcheck --process 1`: {hc[-1]}")
+    elif re.search(r"curl|wget|\$\{?FORREALTIME_PORT|:8787", hc[-1]):
+        errors.append(f"the HEALTHCHECK probes a fixed or environment-only port: {hc[-1]}")
+    if any(w == "ENV" and re.search(r"FORREALTIME_(HOST|PORT)=", r) for w, r in final):
+        errors.append("the final stage sets FORREALTIME_HOST/PORT in ENV: they override a mounted config file")
     ep = " ".join(r for w, r in final if w in ("ENTRYPOINT", "CMD"))
     if "serve" not in ep:
         errors.append("the entry point does not run `forrealtime serve`")
@@ -102,5 +112,5 @@ if errors:
     print("Dockerfile: " + "\n  ".join(["problems:"] + errors))
     sys.exit(1)
 print(f"Dockerfile: {len(stages)} stages, final {stages[-1][0]} as USER "
-      f"{[r for w, r in stages[-1][2] if w == 'USER'][-1]}, HEALTHCHECK on /livez: ok "
+      f"{[r for w, r in stages[-1][2] if w == 'USER'][-1]}, HEALTHCHECK by `forrealtime healthcheck --process 1`: ok "
       "(structure; tests/ops/image.sh builds and runs it)")

@@ -2,7 +2,8 @@
 # The container image, for real: the repository's Dockerfile built with podman (Debian's; no
 # Docker engine here) on a debian:12-slim base made locally by mmdebstrap from the Debian mirror,
 # then run: /livez and /readyz through the published port, the process runs as the package's
-# non-root user, the image's HEALTHCHECK passes (and fails when the gateway is frozen), an event
+# non-root user, the image's HEALTHCHECK passes (and fails when the gateway is frozen; and passes
+# with the port set in a mounted config file, or by a flag after the image name), an event
 # emitted through the port reaches a subscriber through the port, the conffile has the package's
 # owner and mode, and SIGTERM stops it with exit 0.
 #
@@ -57,7 +58,7 @@ hc() { timeout 30 podman --root "$state/storage" --runroot "$state/run" healthch
 name=forrealtime-image-test-$$
 image=localhost/forrealtime-test:$version
 cleanup() {
-  pm rm -f -t 0 "$name" >/dev/null 2>&1 || true
+  pm rm -f -t 0 "$name" "$name-9001" "$name-9100" >/dev/null 2>&1 || true
   [ -n "${sub:-}" ] && kill "$sub" 2>/dev/null || true
   rm -rf "$work"
 }
@@ -108,7 +109,9 @@ step "built $image ($(pm image inspect --format '{{.Size}}' "$image" | awk '{pri
 # The image's configuration: what the Dockerfile says, kept by the build.
 cfg() { pm image inspect --format "$1" "$image"; }
 [ "$(cfg '{{.Config.User}}')" = forrealtime:forrealtime ] || fail "image user is '$(cfg '{{.Config.User}}')'"
-cfg '{{json .Config.Healthcheck}}' | grep -q '/livez' || fail "the image has no HEALTHCHECK on /livez"
+cfg '{{json .Config.Healthcheck}}' | grep -q '"healthcheck","--process","1"' ||
+  fail "the image's HEALTHCHECK is not forrealtime healthcheck --process 1: $(cfg '{{json .Config.Healthcheck}}')"
+cfg '{{json .Config.Env}}' | grep -q 'FORREALTIME_PORT' && fail "the image sets FORREALTIME_PORT (it would override a mounted config)"
 cfg '{{json .Config.Entrypoint}}' | grep -q '"serve"' || fail "the entry point does not serve"
 cfg '{{json .Config.ExposedPorts}}' | grep -q '8787/tcp' || fail "8787 is not exposed"
 
@@ -117,14 +120,16 @@ inside() { pm run --rm --pull=never --no-healthcheck --user root --entrypoint /b
 facts=$(inside 'forrealtime --version; dpkg-query -W -f="\${Version}\n" forrealtime;
   stat -c %U:%G:%a /etc/forrealtime/config.json; getent passwd forrealtime | cut -d: -f7;
   test -e /usr/lib/systemd/system/forrealtime.service && echo unit;
-  command -v g++ cmake || echo no-toolchain; ls /tmp | wc -l')
+  command -v g++ cmake || echo no-toolchain; ls /tmp | wc -l;
+  sed -n "s/.*\"host\": \"\(.*\)\".*/\1/p" /etc/forrealtime/config.json')
 expected="forrealtime $version
 $version
 root:forrealtime:640
 /usr/sbin/nologin
 unit
 no-toolchain
-0"
+0
+0.0.0.0"
 [ "$facts" = "$expected" ] || fail "inside the image: got
 $facts
 expected
@@ -183,6 +188,29 @@ for _ in $(seq 50); do grep -q 'image.test' "$work/sse" && break; sleep 0.1; don
 grep -q '"n":42' "$work/sse" || { cat "$work/sse"; fail "the emitted event did not reach the subscriber"; }
 curl -fsS "$base_url/api/history?channel=image" | grep -q '"image.test"' || fail "history lacks the event"
 
+# The HEALTHCHECK follows the port wherever it is set: (a) only in a config file mounted over the
+# conffile, (b) by a flag after the image name, with another port in FORREALTIME_PORT (the flag
+# wins for serve, and so for the probe).
+elsewhere() {  # elsewhere WHAT CONTAINER_PORT PODMAN_RUN_ARGS... -- SERVE_ARGS...
+  local what=$1 cport=$2 hport other=$name-$2
+  shift 2
+  local run_args=()
+  while [ "$1" != -- ]; do run_args+=("$1"); shift; done
+  shift
+  hport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  pm run -d --pull=never --name "$other" -p "127.0.0.1:$hport:$cport" "${run_args[@]}" "$image" "$@" \
+    >/dev/null 2>"$work/run.err" || { cat "$work/run.err"; fail "podman run ($what)"; }
+  for _ in $(seq 150); do curl -fsS "http://127.0.0.1:$hport/livez" >/dev/null 2>&1 && break; sleep 0.2; done
+  curl -fsS "http://127.0.0.1:$hport/livez" >/dev/null || { pm logs "$other" | tail; pm rm -f -t 0 "$other" >/dev/null; fail "$what: /livez on $cport"; }
+  hc "$other" >/dev/null || { pm logs "$other" | tail; pm rm -f -t 0 "$other" >/dev/null; fail "$what: the HEALTHCHECK failed on a gateway listening on $cport"; }
+  pm rm -f -t 0 "$other" >/dev/null
+  step "HEALTHCHECK passed with the port $cport $what"
+}
+printf '{"host": "0.0.0.0", "port": 9001, "log_format": "json"}\n' >"$work/config.json"
+chmod 644 "$work/config.json"
+elsewhere "in a mounted config file" 9001 -v "$work/config.json:/etc/forrealtime/config.json:ro" --
+elsewhere "as a flag after the image name (FORREALTIME_PORT=9200)" 9100 -e FORREALTIME_PORT=9200 -- --port 9100
+
 # SIGTERM (podman stop sends the image's STOPSIGNAL): /readyz goes 503 during the drain delay,
 # the subscriber is told to reconnect, the gateway exits 0.
 pm kill --signal TERM "$name" >/dev/null
@@ -200,4 +228,4 @@ sub=
 grep -q reconnect "$work/sse" || fail "the subscriber was not told to reconnect"
 pm logs "$name" >"$work/logs" 2>&1
 grep -q '"level"' "$work/logs" || { cat "$work/logs"; fail "the packaged config should log JSON lines"; }
-step "image test: built from the repository, ran as uid $uid, probes, HEALTHCHECK (and its failure), emit -> subscribe through the port, drain and exit 0"
+step "image test: built from the repository, ran as uid $uid, probes, HEALTHCHECK (its failure, and the port from a mounted config or a flag), emit -> subscribe through the port, drain and exit 0"
