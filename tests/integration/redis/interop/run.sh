@@ -31,4 +31,4 @@ redis-cli -p "$port" ping >/dev/null
 cd "$here"
 npm ci --no-audit --no-fund --loglevel=error
 REDIS_URL="redis://127.0.0.1:$port" FORREALTIME_BIN="$FORREALTIME_BIN" \
-  node --test --test-concurrency=1 tests/interop.test.mjs
+  node --test --test-concurrency=1 tests/interop.test.mjs tests/original_readme.test.mjs
