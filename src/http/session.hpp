@@ -106,6 +106,7 @@ class SseSession final : public std::enable_shared_from_this<SseSession>,
   std::size_t in_flight_ = 0;  // frames of the write under way
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;
+  bool in_write_ = false;  // inside sink_->write: a completion there is on the shard's executor
   bool flush_pending_ = false;  // registered with the shard for a write after its drain
   bool warned_soft_ = false;
   std::vector<boost::asio::const_buffer> buffers_;
