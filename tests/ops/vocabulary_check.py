@@ -7,7 +7,9 @@
      a value unlike the default, and `forrealtime print-config` must show that value under the
      config key (secrets as ***);
   3. the older names (HOST, PORT, REDIS_URL, DATABASE_URL, LOG_LEVEL, LOG_FORMAT, and the older
-     config keys) still take effect, each with a deprecation warning naming the new one.
+     config keys) still take effect, each with a deprecation warning naming the new one;
+  4. the client commands' names take effect: FORREALTIME_URL (emit, history, admin),
+     FORREALTIME_EMIT_TOKEN (emit) and FORREALTIME_ADMIN_TOKEN (admin) against a real gateway.
 Usage: vocabulary_check.py BIN README"""
 import json
 import os
@@ -237,6 +239,40 @@ p.terminate()
 _, serve_err = p.communicate(timeout=20)
 if "listening on" not in line or "PORT is deprecated: use FORREALTIME_PORT" not in serve_err:
     errors.append(f"serve with PORT set does not log the deprecation: {line!r} {serve_err[-500:]!r}")
+
+# --- 4. the client commands' environment names ------------------------------------------------------
+# FORREALTIME_URL (emit, history, tail, admin), FORREALTIME_EMIT_TOKEN (emit --token) and
+# FORREALTIME_ADMIN_TOKEN (admin --token), against a real gateway with both tokens set.
+p = subprocess.Popen([bin_, "serve", "--port", "0", "--log-level", "warn", "--emit-token", "e-tok",
+                      "--admin-token", "a-tok"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                     text=True, env=clean_env())
+try:
+    url = p.stdout.readline().strip().split("listening on ")[-1]
+    def client(args, **extra):
+        r = subprocess.run([bin_, *args, "--timeout", "3"], capture_output=True, text=True, timeout=30,
+                           env={**clean_env(), **extra})
+        return r.returncode, r.stdout + r.stderr
+    # The gateway is on a free port, not the default 8787: a command that ignores
+    # FORREALTIME_URL does not reach it.
+    for args, extra, want_rc, what in [
+        (["emit", "vocab", "a.b", "1"], {"FORREALTIME_URL": url, "FORREALTIME_EMIT_TOKEN": "e-tok"}, 0,
+         "emit with FORREALTIME_URL and FORREALTIME_EMIT_TOKEN"),
+        (["emit", "vocab", "a.b", "2"], {"FORREALTIME_URL": url}, None, "emit without FORREALTIME_EMIT_TOKEN (401)"),
+        (["history", "vocab"], {"FORREALTIME_URL": url}, 0, "history with FORREALTIME_URL"),
+        (["admin", "stats"], {"FORREALTIME_URL": url, "FORREALTIME_ADMIN_TOKEN": "a-tok"}, 0,
+         "admin with FORREALTIME_URL and FORREALTIME_ADMIN_TOKEN"),
+        (["admin", "stats"], {"FORREALTIME_URL": url}, None, "admin without FORREALTIME_ADMIN_TOKEN (401)"),
+    ]:
+        rc, out = client(args, **extra)
+        ok = rc == 0 if want_rc == 0 else rc != 0
+        if not ok:
+            errors.append(f"{what}: exit {rc}: {out.strip()[:300]}")
+    rc, out = client(["history", "vocab"], FORREALTIME_URL=url)
+    if out.count('"a.b"') != 1:
+        errors.append(f"history through FORREALTIME_URL shows {out.count(chr(34) + 'a.b' + chr(34))} events, expected the one emitted with the token: {out[:300]}")
+finally:
+    p.terminate()
+    p.wait(timeout=20)
 
 if errors:
     print("vocabulary check FAILED:\n  " + "\n  ".join(errors))
