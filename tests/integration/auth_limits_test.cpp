@@ -2,10 +2,6 @@
 // answered as documented: 503 or 429 with Retry-After, a closed connection, a cut history), the
 // request next to it that stays within the limit still works, and the limit is released again.
 // Also who may read /metrics and the admin API once authorization is on.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -24,69 +20,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A raw connection from a chosen loopback source address (127.0.0.x), so that one test can be
-// several clients for the per-address cap.
-class RawConn {
- public:
-  RawConn(std::uint16_t port, const char* from) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in src{};
-    src.sin_family = AF_INET;
-    ::inet_pton(AF_INET, from, &src.sin_addr);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) ADD_FAILURE() << "bind";
-    sockaddr_in dst{};
-    dst.sin_family = AF_INET;
-    dst.sin_port = htons(port);
-    ::inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0)
-      ADD_FAILURE() << "connect";
-  }
-  ~RawConn() { close(); }
-  void close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  void send(const std::string& s) { (void)!::write(fd_, s.data(), s.size()); }
-  // Reads until `until` is in what was read, the peer closes, or the timeout; all that was read.
-  std::string read(const std::string& until, std::chrono::milliseconds timeout = 3s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (in_.find(until) == std::string::npos && !closed_) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) break;
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-      char buf[4096];
-      auto n = ::read(fd_, buf, sizeof buf);
-      if (n <= 0) {
-        closed_ = true;
-        break;
-      }
-      in_.append(buf, static_cast<std::size_t>(n));
-    }
-    return in_;
-  }
-  bool closed() const { return closed_; }
-
- private:
-  int fd_ = -1;
-  bool closed_ = false;
-  std::string in_;
-};
-
 // Opens a stream from `from`; true once `connected` arrived.
 bool open_stream(RawConn& c, const std::string& channel) {
   c.send("GET /api/realtime?channel=" + channel + " HTTP/1.1\r\nHost: t\r\n\r\n");
   return c.read("\"connected\"").find("\"connected\"") != std::string::npos;
-}
-
-std::uint64_t limit_hits(std::uint16_t port, const std::string& limit,
-                         const std::string& headers = "") {
-  auto m = http(port, "GET", "/metrics", "", headers);
-  auto key = "forrealtime_limits_hit_total{limit=\"" + limit + "\"} ";
-  auto at = m.body.find(key);
-  if (at == std::string::npos) return 0;
-  return std::stoull(m.body.substr(at + key.size()));
 }
 
 int emit_status(std::uint16_t port, const std::string& headers, HttpResult* out = nullptr) {

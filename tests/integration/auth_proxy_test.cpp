@@ -27,59 +27,6 @@ namespace {
 constexpr const char* kClient = "127.0.0.1";
 constexpr const char* kProxy = "127.0.0.2";
 
-// A raw connection from a chosen loopback source address.
-class RawConn {
- public:
-  RawConn(std::uint16_t port, const char* from) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in src{};
-    src.sin_family = AF_INET;
-    ::inet_pton(AF_INET, from, &src.sin_addr);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) ADD_FAILURE() << "bind";
-    sockaddr_in dst{};
-    dst.sin_family = AF_INET;
-    dst.sin_port = htons(port);
-    ::inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0)
-      ADD_FAILURE() << "connect";
-  }
-  ~RawConn() { close(); }
-  RawConn(const RawConn&) = delete;
-  void close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  void send(const std::string& s) { (void)!::write(fd_, s.data(), s.size()); }
-  // Reads until `until` is in what was read since the last take(), the peer closes, or the
-  // timeout; returns what was read since the last take().
-  std::string read(const std::string& until, std::chrono::milliseconds timeout = 3s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (in_.find(until) == std::string::npos && !closed_) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) break;
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-      char buf[4096];
-      auto n = ::read(fd_, buf, sizeof buf);
-      if (n <= 0) {
-        closed_ = true;
-        break;
-      }
-      in_.append(buf, static_cast<std::size_t>(n));
-    }
-    return in_;
-  }
-  // What was read so far, forgotten (the next read starts afresh).
-  std::string take() { return std::exchange(in_, {}); }
-  bool closed() const { return closed_; }
-
- private:
-  int fd_ = -1;
-  bool closed_ = false;
-  std::string in_;
-};
-
 // Opens a stream on `c` with `headers`; true once `connected` arrived.
 bool open_stream(RawConn& c, const std::string& headers, std::string* got = nullptr) {
   c.send("GET /api/realtime?channel=c HTTP/1.1\r\nHost: t\r\n" + headers + "\r\n");
@@ -115,14 +62,6 @@ std::string emit_request(const std::string& headers) {
 int status_of(const std::string& response) {
   if (response.rfind("HTTP/1.1 ", 0) != 0 || response.size() < 12) return 0;
   return std::stoi(response.substr(9, 3));
-}
-
-std::uint64_t limit_hits(std::uint16_t port, const std::string& limit) {
-  auto m = http(port, "GET", "/metrics");
-  auto key = "forrealtime_limits_hit_total{limit=\"" + limit + "\"} ";
-  auto at = m.body.find(key);
-  if (at == std::string::npos) return 0;
-  return std::stoull(m.body.substr(at + key.size()));
 }
 
 // A forward-auth service that allows everything and keeps every request it got.

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
@@ -412,6 +413,60 @@ std::string GatewayProcess::log() const {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+RawConn::RawConn(std::uint16_t port, const char* from) {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in src{};
+  src.sin_family = AF_INET;
+  ::inet_pton(AF_INET, from, &src.sin_addr);
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) ADD_FAILURE() << "bind";
+  sockaddr_in dst{};
+  dst.sin_family = AF_INET;
+  dst.sin_port = htons(port);
+  ::inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+  if (::connect(fd_, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0)
+    ADD_FAILURE() << "connect";
+}
+
+void RawConn::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+void RawConn::send(const std::string& s) {
+  (void)!::write(fd_, s.data(), s.size());
+}
+
+std::string RawConn::read(const std::string& until, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (in_.find(until) == std::string::npos && !closed_) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    char buf[4096];
+    auto n = ::read(fd_, buf, sizeof buf);
+    if (n <= 0) {
+      closed_ = true;
+      break;
+    }
+    in_.append(buf, static_cast<std::size_t>(n));
+  }
+  return in_;
+}
+
+std::string RawConn::take() {
+  return std::exchange(in_, {});
+}
+
+std::uint64_t limit_hits(std::uint16_t port, const std::string& limit, const std::string& headers) {
+  auto m = http(port, "GET", "/metrics", "", headers);
+  auto key = "forrealtime_limits_hit_total{limit=\"" + limit + "\"} ";
+  auto at = m.body.find(key);
+  if (at == std::string::npos) return 0;
+  return std::stoull(m.body.substr(at + key.size()));
 }
 
 }  // namespace fr_test

@@ -1,6 +1,6 @@
 // Test helpers that talk to a gateway over real sockets: a blocking HTTP client, an SSE client
-// that decodes chunked bodies and SSE lines incrementally, and a child process running the real
-// `forrealtime` program on a free port.
+// that decodes chunked bodies and SSE lines incrementally, a raw connection from a chosen
+// loopback address, and a child process running the real `forrealtime` program on a free port.
 #pragma once
 
 #include <chrono>
@@ -99,6 +99,35 @@ class SseClient {
   std::string current_id_;                                  // the id field as of the current event
   std::vector<std::pair<std::string, std::string>> ready_;  // data, id
 };
+
+/** A raw connection to 127.0.0.1:`port` from a chosen loopback source address (127.0.0.x), so
+ *  that one test can be several clients (per-address caps) or a proxy and its clients. */
+class RawConn {
+ public:
+  RawConn(std::uint16_t port, const char* from);
+  ~RawConn() { close(); }
+  RawConn(const RawConn&) = delete;
+  RawConn& operator=(const RawConn&) = delete;
+  void close();
+  void send(const std::string& s);
+  /** Reads until `until` is in what was read since the last take(), the peer closes, or the
+   *  timeout; returns what was read since the last take(). */
+  std::string read(const std::string& until,
+                   std::chrono::milliseconds timeout = std::chrono::seconds(3));
+  /** What was read so far, forgotten (the next read starts afresh). */
+  std::string take();
+  bool closed() const { return closed_; }
+
+ private:
+  int fd_ = -1;
+  bool closed_ = false;
+  std::string in_;
+};
+
+/** `forrealtime_limits_hit_total{limit="<limit>"}` from /metrics (0 when absent); `headers` are
+ *  extra request lines (the admin credential). */
+std::uint64_t limit_hits(std::uint16_t port, const std::string& limit,
+                         const std::string& headers = "");
 
 /** True when the tests run against the Redis store (FORREALTIME_TEST_REDIS_URL is set). */
 inline bool on_redis() {
