@@ -3,11 +3,12 @@
 //
 // The gateway's workers (and Realtime's internal loop) declare their io_contexts to the store
 // (`Store::add_worker`). The Redis store gives each one a link; a call made on a thread running
-// that io_context is encoded into the link's output buffer at once, and every command issued in
-// one loop turn leaves in one write (the flush is posted once per turn, behind the completions
-// that are already ready), so concurrent emits on a worker share one write and one read. Replies
-// complete the handlers on the same thread: no futex, no wake-up of another thread, no epoll_ctl
-// on an interrupter, per emit.
+// that io_context is encoded into the link's output buffer at once. It is written at once when
+// nothing is in flight on the connection (one send, no loop turn); else it waits for the replies
+// in flight and leaves with every command issued meanwhile in one write right after them, so
+// concurrent emits on a worker share one write and one read (at most one batch in flight, as
+// Nagle's algorithm does for TCP segments). Replies complete the handlers on the same thread: no
+// futex, no wake-up of another thread, no epoll_ctl on an interrupter, per emit.
 //
 // Life: `start` connects (the handshake of connection.hpp, plus SCRIPT LOAD of the append
 // script); calls made while it connects wait in order and leave once it is up (or fail with
@@ -92,7 +93,6 @@ class CommandLink : public std::enable_shared_from_this<CommandLink> {
   std::string script_sha_;
   std::optional<boost::asio::steady_timer> retry_timer_;
   std::chrono::milliseconds backoff_;
-  bool flush_posted_ = false;
   /** Calls made while connecting, in order: called with no error once up, else with it. */
   std::vector<std::function<void(boost::system::error_code)>> waiting_;
 };

@@ -86,6 +86,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close(boost::system::error_code ec);
 
   bool is_open() const { return open_; }
+  /** Commands were written whose replies have not all come, or a write is under way: what
+   *  is encoded now can wait for the read that brings those replies (it flushes). */
+  bool awaiting_replies() const { return writing_ || pipeline_.sent() > 0; }
   /** `CLIENT ID` from the handshake, -1 when unknown. */
   long long client_id() const { return client_id_; }
   /** The node dialled (`host:port`), for logs. */
