@@ -1,6 +1,8 @@
 // The `forrealtime` program: `serve` runs the gateway; `emit`, `history` and `tail` are clients
 // of a running gateway. Settings come from flags, then environment variables, then a JSON
 // config file, then defaults; a bad setting stops the program at start with a clear message.
+#include <sys/resource.h>
+
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -64,6 +66,29 @@ int run_codegen_ts(const std::string& schema_file, const std::string& out_file) 
   return 0;
 }
 
+// Every stream holds a socket: the soft limit on open files goes up to the hard one (as the
+// systemd unit's LimitNOFILE sets both; a container engine or a shell may leave the soft limit
+// at 1024 under a far higher hard one). Logged, with a warning when it stays low.
+void raise_open_files_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  rlim_t before = rl.rlim_cur;
+  // An unlimited hard limit is taken as the kernel's usual ceiling (fs.nr_open's default).
+  rlim_t want = rl.rlim_max == RLIM_INFINITY ? rlim_t{1} << 20 : rl.rlim_max;
+  if (before < want) {
+    rl.rlim_cur = want;
+    if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) rl.rlim_cur = before;
+  }
+  if (rl.rlim_cur != before)
+    spdlog::info("open files: soft limit raised from {} to {} (the hard limit)", before,
+                 rl.rlim_cur);
+  if (rl.rlim_cur < 4096)
+    spdlog::warn(
+        "open files: the limit is {}, so at most about {} streams; raise it (systemd: "
+        "LimitNOFILE=65536, docker/podman: --ulimit nofile=65536:65536)",
+        rl.rlim_cur, rl.rlim_cur > 64 ? rl.rlim_cur - 64 : 0);
+}
+
 bool is_loopback(const std::string& host) {
   return host == "127.0.0.1" || host == "::1" || host == "localhost" || host.starts_with("127.");
 }
@@ -83,6 +108,7 @@ int serve(CLI::App& app, ServeSettings& s) {
     return 2;
   }
   for (auto& w : forrealtime::cli::take_deprecation_warnings()) spdlog::warn("{}", w);
+  raise_open_files_limit();
 #ifdef FORREALTIME_HAVE_POSTGRES
   // postgresSync runs when the config file has a `postgres` section; --database-url or
   // FORREALTIME_DATABASE_URL override its url.
