@@ -33,6 +33,20 @@ std::string encode_message(std::string_view channel, std::string_view event,
   return out;
 }
 
+std::string encode_message_text(std::string_view channel, std::string_view event,
+                                std::string_view data_json) {
+  std::string out;
+  out.reserve(channel.size() + event.size() + data_json.size() + 40);
+  out.append("{\"channel\":");
+  write_json_string(channel, out);
+  out.append(",\"event\":");
+  write_json_string(event, out);
+  out.append(",\"data\":");
+  out.append(data_json);
+  out.push_back('}');
+  return out;
+}
+
 std::optional<Message> decode_message(std::string_view text) {
   boost::system::error_code ec;
   auto v = parse_json(text, ec);

@@ -25,6 +25,10 @@ struct Message {
 std::string encode_message(std::string_view channel, std::string_view event,
                            const boost::json::value& data);
 
+/** The same, with `data` already JSON text as write_json writes it. */
+std::string encode_message_text(std::string_view channel, std::string_view event,
+                                std::string_view data_json);
+
 /** Decodes a stored `message` field; nothing when it is not a valid event (bad JSON, not an
  *  object, `channel`/`event` missing or not strings, `data` missing). */
 std::optional<Message> decode_message(std::string_view text);

@@ -30,6 +30,24 @@ struct EmitBody {
 std::variant<EmitBody, std::string> parse_emit_body(std::string_view body,
                                                     std::string_view header_key = {});
 
+/** A single emit read in one pass: `data` already written as `core::write_json` would write
+ *  it after `core::parse_json` (byte for byte), without building a JSON value. */
+struct EncodedEmit {
+  std::string channel = "default";
+  std::string event;
+  std::string data;  // JSON text
+  std::string idempotency_key;
+};
+
+/** The fast path of `parse_emit_body` for a body holding one emit object: nothing whenever the
+ *  body is anything else, or anything unusual (an array, malformed JSON, a field missing or of
+ *  the wrong type, a bad idempotency key, a duplicate key at any depth, an object of more than
+ *  32 keys inside `data`): `parse_emit_body` then decides, with its own errors. When it answers,
+ *  `parse_emit_body` would have answered one item with the same channel, event, key and
+ *  `to_json(data)`. */
+std::optional<EncodedEmit> encode_emit_body(std::string_view body,
+                                            std::string_view header_key = {});
+
 /** `{"id":"..."}` or `{"ids":["...",...]}`. */
 template <class Ids>
 std::string emit_reply(bool batch, const Ids& ids) {

@@ -46,6 +46,50 @@ auto emit_batch(Realtime& rt, std::vector<EmitItem> items) {
       asio::use_awaitable);
 }
 
+// One encoded event appended (RealtimeCore::async_append_encoded) as an awaitable that resumes
+// on the handler's executor: a single emit without the batch's shared state.
+auto append_one(detail::RealtimeCore& core, std::string_view channel, std::string message,
+                std::string key) {
+  return asio::async_initiate<decltype(asio::use_awaitable), void(Result<StreamId>)>(
+      [&core, channel, message = std::move(message), key = std::move(key)](auto handler) mutable {
+        using H = decltype(handler);
+        auto ex = asio::get_associated_executor(handler);
+        auto shared = std::make_shared<H>(std::move(handler));
+        core.async_append_encoded(
+            channel, std::move(message),
+            [ex, shared](Result<StreamId> r) mutable {
+              asio::post(ex, [shared, r]() mutable { std::move (*shared)(r); });
+            },
+            std::move(key));
+      },
+      asio::use_awaitable);
+}
+
+// The answer to an emit the library refused or the store failed.
+Reply emit_error(GatewayState& state, const HttpRequest& req, bool batch, const EmitError& e) {
+  auto& metrics = state.metrics;
+  auto status = static_cast<bhttp::status>(detail::status_for(e.code));
+  std::string where = batch ? "item " + std::to_string(e.index) + ": " : "";
+  if (status == bhttp::status::bad_request) {
+    metrics.emit_rejected++;
+    return error_response(state, req, status, where + e.why);
+  }
+  metrics.emit_failed++;
+  if (status == bhttp::status::gateway_timeout)
+    return error_response(
+        state, req, status,
+        "the store did not answer in time: the event may have been stored; retry with the "
+        "same Idempotency-Key, or read the history first (" +
+            e.code.message() + ")");
+  if (batch)
+    return error_response(state, req, status,
+                          where + "the store could not append it (" + e.code.message() +
+                              "); other items may have been stored: retry with "
+                              "idempotency keys");
+  return error_response(state, req, status,
+                        "the store could not append, nothing was stored: " + e.code.message());
+}
+
 }  // namespace
 
 asio::awaitable<Reply> handle_emit(const HttpRequest& req, GatewayState& state) {
@@ -64,6 +108,31 @@ asio::awaitable<Reply> handle_emit(const HttpRequest& req, GatewayState& state) 
     if (auto why = check_idempotency_key(header_key)) {
       metrics.emit_rejected++;
       co_return error_response(state, req, bhttp::status::bad_request, "Idempotency-Key: " + *why);
+    }
+  // A single emit without a schema or an authorize hook (the usual one): the body is read in one
+  // pass into its stored message (encode_emit_body) and appended without the batch's machinery;
+  // the same checks, answers and metrics as the general path below, which takes anything else.
+  if (!state.options.authorize && !state.core.checks_schema())
+    if (auto fast = encode_emit_body(req.body(), header_key)) {
+      std::string why;  // check_emit reads no data without a schema
+      if (auto ec = state.core.check_emit(fast->channel, fast->event, boost::json::value(), &why))
+        co_return emit_error(state, req, false, EmitError{ec, 0, std::move(why)});
+      auto started = std::chrono::steady_clock::now();
+      auto op = append_one(state.core, fast->channel,
+                           core::encode_message_text(fast->channel, fast->event, fast->data),
+                           std::move(fast->idempotency_key));
+      auto id = co_await std::move(op);
+      state.core.hub->metrics()
+          .store(metrics::StoreOp::append)
+          .observe(
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      if (!id)
+        co_return emit_error(state, req, false, EmitError{id.error(), 0, id.error().message()});
+      metrics.emitted += 1;
+      std::string reply = "{\"id\":\"";
+      id->append_to(reply);
+      reply += "\"}";
+      co_return make_response(state, req, bhttp::status::ok, std::move(reply));
     }
   auto parsed = parse_emit_body(req.body(), header_key);
   if (auto* why = std::get_if<std::string>(&parsed)) {
@@ -90,29 +159,7 @@ asio::awaitable<Reply> handle_emit(const HttpRequest& req, GatewayState& state) 
   state.core.hub->metrics()
       .store(metrics::StoreOp::append)
       .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  if (!ids) {
-    const EmitError& e = ids.error();
-    auto status = static_cast<bhttp::status>(detail::status_for(e.code));
-    std::string where = body.batch ? "item " + std::to_string(e.index) + ": " : "";
-    if (status == bhttp::status::bad_request) {
-      metrics.emit_rejected++;
-      co_return error_response(state, req, status, where + e.why);
-    }
-    metrics.emit_failed++;
-    if (status == bhttp::status::gateway_timeout)
-      co_return error_response(
-          state, req, status,
-          "the store did not answer in time: the event may have been stored; retry with the "
-          "same Idempotency-Key, or read the history first (" +
-              e.code.message() + ")");
-    if (body.batch)
-      co_return error_response(state, req, status,
-                               where + "the store could not append it (" + e.code.message() +
-                                   "); other items may have been stored: retry with "
-                                   "idempotency keys");
-    co_return error_response(state, req, status,
-                             "the store could not append, nothing was stored: " + e.code.message());
-  }
+  if (!ids) co_return emit_error(state, req, body.batch, ids.error());
   metrics.emitted += n;
   co_return make_response(state, req, bhttp::status::ok, emit_reply(body.batch, *ids));
 }

@@ -27,6 +27,12 @@ class RealtimeCore final : public PluginContext {
   boost::system::error_code check_emit(std::string_view channel, std::string_view event,
                                        const boost::json::value& data,
                                        std::string* why = nullptr) const;
+  /** True when emits are checked against a schema: check_emit then needs the data itself
+   *  (otherwise it reads only the channel and the event name). */
+  bool checks_schema() const {
+    return static_cast<bool>(options.schema.check_with_reason) ||
+           static_cast<bool>(options.schema.check);
+  }
   void async_emit(std::string_view channel, std::string_view event, boost::json::value data,
                   std::function<void(Result<StreamId>)> handler) override;
   /** Appends an already-checked and encoded event (with an optional idempotency key). */
