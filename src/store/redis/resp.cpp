@@ -2,6 +2,7 @@
 #include "store/redis/resp.hpp"
 
 #include <charconv>
+#include <cstring>
 
 #include <hiredis/hiredis.h>
 
@@ -46,26 +47,38 @@ const redisReplyObjectFunctions* bounded_functions() {
   return &fns;
 }
 
-void append_header(std::string& out, char kind, std::size_t n) {
-  char buf[24];
-  buf[0] = kind;
-  auto r = std::to_chars(buf + 1, buf + sizeof buf - 2, n);
-  *r.ptr++ = '\r';
-  *r.ptr++ = '\n';
-  out.append(buf, r.ptr);
+std::size_t digits(std::size_t n) {
+  std::size_t d = 1;
+  for (; n >= 10; n /= 10) ++d;
+  return d;
+}
+
+char* put_header(char* p, char kind, std::size_t n, std::size_t nd) {
+  *p++ = kind;
+  std::to_chars(p, p + nd, n);
+  p += nd;
+  *p++ = '\r';
+  *p++ = '\n';
+  return p;
 }
 
 }  // namespace
 
+// The exact size first, then one resize and plain stores: an XADD is written in about a third
+// of the instructions of appending its 25 pieces one by one (issue 15, callgrind).
 void encode_command(std::string& out, std::span<const std::string_view> args) {
-  std::size_t total = 16;
-  for (auto a : args) total += a.size() + 16;
-  out.reserve(out.size() + total);
-  append_header(out, '*', args.size());
+  std::size_t total = 3 + digits(args.size());
+  for (auto a : args) total += 5 + digits(a.size()) + a.size();
+  std::size_t at = out.size();
+  out.resize(at + total);
+  char* p = out.data() + at;
+  p = put_header(p, '*', args.size(), digits(args.size()));
   for (auto a : args) {
-    append_header(out, '$', a.size());
-    out.append(a);
-    out.append("\r\n", 2);
+    p = put_header(p, '$', a.size(), digits(a.size()));
+    if (!a.empty()) std::memcpy(p, a.data(), a.size());
+    p += a.size();
+    *p++ = '\r';
+    *p++ = '\n';
   }
 }
 

@@ -160,6 +160,21 @@ TEST(RedisCommands, EncodeIsArrayOfBulkStrings) {
   EXPECT_EQ(out, "*1\r\n$4\r\nPING\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n");
 }
 
+// Lengths on every side of a digit boundary, and more arguments than 9: the encoder sizes the
+// output first, so a miscounted digit would show as a wrong byte here.
+TEST(RedisCommands, EncodeLengthsAcrossDigitBoundaries) {
+  for (std::size_t n : {9u, 10u, 99u, 100u, 999u, 1000u, 65536u}) {
+    std::string arg(n, 'x');
+    std::vector<std::string_view> args(11, std::string_view(arg));
+    args[0] = "CMD";
+    std::string out = "prefix";
+    encode_command(out, args);
+    std::string want = "prefix*11\r\n$3\r\nCMD\r\n";
+    for (int i = 0; i < 10; ++i) want += "$" + std::to_string(n) + "\r\n" + arg + "\r\n";
+    EXPECT_EQ(out, want) << n;
+  }
+}
+
 TEST(RedisCommands, XaddWithoutCap) {
   std::string out;
   append_xadd(out, "room:1", R"({"channel":"room:1","event":"a.b","data":1})", 0);
