@@ -54,17 +54,55 @@ std::optional<std::vector<std::string>> read_proc_strings(long pid, const char* 
 
 // The serve settings of the running process `pid`: its arguments, its environment (when this
 // user may read it; else this process's own), its working directory for relative paths.
+bool is_serve(const std::vector<std::string>& args) {
+  return args.size() >= 2 && args[1] == "serve";
+}
+
+// The parent's pid from /proc/PID/stat (the field after the parenthesised command name).
+long parent_of(long pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = stat.rfind(')');
+  if (close == std::string::npos || close + 4 >= stat.size()) return -1;
+  try {
+    return std::stol(stat.substr(close + 4));  // ") S PPID"
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+// A direct child of `pid` that is `forrealtime serve` (PID 1 is an init such as tini under
+// `docker run --init`), or 0.
+long serve_child_of(long pid) {
+  std::error_code ec;
+  for (auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    auto name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    long child = std::stol(name);
+    if (parent_of(child) != pid) continue;
+    auto args = read_proc_strings(child, "cmdline");
+    if (args && is_serve(*args)) return child;
+  }
+  return 0;
+}
+
 bool settings_of_process(long pid, ServeSettings& out, std::string& error) {
   auto args = read_proc_strings(pid, "cmdline");
   if (!args || args->empty()) {
     error = "no process " + std::to_string(pid) + " (or its command line is unreadable)";
     return false;
   }
-  bool is_serve = args->size() >= 2 && (*args)[1] == "serve";
-  if (!is_serve) {
+  if (!is_serve(*args)) {
+    if (long child = serve_child_of(pid)) {
+      pid = child;
+      args = read_proc_strings(pid, "cmdline");
+    }
+  }
+  if (!args || !is_serve(*args)) {
     std::string cmd;
     for (auto& a : *args) cmd += (cmd.empty() ? "" : " ") + a;
-    error = "process " + std::to_string(pid) + " is not `forrealtime serve`: " + cmd;
+    error = "process " + std::to_string(pid) + " is not `forrealtime serve` (nor is any of its " +
+            "children): " + cmd;
     return false;
   }
   if (auto env = read_proc_strings(pid, "environ")) {

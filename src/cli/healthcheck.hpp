@@ -18,7 +18,9 @@ struct ServeSettings;
 struct HealthcheckOptions {
   bool ready = false;    // /readyz instead of /livez
   int timeout_secs = 2;  // for the whole probe: connect, TLS, request, answer
-  long process = 0;      // > 0: the settings of this running `forrealtime serve`
+  // > 0: the settings of this running `forrealtime serve`, or of its child that is (when it
+  // is an init such as tini).
+  long process = 0;
 };
 
 /** Adds healthcheck's own options (--ready, --timeout, --process) to `app`. */

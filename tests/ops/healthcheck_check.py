@@ -11,7 +11,8 @@ probe goes where the gateway's effective settings say it listens, wherever the p
      separate admin listener: `--process` probes /livez on the admin port; a frozen gateway
      (SIGSTOP) fails within --timeout; while draining (SIGTERM) --ready fails with 503 and
      /livez still passes;
-  4. `--process` of something that is not `forrealtime serve` fails and says so.
+  4. `--process` of an init whose child is the gateway (`docker run --init`) finds the child;
+  5. `--process` of something that is not `forrealtime serve` fails and says so.
 Usage: healthcheck_check.py BIN"""
 import json
 import os
@@ -132,11 +133,24 @@ try:
     expect("3. draining: /livez passes", probe("--process", str(gw.pid)), 0, "/livez: 200")
     stop(gw)
 
-    # 4. Not a gateway.
+    # 4. An init in front (`docker run --init`: tini is PID 1, the gateway its child): a shell
+    # that runs the gateway as a child.
+    init_port = free_port()
+    init = subprocess.Popen(["sh", "-c", f'"{bin_}" serve --port {init_port} --log-level warn; :'],
+                            env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    procs.append(init)
+    if "listening on" not in init.stdout.readline():
+        errors.append("4. the gateway under sh did not start")
+    expect("4. --process of an init whose child is the gateway", probe("--process", str(init.pid)), 0,
+           f"http://127.0.0.1:{init_port}/livez: 200")
+    subprocess.run(["pkill", "-P", str(init.pid)])
+    init.wait(timeout=10)
+
+    # 5. Not a gateway.
     sleeper = subprocess.Popen(["sleep", "30"])
     procs.append(sleeper)
-    expect("4. --process of `sleep`", probe("--process", str(sleeper.pid)), 1, "is not `forrealtime serve`")
-    expect("4. --process of no process", probe("--process", "4194303"), 1, "no process 4194303")
+    expect("5. --process of `sleep`", probe("--process", str(sleeper.pid)), 1, "is not `forrealtime serve`")
+    expect("5. --process of no process", probe("--process", "4194303"), 1, "no process 4194303")
 finally:
     for p in procs:
         if p.poll() is None:
