@@ -265,6 +265,14 @@ asio::awaitable<void> serve_requests(GatewayState& state, Stream& stream, Listen
   auto& opts = state.options;
   boost::beast::flat_buffer buffer;
   std::string out;  // the answers' bytes, its capacity kept from one request to the next
+  // The head of a JsonOk answer (head_prefix of make_response's for this connection's requests),
+  // made again when what it depends on changes: the version, keep-alive, the allowed origin.
+  struct {
+    unsigned version = 0;
+    bool keep = false;
+    std::string allow_origin;
+    std::optional<std::string> prefix;
+  } ok_head;
   for (;;) {
     RequestParser parser;
     apply_limits(parser, state);
@@ -408,7 +416,30 @@ asio::awaitable<void> serve_requests(GatewayState& state, Stream& stream, Listen
     // out a piece at a time, each with a fresh deadline: a client that keeps reading is never
     // cut, one that stops is dropped after the idle timeout.
     lowest(stream).expires_after(opts.idle_timeout);
-    if (auto* res = std::get_if<HttpResponse>(&reply); res && plain_response(*res)) {
+    if (auto* ok = std::get_if<JsonOk>(&reply)) {
+      if (!ok_head.prefix || ok_head.version != req.version() || ok_head.keep != ok->keep ||
+          ok_head.allow_origin != state.allow_origin()) {
+        auto probe = make_response(state, req, bhttp::status::ok, std::string());
+        ok_head.prefix = probe.keep_alive() == ok->keep ? head_prefix(probe) : std::nullopt;
+        ok_head.version = req.version();
+        ok_head.keep = ok->keep;
+        ok_head.allow_origin = state.allow_origin();
+      }
+      if (ok_head.prefix) {
+        out.clear();
+        append_head_from_prefix(*ok_head.prefix, ok->body.size(), out);
+        std::array<asio::const_buffer, 2> bufs{asio::buffer(out), asio::buffer(ok->body)};
+        if (!write_now(stream, bufs, wec)) {
+          auto [e, wn] = co_await asio::async_write(stream, bufs, use_tuple);
+          wec = e;
+        }
+      } else {
+        reply = make_response(state, req, bhttp::status::ok, std::move(ok->body));
+      }
+    }
+    if (std::holds_alternative<JsonOk>(reply)) {
+      // written above
+    } else if (auto* res = std::get_if<HttpResponse>(&reply); res && plain_response(*res)) {
       // One buffer, reused by the connection's requests: one write, no serializer. A response
       // to HEAD has no body (RFC 9110 section 9.3.2), whatever the handler put in it (a 404 or
       // 405 carries its JSON error): written, it would be read as the next response on a

@@ -132,6 +132,8 @@ asio::awaitable<Reply> handle_emit(const HttpRequest& req, GatewayState& state) 
       std::string reply = "{\"id\":\"";
       id->append_to(reply);
       reply += "\"}";
+      if (req.find(bhttp::field::origin) == req.end())
+        co_return JsonOk{std::move(reply), req.keep_alive()};
       co_return make_response(state, req, bhttp::status::ok, std::move(reply));
     }
   auto parsed = parse_emit_body(req.body(), header_key);

@@ -1,6 +1,8 @@
 // The response as bytes; see response_text.hpp.
 #include "http/response_text.hpp"
 
+#include <charconv>
+
 namespace forrealtime::gateway {
 
 bool plain_response(const HttpResponse& res) {
@@ -40,6 +42,28 @@ void append_head(const HttpResponse& res, std::string& out) {
     out.append("\r\n", 2);
   }
   out.append("\r\n", 2);
+}
+
+namespace {
+constexpr std::string_view kEmptyLength = "Content-Length: 0\r\n\r\n";
+}
+
+std::optional<std::string> head_prefix(const HttpResponse& probe) {
+  std::string head;
+  append_head(probe, head);
+  if (!head.ends_with(kEmptyLength)) return std::nullopt;
+  head.resize(head.size() - kEmptyLength.size());
+  return head;
+}
+
+void append_head_from_prefix(std::string_view prefix, std::size_t body_size, std::string& out) {
+  char digits[24];
+  auto r = std::to_chars(digits, digits + sizeof digits, body_size);
+  out.reserve(out.size() + prefix.size() + 20 + (r.ptr - digits));
+  out.append(prefix);
+  out.append("Content-Length: ");
+  out.append(digits, r.ptr);
+  out.append("\r\n\r\n");
 }
 
 }  // namespace forrealtime::gateway

@@ -70,3 +70,40 @@ TEST(ResponseText, ChunkedIsNotPlain) {
   r.chunked(true);
   EXPECT_FALSE(plain_response(r));
 }
+
+// The head of a JSON 200 made once per connection (head_prefix of an empty-bodied response) and
+// completed for each body is what append_head writes for the response with that body.
+TEST(ResponseText, HeadFromPrefixIsAppendHeadsForEveryBody) {
+  auto make = [](unsigned version, bool keep, bool cors, std::string body) {
+    HttpResponse res{boost::beast::http::status::ok, version};
+    res.set(boost::beast::http::field::server, "forrealtime");
+    res.set(boost::beast::http::field::content_type, "application/json");
+    if (cors) res.set("Access-Control-Allow-Origin", "*");
+    res.keep_alive(keep);
+    res.body() = std::move(body);
+    res.prepare_payload();
+    return res;
+  };
+  for (unsigned version : {10u, 11u})
+    for (bool keep : {true, false})
+      for (bool cors : {true, false}) {
+        auto prefix = head_prefix(make(version, keep, cors, ""));
+        ASSERT_TRUE(prefix.has_value());
+        for (std::string body :
+             {std::string(), std::string("{\"id\":\"1-0\"}"), std::string(12345, 'x')}) {
+          std::string want;
+          append_head(make(version, keep, cors, body), want);
+          std::string got = "kept|";
+          append_head_from_prefix(*prefix, body.size(), got);
+          EXPECT_EQ(got, "kept|" + want) << version << keep << cors << body.size();
+          EXPECT_EQ(got.substr(5) + body, beast_bytes(make(version, keep, cors, body), false));
+        }
+      }
+  // A head that does not end with `Content-Length: 0`: no prefix.
+  HttpResponse none{boost::beast::http::status::ok, 11};
+  none.set(boost::beast::http::field::server, "forrealtime");
+  EXPECT_FALSE(head_prefix(none).has_value());
+  none.body() = "x";
+  none.prepare_payload();
+  EXPECT_FALSE(head_prefix(none).has_value());
+}
