@@ -210,6 +210,9 @@ struct EmitEncoder {
 }  // namespace
 
 std::optional<EncodedEmit> encode_emit_body(std::string_view text, std::string_view header_key) {
+  // A batch (or anything but an object) goes the general path at once, before any allocation.
+  auto first = text.find_first_not_of(" \t\n\r");
+  if (first == std::string_view::npos || text[first] != '{') return std::nullopt;
   EncodedEmit out;
   out.data.reserve(text.size());
   boost::json::parse_options opt;
