@@ -1,6 +1,8 @@
 // The hub: routes the store's tail to shards, and each shard to its subscribers.
 #include "hub/hub.hpp"
 
+#include "core/json_text.hpp"
+
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
@@ -12,17 +14,189 @@ namespace forrealtime::detail {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// Whether `text` is a stored message exactly as our writer writes it, `{"channel":S,"event":S,
+// "data":V}`, with V such that parsing and writing it again gives the same bytes: no whitespace,
+// strings of printable ASCII with only the escapes the writer makes (\" \\ \b \f \n \r \t),
+// integers up to 2^53 (no fraction, exponent or -0), true/false/null, objects without
+// duplicate keys. Anything else (a peer's other spelling, non-ASCII text, doubles) is decoded and
+// written again by the slow path, so both paths give the same frame byte for byte.
+class CanonicalScan {
+ public:
+  explicit CanonicalScan(std::string_view text)
+      : p_(text.data()), end_(text.data() + text.size()) {}
+
+  /** On success: the event's characters (no escapes) and the data's text. */
+  bool message(std::string_view& event, std::string_view& data) {
+    if (!literal(R"({"channel":)") || !string()) return false;
+    if (!literal(R"(,"event":")")) return false;
+    const char* e = p_;
+    while (p_ < end_ && *p_ != '"') {
+      auto c = static_cast<unsigned char>(*p_);
+      if (c < 0x20 || c >= 0x80 || c == '\\') return false;
+      ++p_;
+    }
+    if (p_ == end_) return false;
+    event = std::string_view(e, static_cast<std::size_t>(p_ - e));
+    ++p_;
+    if (!literal(R"(,"data":)")) return false;
+    const char* d = p_;
+    keys_.clear();
+    if (!value(0)) return false;
+    data = std::string_view(d, static_cast<std::size_t>(p_ - d));
+    return p_ + 1 == end_ && *p_ == '}';
+  }
+
+ private:
+  bool literal(std::string_view s) {
+    if (static_cast<std::size_t>(end_ - p_) < s.size() || std::string_view(p_, s.size()) != s)
+      return false;
+    p_ += s.size();
+    return true;
+  }
+
+  bool string() {
+    if (p_ == end_ || *p_ != '"') return false;
+    ++p_;
+    while (p_ < end_) {
+      auto c = static_cast<unsigned char>(*p_++);
+      if (c == '"') return true;
+      if (c < 0x20 || c >= 0x80) return false;
+      if (c == '\\') {
+        if (p_ == end_) return false;
+        switch (*p_++) {
+          case '"':
+          case '\\':
+          case 'b':
+          case 'f':
+          case 'n':
+          case 'r':
+          case 't':
+            break;
+          default:
+            return false;
+        }
+      }
+    }
+    return false;
+  }
+
+  bool number() {
+    if (*p_ == '-') ++p_;
+    const char* s = p_;
+    if (p_ == end_ || *p_ < '0' || *p_ > '9') return false;
+    if (*p_ == '0') {
+      ++p_;
+      if (s[-1] == '-') return false;  // -0 is written 0
+    } else {
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    }
+    // Up to 2^53 every integer is exact as a double too; past it the parser may read it as
+    // JSON.parse does (123456789012345678 is written back 123456789012345680): the slow path.
+    auto digits = std::string_view(s, static_cast<std::size_t>(p_ - s));
+    if (digits.size() > 16 || (digits.size() == 16 && digits > "9007199254740992")) return false;
+    return p_ == end_ || (*p_ != '.' && *p_ != 'e' && *p_ != 'E');
+  }
+
+  bool value(int depth) {
+    if (p_ == end_ || depth > 32) return false;
+    switch (*p_) {
+      case '"':
+        return string();
+      case 't':
+        return literal("true");
+      case 'f':
+        return literal("false");
+      case 'n':
+        return literal("null");
+      case '[': {
+        ++p_;
+        if (p_ < end_ && *p_ == ']') return ++p_, true;
+        for (;;) {
+          if (!value(depth + 1)) return false;
+          if (p_ == end_) return false;
+          if (*p_ == ']') return ++p_, true;
+          if (*p_++ != ',') return false;
+        }
+      }
+      case '{': {
+        ++p_;
+        if (p_ < end_ && *p_ == '}') return ++p_, true;
+        std::size_t first = keys_.size();
+        for (;;) {
+          const char* k = p_;
+          if (!string()) return false;
+          std::string_view key(k, static_cast<std::size_t>(p_ - k));
+          for (std::size_t i = first; i < keys_.size(); ++i)
+            if (keys_[i] == key) return false;  // a duplicate: the parser keeps one of them
+          if (keys_.size() - first >= 64) return false;
+          keys_.push_back(key);
+          if (!literal(":") || !value(depth + 1) || p_ == end_) return false;
+          if (*p_ == '}') {
+            ++p_;
+            keys_.resize(first);
+            return true;
+          }
+          if (*p_++ != ',') return false;
+        }
+      }
+      default:
+        return number();
+    }
+  }
+
+  const char* p_;
+  const char* end_;
+  std::vector<std::string_view> keys_;
+};
+
+}  // namespace
+
+boost::json::value HubEntry::data() const {
+  if (decoded) return *decoded;
+  boost::system::error_code ec;
+  return core::parse_json(data_json, ec);
+}
+
 HubEntryPtr make_hub_entry(std::string_view channel, const StoredEntry& entry) {
-  auto msg = core::decode_message(entry.message);
-  if (!msg) return nullptr;
-  std::string json;
-  json.reserve(entry.message.size() + 32);
-  core::write_event_json(entry.id, channel, msg->event, msg->data, json);
   auto e = std::make_shared<HubEntry>();
   e->id = entry.id;
-  e->event = std::move(msg->event);
-  e->data = std::move(msg->data);
-  e->frame = core::make_frame(entry.id, core::sse_frame(json, entry.id));
+  std::string bytes;
+  bytes.reserve(entry.message.size() + channel.size() + 80);
+  bytes.append("id: ");
+  entry.id.append_to(bytes);
+  bytes.append("\ndata: {\"id\":\"");
+  entry.id.append_to(bytes);
+  bytes.append("\",\"channel\":");
+  core::write_json_string(channel, bytes);
+  bytes.append(",\"event\":");
+  std::size_t data_at = 0;
+  std::size_t data_size = 0;
+  std::string_view event, data;
+  if (CanonicalScan(entry.message).message(event, data)) {
+    // The message is already in our writer's form: its bytes are the frame's.
+    e->event.assign(event);
+    bytes.push_back('"');
+    bytes.append(event);
+    bytes.append("\",\"data\":");
+    data_at = bytes.size();
+    bytes.append(data);
+    data_size = data.size();
+  } else {
+    auto msg = core::decode_message(entry.message);
+    if (!msg) return nullptr;
+    core::write_json_string(msg->event, bytes);
+    bytes.append(",\"data\":");
+    data_at = bytes.size();
+    core::write_json(msg->data, bytes);
+    data_size = bytes.size() - data_at;
+    e->event = std::move(msg->event);
+    e->decoded.emplace(std::move(msg->data));
+  }
+  bytes.append("}\n\n");
+  e->frame = core::make_frame(entry.id, std::move(bytes));
+  e->data_json = std::string_view(e->frame->bytes).substr(data_at, data_size);
   return e;
 }
 

@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -39,8 +40,14 @@ namespace forrealtime::detail {
 struct HubEntry {
   StreamId id;
   std::string event;
-  boost::json::value data;
   core::FramePtr frame;  // `id: ID` and `data: {"id","channel","event","data"}`
+  /** The `data` JSON inside the frame's bytes. */
+  std::string_view data_json;
+  /** The stored `data` decoded, when the entry needed decoding to be framed (a message not in
+   *  the form our writer gives); otherwise `data()` parses `data_json` on demand (only
+   *  server-side subscriptions need the value: streams send the frame). */
+  std::optional<boost::json::value> decoded;
+  boost::json::value data() const;
 };
 using HubEntryPtr = std::shared_ptr<const HubEntry>;
 

@@ -105,7 +105,7 @@ class CallbackSubscriber final : public Subscriber,
     if (!start_ || ended_) return;
     if (start_->live()) {
       for (auto& e : entries)
-        if (start_->accept(0, e->id)) call(e->id, e->event, e->data);
+        if (start_->accept(0, e->id)) call(e->id, e->event, e->data());
       return;
     }
     std::size_t bytes = 0;
@@ -205,9 +205,9 @@ class CallbackSubscriber final : public Subscriber,
         case Kind::deliver:
           positioned_ = true;
           if (a.live)
-            call(a.live->id, a.live->event, a.live->data);
+            call(a.live->id, a.live->event, a.live->data());
           else if (auto h = make_hub_entry(channel_, *a.stored))
-            call(h->id, h->event, h->data);
+            call(h->id, h->event, h->data());
           break;
         case Kind::live:
           positioned_ = went_live_ = true;
