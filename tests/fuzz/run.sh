@@ -18,7 +18,7 @@ if ! { CXX=clang++ cmake -S tests/fuzz -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=D
   exit 1
 fi
 rm -f "$blog"
-for name in query json static_path jwt resp pg_change params forwarded http; do
+for name in query json static_path jwt resp pg_change params forwarded hub_entry http; do
   work=$(mktemp -d)
   log=$(mktemp)
   cp tests/fuzz/corpus/$name/* "$work/"
