@@ -312,17 +312,17 @@ void SseSession::write_some() {
   }
   in_flight_ = n;
   writing_ = true;
-  in_write_ = true;
+  write_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
   sink_->write(buffers_);
-  in_write_ = false;
+  write_thread_.store(std::thread::id{}, std::memory_order_relaxed);
 }
 
 void SseSession::on_written(error_code ec) {
   // A write the socket took at once completes inside sink_->write, on the shard's executor:
   // what dispatch would run inline, without its executor copy and handler (a tenth of a
   // fan-out delivery's instructions).
-  if (in_write_) {
-    in_write_ = false;
+  if (write_thread_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
+    write_thread_.store(std::thread::id{}, std::memory_order_relaxed);
     return written(ec);
   }
   asio::dispatch(shard_.executor(), [self = shared_from_this(), ec] { self->written(ec); });

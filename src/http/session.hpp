@@ -14,10 +14,12 @@
 // Threading: everything runs on the shard's executor. Sink callbacks are dispatched onto it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/query.hpp"
@@ -106,7 +108,10 @@ class SseSession final : public std::enable_shared_from_this<SseSession>,
   std::size_t in_flight_ = 0;  // frames of the write under way
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;
-  bool in_write_ = false;  // inside sink_->write: a completion there is on the shard's executor
+  // The thread inside sink_->write, if any: a completion on that thread came from inside the
+  // write, on the shard's executor. A completion on another thread (a sink's asynchronous write
+  // finishing on another thread of a multi-threaded io_context) must not take that shortcut.
+  std::atomic<std::thread::id> write_thread_{};
   bool flush_pending_ = false;  // registered with the shard for a write after its drain
   bool warned_soft_ = false;
   std::vector<boost::asio::const_buffer> buffers_;
