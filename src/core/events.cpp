@@ -10,14 +10,19 @@
 namespace forrealtime::core {
 namespace {
 
-// `"channel":C,"event":E,"data":D}`: the tail shared by stored messages and user events.
-void write_event_tail(std::string_view channel, std::string_view event,
-                      const boost::json::value& data, std::string& out) {
+// `"channel":C,"event":E,"data":`: what precedes the data in stored messages and user events.
+void write_event_head(std::string_view channel, std::string_view event, std::string& out) {
   out.append("\"channel\":");
   write_json_string(channel, out);
   out.append(",\"event\":");
   write_json_string(event, out);
   out.append(",\"data\":");
+}
+
+// `"channel":C,"event":E,"data":D}`: the tail shared by stored messages and user events.
+void write_event_tail(std::string_view channel, std::string_view event,
+                      const boost::json::value& data, std::string& out) {
+  write_event_head(channel, event, out);
   write_json(data, out);
   out.push_back('}');
 }
@@ -37,11 +42,8 @@ std::string encode_message_text(std::string_view channel, std::string_view event
                                 std::string_view data_json) {
   std::string out;
   out.reserve(channel.size() + event.size() + data_json.size() + 40);
-  out.append("{\"channel\":");
-  write_json_string(channel, out);
-  out.append(",\"event\":");
-  write_json_string(event, out);
-  out.append(",\"data\":");
+  out.push_back('{');
+  write_event_head(channel, event, out);
   out.append(data_json);
   out.push_back('}');
   return out;
