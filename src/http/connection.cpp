@@ -327,7 +327,14 @@ asio::awaitable<void> serve_requests(GatewayState& state, Stream& stream, Listen
                          log_excerpt(refusal->why, 400));
       }
       auto res = refusal_response(*refusal);
-      co_await bhttp::async_write(stream, res, use_tuple);
+      if (parser.is_header_done() && parser.get().method() == bhttp::verb::head) {
+        // A refused HEAD (its body could not be read) is answered without a body too (RFC 9110
+        // section 9.3.2), like every other answer to HEAD. Found by fuzz_http.
+        bhttp::response_serializer<bhttp::string_body> sr{res};
+        co_await bhttp::async_write_header(stream, sr, use_tuple);
+      } else {
+        co_await bhttp::async_write(stream, res, use_tuple);
+      }
       error_code ignored;
       lowest(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
       co_return;
